@@ -1,0 +1,128 @@
+"""API schemas for accounts, notes and history."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Tier = Literal["standard", "paid"]
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _check_language(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not LANGUAGE_RE.match(value):
+        raise ValueError("must be a language code such as en, ja, fr, de or pt-BR")
+    return value
+
+
+class AccountFields(BaseModel):
+    """Fields shared by create and bulk rows."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    tier: Tier = "standard"
+    preferred_language: str | None = Field(default=None, max_length=10)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+
+    _lang = field_validator("preferred_language")(_check_language)
+
+
+class AccountCreate(AccountFields):
+    """A new account; `number` is generated when not given."""
+
+    external_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    number: str | None = Field(default=None, pattern=r"^[1-9][0-9]{3,11}$")
+
+
+class AccountUpdate(BaseModel):
+    """A partial update; only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tier: Tier | None = None
+    preferred_language: str | None = Field(default=None, max_length=10)
+    phones: list[str] | None = Field(default=None, max_length=20)
+    external_ref: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _lang = field_validator("preferred_language")(_check_language)
+
+
+class AccountOut(BaseModel):
+    """An account as the API shows it."""
+
+    id: int
+    number: str
+    name: str
+    tier: Tier
+    preferred_language: str | None
+    external_ref: str | None
+    phones: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkRow(AccountFields):
+    """One row of a bulk upsert, keyed by the CRM's reference."""
+
+    external_ref: str = Field(min_length=1, max_length=200)
+
+
+class BulkUpsert(BaseModel):
+    """Rows to create or update by external reference, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accounts: list[dict[str, Any]] = Field(max_length=5000)
+
+
+class BulkResult(BaseModel):
+    """What a bulk upsert did."""
+
+    created: int
+    updated: int
+    unchanged: int
+    accounts: list[AccountOut]
+
+
+class NoteCreate(BaseModel):
+    """A note to add to an account."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteOut(BaseModel):
+    """A note on an account."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    account_id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+class HistoryEntry(BaseModel):
+    """One item of an account's history: a note or a call."""
+
+    kind: Literal["note", "call"]
+    at: datetime
+    note: NoteOut | None = None
+    call: dict[str, Any] | None = None
+
+
+class AccountHistory(BaseModel):
+    """An account with its calls and notes, newest first."""
+
+    account: AccountOut
+    entries: list[HistoryEntry]
+    next_cursor: str | None = None

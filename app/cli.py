@@ -1,0 +1,196 @@
+"""The `switchboard` command (also `python -m app`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from app.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service with uvicorn."""
+    import uvicorn
+
+    from app.core.db import Database
+    from app.core.logging import configure_logging
+    from app.core.schema import SchemaBehind, ensure_schema_current
+    from app.main import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def _check() -> None:
+        db = Database.from_url(settings.database_url)
+        try:
+            await ensure_schema_current(db.engine)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(_check())
+    except SchemaBehind as exc:
+        print(f"switchboard: refusing to start: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"switchboard: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        workers=None,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply (or revert) Alembic migrations."""
+    from app.core.schema import downgrade, upgrade
+
+    settings = _settings()
+    if args.downgrade:
+        downgrade(settings.database_url, args.downgrade)
+        print(f"database downgraded to {args.downgrade}")
+    else:
+        upgrade(settings.database_url, args.revision)
+        print(f"database migrated to {args.revision}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Load demo data (only into an empty database with --if-empty)."""
+    from app.core.clock import SystemClock
+    from app.core.db import Database
+    from app.seed import database_is_empty, seed_accounts
+
+    settings = _settings()
+
+    async def _run() -> str:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                if args.if_empty and not await database_is_empty(session):
+                    return "database already has data; demo data not loaded"
+                n = await seed_accounts(session, SystemClock())
+                return f"demo data loaded: {n} accounts"
+        finally:
+            await db.dispose()
+
+    print(asyncio.run(_run()))
+    return 0
+
+
+def cmd_api_keys(args: argparse.Namespace) -> int:
+    """Create, list or revoke API keys."""
+    from app.auth import service
+    from app.core.clock import SystemClock
+    from app.core.db import Database
+
+    settings = _settings()
+    clock = SystemClock()
+
+    async def _run() -> int:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                if args.action == "create":
+                    if (args.role == "specialist") != (args.specialist_id is not None):
+                        print(
+                            "switchboard: --specialist-id is required for, and only for, "
+                            "--role specialist",
+                            file=sys.stderr,
+                        )
+                        return 2
+                    row, secret = await service.create_key(
+                        session,
+                        name=args.name,
+                        role=args.role,
+                        now=clock.now(),
+                        specialist_id=args.specialist_id,
+                    )
+                    print(secret)
+                    print(
+                        f"created key {row.id} ({row.role}, {row.name}); "
+                        "store it now, it is not shown again",
+                        file=sys.stderr,
+                    )
+                elif args.action == "list":
+                    for key in await service.list_keys(session):
+                        state = "revoked" if key.revoked_at else "active"
+                        print(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}\t{key.name}")
+                else:
+                    row = await service.revoke_key(session, args.id, now=clock.now())
+                    print(f"revoked key {row.id} ({row.name})")
+            return 0
+        finally:
+            await db.dispose()
+
+    from app.core.errors import NotFound
+
+    try:
+        return asyncio.run(_run())
+    except NotFound as exc:
+        print(f"switchboard: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="revert to REVISION instead")
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load demo data")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database has data"
+    )
+    seed.set_defaults(func=cmd_seed)
+
+    keys = sub.add_parser("api-keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument(
+        "--role", required=True, choices=["admin", "scheduler", "specialist", "viewer"]
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--specialist-id", type=int, default=None)
+    keys_sub.add_parser("list", help="list keys (never the secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id", type=int)
+    keys.set_defaults(func=cmd_api_keys)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `switchboard` console script."""
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Settings from environment variables and an optional `.env`, validated at start-up."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+PLACEHOLDER_TOKENS = {"changeme", "change-me", "your-auth-token", "xxx", "secret"}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite+aiosqlite:///./switchboard.db")
+    twilio_auth_token: str = Field(default="")
+    public_base_url: str = Field(default="http://127.0.0.1:8000")
+    flows_dir: Path = Field(default=Path("ivr_flows"))
+    fallback_number: str | None = Field(default=None)
+    twilio_signature_check: bool = Field(default=True)
+    default_region: str = Field(default="US")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    log_format: Literal["json", "text"] = Field(default="json")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if url.drivername == "sqlite":
+            url = url.set(drivername="sqlite+aiosqlite")
+        elif url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+asyncpg")
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"unsupported driver {url.drivername!r}; use sqlite+aiosqlite:///path.db "
+                "or postgresql+asyncpg://user@host/db"
+            )
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "must be an absolute http(s) URL such as https://support.example.com "
+                "(the URL Twilio uses to reach this service)"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("must not contain a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("fallback_number")
+    @classmethod
+    def _check_fallback_number(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        try:
+            parsed = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError("must be a phone number in +E.164 form, e.g. +14155550100") from None
+        if not phonenumbers.is_valid_number(parsed):
+            raise ValueError("is not a valid phone number")
+        return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code such as US, GB, JP")
+        return region
+
+    @model_validator(mode="after")
+    def _check_token(self) -> Settings:
+        if self.twilio_auth_token.lower() in PLACEHOLDER_TOKENS:
+            raise ValueError("TWILIO_AUTH_TOKEN is a placeholder; set the real auth token")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up with a readable description of every bad setting."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, turning pydantic errors into one readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"  {field.upper()}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()
+
+
+def warn_if_insecure(settings: Settings, logger: logging.Logger) -> None:
+    """Log loudly when Twilio signature checks are off or no token is set."""
+    if not settings.twilio_signature_check:
+        logger.warning(
+            "TWILIO SIGNATURE CHECK IS DISABLED: anyone can post to /twilio/*. "
+            "Use TWILIO_SIGNATURE_CHECK=false only for local development."
+        )
+    elif not settings.twilio_auth_token:
+        logger.warning(
+            "TWILIO_AUTH_TOKEN is not set: every /twilio/* request will be refused with 403."
+        )

@@ -1,0 +1,37 @@
+"""Request-scoped dependencies: the unit-of-work session and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import Clock
+from app.core.db import Database
+
+
+def get_database(request: Request) -> Database:
+    """The app instance's database."""
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed before the response, rolled back on any error."""
+    db: Database = request.app.state.db
+    async with db.sessionmaker() as session, session.begin():
+        yield session
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (a FixedClock in tests)."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit
+# becomes an error response instead of a lost write behind a 200.
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -1,0 +1,196 @@
+"""One error base class, rendered as RFC 9457 problem details by one set of handlers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("switchboard.errors")
+
+
+class AppError(Exception):
+    """An error the API reports to its client; subclasses set status and type."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    """The request is malformed (e.g. a bad pagination cursor)."""
+
+
+class ValidationFailed(AppError):
+    """Fields of the request are invalid; `errors` says which and why."""
+
+    status = 422
+    slug = "validation-error"
+    title = "Validation failed"
+
+
+class Unauthorized(AppError):
+    """No valid API key."""
+
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(AppError):
+    """The key's role may not do this."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(AppError):
+    """The resource does not exist."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    """The request conflicts with the current state (e.g. a duplicate key)."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(AppError):
+    """If-Match did not match the resource's current ETag."""
+
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    """An update arrived without If-Match."""
+
+    status = 428
+    slug = "precondition-required"
+    title = "Precondition required"
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error the API can return as problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+            errors=exc.errors,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = list(err.get("loc", ()))
+            msg = str(err.get("msg", "invalid"))
+            msg = msg.removeprefix("Value error, ")
+            errors.append({"field": _field_path(loc), "message": msg})
+        fields = ", ".join(e["field"] for e in errors[:5])
+        return problem(
+            422,
+            "validation-error",
+            "Validation failed",
+            f"{len(errors)} invalid field(s): {fields}",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
+        return problem(
+            exc.status_code,
+            "http-" + str(exc.status_code),
+            titles.get(exc.status_code, "HTTP error"),
+            str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        error_id = uuid.uuid4().hex
+        logger.error(
+            "unhandled error %s on %s %s",
+            error_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"error_id": error_id},
+        )
+        return problem(
+            500,
+            "internal-error",
+            "Internal server error",
+            f"An unexpected error occurred; quote error id {error_id} to the operator.",
+            instance=request.url.path,
+            error_id=error_id,
+        )

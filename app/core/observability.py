@@ -1,0 +1,83 @@
+"""Request metrics (Prometheus) and the one-line-per-request log, as plain ASGI middleware."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.phone import mask_phone
+
+REQUESTS = Counter(
+    "switchboard_http_requests_total",
+    "HTTP requests answered, by route template, method and status.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "switchboard_http_request_duration_seconds",
+    "Time to answer HTTP requests, by route template and method.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+access_log = logging.getLogger("switchboard.access")
+
+
+class RequestObserver:
+    """Counts, times and logs every HTTP request by its route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            query = scope.get("query_string", b"").decode("latin-1")
+            access_log.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "route": route,
+                    "path": scope["path"],
+                    "query": mask_phone(query) if query else "",
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "call_sid": scope.get("state", {}).get("call_sid"),
+                },
+            )
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"

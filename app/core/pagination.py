@@ -1,0 +1,45 @@
+"""Opaque keyset cursors for list endpoints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from app.core.errors import ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; `next_cursor` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    """An opaque cursor for the position after the given key values."""
+    raw = json.dumps(values, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *keys: str) -> dict[str, Any]:
+    """Decode a cursor made by encode_cursor; a 422 problem if it was not."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, dict) or set(values) != set(keys):
+        raise ValidationFailed(
+            "the pagination cursor is not valid",
+            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
+        )
+    return values

@@ -1,0 +1,70 @@
+"""Phone numbers: E.164 normalisation and masking for logs."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+
+class InvalidPhoneNumber(ValueError):
+    """A string that is not a valid phone number."""
+
+
+def to_e164(raw: str, default_region: str = "US") -> str:
+    """Normalise a phone number however it is written; raise InvalidPhoneNumber if invalid."""
+    text = raw.strip()
+    if not text or len(text) > 40:
+        raise InvalidPhoneNumber("not a phone number")
+    try:
+        parsed = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        # A caller ID such as 14155550199 has its country code but no '+'.
+        digits = re.sub(r"\D", "", text)
+        if digits and not text.startswith("+"):
+            try:
+                parsed = phonenumbers.parse("+" + digits, None)
+            except phonenumbers.NumberParseException:
+                parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise InvalidPhoneNumber(f"{mask_phone(text)} is not a valid phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def try_e164(raw: str | None, default_region: str = "US") -> str | None:
+    """Like to_e164 but returns None for anything invalid (caller IDs can be 'anonymous')."""
+    if not raw:
+        return None
+    try:
+        return to_e164(raw, default_region)
+    except InvalidPhoneNumber:
+        return None
+
+
+_PHONE_RE = re.compile(r"(?:\+|%2[Bb])?\d[\d\s().-]{5,}\d")
+
+
+def mask_phone(text: str) -> str:
+    """Hide every digit but the last four of each phone-number-like run in text."""
+
+    def _mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        prefix = "%2B" if run.upper().startswith("%2B") else ""
+        run = run[len(prefix) :]
+        total = sum(ch.isdigit() for ch in run)
+        if total < 9:  # shorter runs are dates, ids and counts, not phone numbers
+            return prefix + run
+        keep = 4
+        out = []
+        seen = 0
+        for ch in run:
+            if ch.isdigit():
+                seen += 1
+                out.append(ch if seen > total - keep else "*")
+            else:
+                out.append(ch)
+        return prefix + "".join(out)
+
+    return _PHONE_RE.sub(_mask, text)

@@ -1,0 +1,61 @@
+"""create_app(): lifespan, routers and error handlers — wiring only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.accounts.endpoints import bulk_router as accounts_bulk_router
+from app.accounts.endpoints import router as accounts_router
+from app.auth.endpoints import router as api_keys_router
+from app.config import Settings, get_settings, warn_if_insecure
+from app.core.clock import Clock, SystemClock
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.observability import RequestObserver
+from app.core.schema import ensure_schema_current
+from app.ops import router as ops_router
+
+logger = logging.getLogger("switchboard")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    check_schema: bool = True,
+) -> FastAPI:
+    """Build the ASGI app for the given settings."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        try:
+            if check_schema:
+                await ensure_schema_current(db.engine)
+            app.state.db = db
+            app.state.flows = {}
+            warn_if_insecure(settings, logger)
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="Switchboard",
+        version="0.1.0",
+        summary="Self-hosted phone-support backend: Twilio IVR, rota-aware routing, call log.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    install_error_handlers(app)
+    app.add_middleware(RequestObserver)
+    app.include_router(ops_router)
+    app.include_router(api_keys_router)
+    app.include_router(accounts_bulk_router)
+    app.include_router(accounts_router)
+    return app

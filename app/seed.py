@@ -1,0 +1,71 @@
+"""Demo data for a fresh install: a few accounts (the rota and flows add theirs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.numbers import luhn_check_digit
+from app.accounts.schemas import BulkRow
+from app.accounts.service import bulk_upsert
+from app.core.clock import Clock
+from app.models.account import Account
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo customer."""
+
+    ref: str
+    payload: str
+    name: str
+    tier: str
+    language: str
+    phones: tuple[str, ...]
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("demo-acme", "100001", "Acme Payments", "paid", "en", ("+14155550199",)),
+    DemoAccount("demo-sakura", "100002", "Sakura Shoten", "standard", "ja", ("+81312345678",)),
+    DemoAccount("demo-dupont", "100003", "Boulangerie Dupont", "standard", "fr", ("+33142685300",)),
+    DemoAccount("demo-mueller", "100004", "Müller Werkzeuge GmbH", "paid", "de", ("+4930901820",)),
+    DemoAccount("demo-corner", "100005", "Corner Coffee", "standard", "en", ("+14155550123",)),
+    # Two businesses run from one office line: a shared number is a real case.
+    DemoAccount("demo-bikes", "100006", "Harbor Bikes", "standard", "en", ("+14155550142",)),
+    DemoAccount("demo-kayaks", "100007", "Harbor Kayaks", "standard", "en", ("+14155550142",)),
+)
+
+
+def demo_account_number(payload: str) -> str:
+    """The keypad account number of a demo account."""
+    return payload + luhn_check_digit(payload)
+
+
+async def database_is_empty(session: AsyncSession) -> bool:
+    """True when no account exists yet."""
+    return (await session.scalar(select(func.count()).select_from(Account))) == 0
+
+
+async def seed_accounts(session: AsyncSession, clock: Clock) -> int:
+    """Create or refresh the demo accounts (idempotent); returns how many there are."""
+    rows = [
+        BulkRow(
+            external_ref=d.ref,
+            name=d.name,
+            tier=d.tier,
+            preferred_language=d.language,
+            phones=list(d.phones),
+        ).model_dump()
+        for d in DEMO_ACCOUNTS
+    ]
+    result = await bulk_upsert(session, rows, now=clock.now(), region="US")
+    by_ref = {a.external_ref: a for a in result.accounts}
+    for demo in DEMO_ACCOUNTS:
+        out = by_ref[demo.ref]
+        account = await session.get(Account, out.id)
+        if account is not None:
+            account.number = demo_account_number(demo.payload)
+    await session.flush()
+    return len(DEMO_ACCOUNTS)

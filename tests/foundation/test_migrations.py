@@ -1,0 +1,86 @@
+"""Migrations upgrade and downgrade cleanly; models and migrations agree; start-up guard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import load_settings
+from app.core.schema import SchemaBehind, alembic_config, downgrade, ensure_schema_current, upgrade
+from app.main import create_app
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+MIGRATION_DB = "switchboard_migration_test"
+
+
+async def _recreate_pg_database() -> str:
+    admin = create_async_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_DB} WITH (FORCE)"))
+            await conn.execute(text(f"CREATE DATABASE {MIGRATION_DB}"))
+    finally:
+        await admin.dispose()
+    base, _, _ = TEST_DATABASE_URL.rpartition("/")
+    return f"{base}/{MIGRATION_DB}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if ON_POSTGRES:
+        yield asyncio.run(_recreate_pg_database())
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    tables = asyncio.run(_tables(empty_database_url))
+    assert {"accounts", "account_phones", "account_notes", "api_keys"} <= tables
+    downgrade(empty_database_url, "base")
+    assert asyncio.run(_tables(empty_database_url)) <= {"alembic_version"}
+    upgrade(empty_database_url)
+    assert asyncio.run(_tables(empty_database_url)) == tables
+
+
+def test_models_and_migrations_agree(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    command.check(alembic_config(empty_database_url))
+
+
+def test_service_refuses_a_database_that_is_behind(empty_database_url: str) -> None:
+    async def _check() -> None:
+        engine = create_async_engine(empty_database_url)
+        try:
+            await ensure_schema_current(engine)
+        finally:
+            await engine.dispose()
+
+    with pytest.raises(SchemaBehind, match="switchboard migrate"):
+        asyncio.run(_check())
+
+    settings = load_settings(_env_file=None, database_url=empty_database_url)
+    app = create_app(settings)
+
+    async def _start() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    with pytest.raises(SchemaBehind):
+        asyncio.run(_start())
