@@ -140,11 +140,11 @@ def cmd_api_keys(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    from app.core.errors import NotFound
+    from app.core.errors import AppError
 
     try:
         return asyncio.run(_run())
-    except NotFound as exc:
+    except AppError as exc:
         print(f"switchboard: {exc.detail}", file=sys.stderr)
         return 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.auth.service import create_key
 from app.config import Settings, load_settings
@@ -26,6 +27,7 @@ from app.core.clock import FixedClock
 from app.core.db import Database
 from app.core.schema import upgrade
 from app.main import create_app
+from app.models.rota import Specialist
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -134,6 +136,27 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+async def make_specialist(
+    session: AsyncSession, clock: FixedClock, *, name: str = "Sam Specialist"
+) -> int:
+    """Insert a minimal specialist row and return its id."""
+    now = clock.now()
+    row = Specialist(
+        name=name,
+        contact="+14155550100",
+        tz="America/Los_Angeles",
+        languages=["en"],
+        skills=[],
+        active=True,
+        calendar_token=secrets.token_urlsafe(24),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
 class Keys:
     """Creates API keys of each role and returns auth headers."""
 
@@ -146,6 +169,8 @@ class Keys:
     ) -> dict[str, str]:
         """Authorization headers of a new key with the role."""
         async with self._db.transaction() as session:
+            if role == "specialist" and specialist_id is None:
+                specialist_id = await make_specialist(session, self._clock)
             _, secret = await create_key(
                 session,
                 name=name or f"{role}-key",

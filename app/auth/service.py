@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.keys import display_prefix, hash_key, new_key
-from app.core.errors import NotFound
+from app.core.errors import NotFound, ValidationFailed
 from app.models.api_key import ROLES, ApiKey
+from app.models.rota import Specialist
 
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -37,6 +38,11 @@ async def create_key(
     """Store a new key's hash; return the row and the secret (shown once)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if specialist_id is not None and await session.get(Specialist, specialist_id) is None:
+        raise ValidationFailed(
+            f"specialist {specialist_id} does not exist",
+            errors=[{"field": "body.specialist_id", "message": "no such specialist"}],
+        )
     secret = new_key()
     row = ApiKey(
         name=name,

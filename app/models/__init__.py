@@ -3,5 +3,35 @@
 from app.models.account import Account, AccountNote, AccountPhone
 from app.models.api_key import ApiKey
 from app.models.base import Base
+from app.models.rota import (
+    AuditEntry,
+    LieuAdjustmentRow,
+    ManualDayOffRow,
+    MaterialisedWindow,
+    OverrideRow,
+    Rotation,
+    RotationVersionRow,
+    ShiftInstance,
+    Specialist,
+    Team,
+    TeamMember,
+)
 
-__all__ = ["Account", "AccountNote", "AccountPhone", "ApiKey", "Base"]
+__all__ = [
+    "Account",
+    "AccountNote",
+    "AccountPhone",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "LieuAdjustmentRow",
+    "ManualDayOffRow",
+    "MaterialisedWindow",
+    "OverrideRow",
+    "Rotation",
+    "RotationVersionRow",
+    "ShiftInstance",
+    "Specialist",
+    "Team",
+    "TeamMember",
+]

@@ -103,16 +103,22 @@ async def test_invalid_json_is_a_problem(client: httpx.AsyncClient, admin: dict[
 async def test_duplicate_external_ref_is_409(
     client: httpx.AsyncClient, admin: dict[str, str], db: Database
 ) -> None:
-    first = await client.post("/v1/accounts", json={"name": "A", "external_ref": "r"}, headers=admin)
+    first = await client.post(
+        "/v1/accounts", json={"name": "A", "external_ref": "r"}, headers=admin
+    )
     assert first.status_code == 201
-    again = await client.post("/v1/accounts", json={"name": "B", "external_ref": "r"}, headers=admin)
+    again = await client.post(
+        "/v1/accounts", json={"name": "B", "external_ref": "r"}, headers=admin
+    )
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM
     assert "external_ref" in again.json()["detail"]
     assert await _count(db) == 1
 
 
-@pytest.mark.parametrize("phone", ["+1 (415) 555-0199", "14155550199", "+14155550199", "4155550199"])
+@pytest.mark.parametrize(
+    "phone", ["+1 (415) 555-0199", "14155550199", "+14155550199", "4155550199"]
+)
 async def test_lookup_matches_however_formatted(
     client: httpx.AsyncClient, admin: dict[str, str], phone: str
 ) -> None:

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.keys import hash_key
+from app.core.clock import FixedClock
 from app.core.db import Database
 from app.models.api_key import ApiKey
-from tests.conftest import Keys
+from tests.conftest import Keys, make_specialist
 
 PROBLEM = "application/problem+json"
 
@@ -65,22 +66,29 @@ async def test_revoked_key_stops_working(client: httpx.AsyncClient, admin: dict[
 
 
 async def test_specialist_key_needs_a_specialist_link(
-    client: httpx.AsyncClient, admin: dict[str, str]
+    client: httpx.AsyncClient, admin: dict[str, str], db: Database, clock: FixedClock
 ) -> None:
-    bad = await client.post(
-        "/v1/api-keys", json={"name": "s", "role": "specialist"}, headers=admin
-    )
+    bad = await client.post("/v1/api-keys", json={"name": "s", "role": "specialist"}, headers=admin)
     assert bad.status_code == 422
     assert bad.headers["content-type"] == PROBLEM
     other = await client.post(
         "/v1/api-keys", json={"name": "v", "role": "viewer", "specialist_id": 3}, headers=admin
     )
     assert other.status_code == 422
-    good = await client.post(
+    missing = await client.post(
         "/v1/api-keys", json={"name": "s", "role": "specialist", "specialist_id": 3}, headers=admin
     )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "body.specialist_id"
+    async with db.transaction() as session:
+        specialist_id = await make_specialist(session, clock)
+    good = await client.post(
+        "/v1/api-keys",
+        json={"name": "s", "role": "specialist", "specialist_id": specialist_id},
+        headers=admin,
+    )
     assert good.status_code == 201
-    assert good.json()["specialist_id"] == 3
+    assert good.json()["specialist_id"] == specialist_id
     unknown_role = await client.post(
         "/v1/api-keys", json={"name": "x", "role": "root"}, headers=admin
     )
@@ -120,7 +128,7 @@ async def test_role_matrix(
     body: dict[str, object] | None,
     expected: int,
 ) -> None:
-    headers = await keys.headers(role, specialist_id=7 if role == "specialist" else None)
+    headers = await keys.headers(role)
     response = await client.request(method, path, json=body, headers=headers)
     assert response.status_code == expected, response.text
     if expected == 403:
@@ -132,7 +140,7 @@ async def test_notes_allowed_for_specialists_refused_for_viewers(
     client: httpx.AsyncClient, admin: dict[str, str], keys: Keys
 ) -> None:
     account = (await client.post("/v1/accounts", json={"name": "N"}, headers=admin)).json()
-    specialist = await keys.headers("specialist", specialist_id=1)
+    specialist = await keys.headers("specialist")
     viewer = await keys.headers("viewer")
     path = f"/v1/accounts/{account['id']}/notes"
     assert (await client.post(path, json={"body": "hi"}, headers=specialist)).status_code == 201
