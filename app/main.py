@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,10 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
 from app.ops import router as ops_router
+from app.rota.endpoints_changes import router as rota_changes_router
+from app.rota.endpoints_queries import router as rota_queries_router
+from app.rota.endpoints_resources import router as rota_resources_router
+from app.rota.refresher import keep_horizon, refresh_once
 
 logger = logging.getLogger("switchboard")
 
@@ -40,7 +46,15 @@ def create_app(
             app.state.db = db
             app.state.flows = {}
             warn_if_insecure(settings, logger)
-            yield
+            if check_schema:
+                await refresh_once(db, app.state.clock)
+            refresher = asyncio.create_task(keep_horizon(db, app.state.clock))
+            try:
+                yield
+            finally:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
         finally:
             await db.dispose()
 
@@ -58,4 +72,7 @@ def create_app(
     app.include_router(api_keys_router)
     app.include_router(accounts_bulk_router)
     app.include_router(accounts_router)
+    app.include_router(rota_resources_router)
+    app.include_router(rota_changes_router)
+    app.include_router(rota_queries_router)
     return app

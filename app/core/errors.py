@@ -7,8 +7,10 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +99,14 @@ class PreconditionRequired(AppError):
     title = "Precondition required"
 
 
+class DryRunOutcome(Exception):
+    """Raised after a dry-run write: the transaction rolls back and `result` is answered (200)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
 def problem(
     status: int,
     slug: str,
@@ -173,6 +183,20 @@ def install_error_handlers(app: FastAPI) -> None:
             str(exc.detail),
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DryRunOutcome)
+    async def _dry_run(request: Request, exc: DryRunOutcome) -> JSONResponse:
+        return JSONResponse(jsonable_encoder(exc.result), status_code=200)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return problem(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            "the resource was changed by someone else at the same time; fetch it again and retry",
+            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)

@@ -1,0 +1,34 @@
+"""Query parameters shared by rota writes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query
+
+from app.auth.deps import RotaWriter
+from app.auth.service import Principal
+from app.core.deps import ClockDep, DbSession
+from app.rota.writes import RotaWrite
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+AllowPast = Annotated[
+    bool,
+    Query(description="allow an edit that takes effect in the past (recording history)"),
+]
+
+
+async def rota_write(
+    session: DbSession,
+    clock: ClockDep,
+    principal: RotaWriter,
+    dry_run: Annotated[
+        bool, Query(description="return the change to the next 4 weeks without saving it")
+    ] = False,
+) -> RotaWrite:
+    """A rota write in this request's transaction, previewed when dry_run is set."""
+    return await RotaWrite(session, principal, clock.now(), dry_run).start()
+
+
+Write = Annotated[RotaWrite, Depends(rota_write)]
+__all__ = ["AllowPast", "IfMatch", "Principal", "Write"]

@@ -1,0 +1,267 @@
+"""`/v1/overrides`, `/v1/days-off`, `/v1/audit`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import and_, select
+
+from app.auth.deps import RotaReader, RotaWriter
+from app.core.deps import DbSession
+from app.core.errors import ValidationFailed
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.models.rota import OverrideRow, Team
+from app.rota import audit, override_service
+from app.rota.calculator import days_off
+from app.rota.deps import AllowPast, IfMatch, Write
+from app.rota.repository import load_snapshot
+from app.rota.schemas import (
+    AuditOut,
+    DayOffIn,
+    DayOffMove,
+    DayOffOut,
+    OverrideIn,
+    OverrideOut,
+    OverridePatch,
+)
+from app.rota.writes import check_if_match, day_off_out, etag, require_aware_query
+
+router = APIRouter(prefix="/v1", tags=["rota"])
+MAX_RANGE = timedelta(days=400)
+
+
+def _override_etag(row: OverrideRow) -> str:
+    return etag("override", row.id, row.version)
+
+
+def check_range(start: datetime, end: datetime, limit: timedelta = MAX_RANGE) -> None:
+    """Both instants with offsets, end after start, not too far apart."""
+    require_aware_query(start, "start")
+    require_aware_query(end, "end")
+    if end <= start:
+        raise ValidationFailed(
+            "end must be after start", errors=[{"field": "query.end", "message": "not after start"}]
+        )
+    if end - start > limit:
+        raise ValidationFailed(
+            f"the range may span at most {limit.days} days",
+            errors=[{"field": "query.end", "message": f"more than {limit.days} days after start"}],
+        )
+
+
+@router.get("/overrides", response_model=list[OverrideOut])
+async def list_overrides(
+    session: DbSession,
+    _: RotaReader,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    specialist: int | None = None,
+    team: str | None = None,
+    kind: str | None = None,
+) -> list[OverrideOut]:
+    """Overrides overlapping [start, end), filtered."""
+    require_aware_query(start, "start")
+    require_aware_query(end, "end")
+    query = select(OverrideRow).order_by(OverrideRow.starts_at, OverrideRow.id)
+    if start is not None:
+        query = query.where(OverrideRow.ends_at > start)
+    if end is not None:
+        query = query.where(OverrideRow.starts_at < end)
+    if specialist is not None:
+        query = query.where(
+            (OverrideRow.specialist_id == specialist) | (OverrideRow.substitute_id == specialist)
+        )
+    if team is not None:
+        query = query.join(Team, and_(Team.id == OverrideRow.team_id)).where(Team.slug == team)
+    if kind is not None:
+        query = query.where(OverrideRow.kind == kind)
+    slugs = await override_service.team_slugs(session)
+    return [override_service.override_out(r, slugs) for r in await session.scalars(query)]
+
+
+@router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=list[OverrideOut])
+async def create_override(
+    body: OverrideIn,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    allow_past: AllowPast = False,
+) -> list[OverrideOut]:
+    """Create a cover, swap (two covers, atomically), leave or extra."""
+    rows = await override_service.create_override(session, body, write, allow_past=allow_past)
+    slugs = await override_service.team_slugs(session)
+    response.headers["Location"] = f"/v1/overrides/{rows[0].id}"
+    response.headers["ETag"] = _override_etag(rows[0])
+    return [override_service.override_out(r, slugs) for r in rows]
+
+
+@router.get("/overrides/{override_id}", response_model=OverrideOut)
+async def get_override(
+    override_id: int, session: DbSession, _: RotaReader, response: Response
+) -> OverrideOut:
+    """One override."""
+    row = await override_service.get_override(session, override_id)
+    response.headers["ETag"] = _override_etag(row)
+    return override_service.override_out(row, await override_service.team_slugs(session))
+
+
+@router.patch("/overrides/{override_id}", response_model=OverrideOut)
+async def patch_override(
+    override_id: int,
+    body: OverridePatch,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> OverrideOut:
+    """Change an override's window or reason (If-Match required)."""
+    row = await override_service.get_override(session, override_id)
+    check_if_match(if_match, _override_etag(row))
+    await override_service.patch_override(session, row, body, write, allow_past=allow_past)
+    response.headers["ETag"] = _override_etag(row)
+    return override_service.override_out(row, await override_service.team_slugs(session))
+
+
+@router.delete("/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def cancel_override(
+    override_id: int,
+    session: DbSession,
+    write: Write,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> Response:
+    """Cancel an override: deleted if not started, ended now if under way."""
+    row = await override_service.get_override(session, override_id)
+    check_if_match(if_match, _override_etag(row))
+    await override_service.cancel_override(session, row, write, allow_past=allow_past)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/days-off", response_model=list[DayOffOut])
+async def list_days_off(
+    session: DbSession,
+    _: RotaReader,
+    start: datetime,
+    end: datetime,
+    specialist: int | None = None,
+) -> list[DayOffOut]:
+    """Days off in lieu (automatic and by hand) between two instants."""
+    check_range(start, end)
+    snapshot = await load_snapshot(session, start, end)
+    return [
+        day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end, specialist=specialist)
+    ]
+
+
+@router.post("/days-off", status_code=status.HTTP_201_CREATED)
+async def add_day_off(
+    body: DayOffIn,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    allow_past: AllowPast = False,
+) -> dict[str, object]:
+    """Add a day off in lieu by hand."""
+    row = await override_service.add_day_off(session, body, write, allow_past=allow_past)
+    response.headers["ETag"] = etag("dayoff", f"manual:{row.id}", row.version)
+    return {"id": f"manual:{row.id}", "specialist_id": row.specialist_id, "day": row.day}
+
+
+@router.get("/days-off/{day_off_id}/etag")
+async def day_off_etag(
+    day_off_id: str, session: DbSession, _: RotaReader, response: Response
+) -> dict[str, str]:
+    """The ETag to send with If-Match when moving or cancelling a day off."""
+    tag = await override_service.day_off_etag(session, day_off_id)
+    response.headers["ETag"] = tag
+    return {"id": day_off_id, "etag": tag}
+
+
+@router.patch("/days-off/{day_off_id}")
+async def move_day_off(
+    day_off_id: str,
+    body: DayOffMove,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> dict[str, object]:
+    """Move a day off in lieu to another date (If-Match required)."""
+    check_if_match(if_match, await override_service.day_off_etag(session, day_off_id))
+    await override_service.move_or_cancel_day_off(
+        session, day_off_id, body, write, allow_past=allow_past
+    )
+    response.headers["ETag"] = await override_service.day_off_etag(session, day_off_id)
+    return {"id": day_off_id, "day": body.day}
+
+
+@router.delete("/days-off/{day_off_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def cancel_day_off(
+    day_off_id: str,
+    session: DbSession,
+    write: Write,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> Response:
+    """Cancel a day off in lieu (it stays owed in the ledger) (If-Match required)."""
+    check_if_match(if_match, await override_service.day_off_etag(session, day_off_id))
+    await override_service.move_or_cancel_day_off(
+        session, day_off_id, None, write, allow_past=allow_past
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/audit", response_model=Page[AuditOut])
+async def list_audit(
+    session: DbSession,
+    _: RotaWriter,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    actor: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Page[AuditOut]:
+    """The audit log, newest first."""
+    require_aware_query(start, "start")
+    require_aware_query(end, "end")
+    before = decode_cursor(cursor, "before_id")["before_id"] if cursor else None
+    if before is not None and not isinstance(before, int):
+        raise ValidationFailed(
+            "the pagination cursor is not valid",
+            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
+        )
+    rows = await audit.page(
+        session,
+        before_id=before,
+        limit=limit + 1,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        actor=actor,
+        start=start,
+        end=end,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page[AuditOut](
+        items=[
+            AuditOut(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                resource_type=r.resource_type,
+                resource_id=r.resource_id,
+                effective_from=r.effective_from,
+                before=r.before,
+                after=r.after,
+            )
+            for r in rows
+        ],
+        next_cursor=encode_cursor({"before_id": rows[-1].id}) if more and rows else None,
+    )

@@ -1,0 +1,207 @@
+"""`/v1/rota/...`: on shift now, final schedule, coverage gaps, fairness, lieu ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+
+from app.auth.deps import RotaReader
+from app.auth.service import Principal
+from app.core.deps import ClockDep, DbSession
+from app.core.errors import Forbidden, ValidationFailed
+from app.rota import lookup
+from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
+from app.rota.endpoints_changes import check_range
+from app.rota.repository import load_snapshot
+from app.rota.schemas import (
+    FairnessOut,
+    GapOut,
+    LedgerOut,
+    OnShiftOut,
+    ScheduleOut,
+    ShiftOut,
+    ShiftSourceOut,
+)
+from app.rota.writes import day_off_out, require_aware_query, shift_out
+
+router = APIRouter(prefix="/v1/rota", tags=["rota queries"])
+MAX_SCHEDULE = timedelta(days=92)
+
+
+def _own(principal: Principal, specialist: int | None) -> int | None:
+    """A specialist key reads its own schedule only."""
+    if principal.role != "specialist":
+        return specialist
+    if specialist is not None and specialist != principal.specialist_id:
+        raise Forbidden("a specialist key reads only its own schedule")
+    if principal.specialist_id is None:
+        raise Forbidden("this specialist key is not linked to a specialist")
+    return principal.specialist_id
+
+
+async def _known_team(session: DbSession, team: str | None) -> None:
+    from app.rota.repository import team_by_slug
+
+    if team is not None and await team_by_slug(session, team) is None:
+        raise ValidationFailed(
+            f"team {team!r} does not exist",
+            errors=[{"field": "query.team", "message": "no such team"}],
+        )
+
+
+@router.get("/on-shift", response_model=OnShiftOut)
+async def on_shift(
+    session: DbSession,
+    clock: ClockDep,
+    _: RotaReader,
+    at: datetime | None = None,
+    team: str | None = None,
+    language: str | None = None,
+    skill: str | None = None,
+) -> OnShiftOut:
+    """Who is on shift at an instant (default now) and which rotation or override put them there."""
+    require_aware_query(at, "at")
+    await _known_team(session, team)
+    instant = at or clock.now()
+    found = await lookup.on_shift(session, instant, team=team, language=language, skill=skill)
+    names: dict[int, str] = {}
+    if any(o.rotation_id for o in found):
+        from sqlalchemy import select
+
+        from app.models.rota import Rotation
+
+        ids = {o.rotation_id for o in found if o.rotation_id}
+        names = {
+            r.id: r.name
+            for r in await session.scalars(select(Rotation).where(Rotation.id.in_(ids)))
+        }
+    return OnShiftOut(
+        at=instant,
+        on_shift=[
+            ShiftOut(
+                key=o.key,
+                specialist_id=o.specialist_id,
+                specialist_name=o.name,
+                team=o.team,
+                start=o.starts_at,
+                end=o.ends_at,
+                local_date=o.local_date,
+                source=ShiftSourceOut(
+                    kind=o.source_kind,
+                    rotation_id=o.rotation_id,
+                    rotation_name=names.get(o.rotation_id) if o.rotation_id else None,
+                    override_id=o.override_id,
+                    covering_for=o.covering_for,
+                ),
+            )
+            for o in found
+        ],
+    )
+
+
+@router.get("/schedule", response_model=ScheduleOut)
+async def schedule(
+    session: DbSession,
+    principal: RotaReader,
+    start: datetime,
+    end: datetime,
+    team: str | None = None,
+    specialist: int | None = None,
+) -> ScheduleOut:
+    """The final schedule between two instants: every shift with its source, and days off."""
+    check_range(start, end, MAX_SCHEDULE)
+    await _known_team(session, team)
+    specialist = _own(principal, specialist)
+    snapshot = await load_snapshot(session, start, end)
+    shifts = final_schedule(snapshot.rota, start, end, team=team, specialist=specialist)
+    offs = days_off(snapshot.rota, start, end, specialist=specialist)
+    if team is not None:
+        members = {s.specialist_id for s in shifts} | {
+            sid for v in snapshot.rota.rotations if v.team == team for sid in v.members
+        }
+        offs = [d for d in offs if d.specialist_id in members]
+    return ScheduleOut(
+        start=start,
+        end=end,
+        shifts=[shift_out(s, snapshot) for s in shifts],
+        days_off=[day_off_out(d, snapshot) for d in offs],
+    )
+
+
+@router.get("/gaps", response_model=list[GapOut])
+async def gaps(
+    session: DbSession, _: RotaReader, start: datetime, end: datetime, team: str
+) -> list[GapOut]:
+    """Intervals in which a coverage rule of the team has fewer staff than its minimum."""
+    check_range(start, end, MAX_SCHEDULE)
+    await _known_team(session, team)
+    snapshot = await load_snapshot(session, start, end)
+    return [
+        GapOut(
+            start=g.start,
+            end=g.end,
+            team=team,
+            staffed=g.staffed,
+            min_staff=g.min_staff,
+            language=g.language,
+            rule_index=g.rule_index,
+        )
+        for g in coverage_gaps(snapshot.rota, team, start, end)
+    ]
+
+
+@router.get("/fairness", response_model=list[FairnessOut])
+async def fairness_report(
+    session: DbSession,
+    _: RotaReader,
+    start: datetime,
+    end: datetime,
+    team: str | None = None,
+) -> list[FairnessOut]:
+    """Shifts, hours, weekend days and night hours (22:00-06:00 their time) per specialist."""
+    check_range(start, end)
+    await _known_team(session, team)
+    snapshot = await load_snapshot(session, start, end)
+    return [
+        FairnessOut(
+            specialist_id=r.specialist_id,
+            specialist_name=snapshot.specialist_names.get(r.specialist_id, "?"),
+            shifts=r.shifts,
+            hours=round(r.hours, 2),
+            weekend_days=r.weekend_days,
+            night_hours=round(r.night_hours, 2),
+        )
+        for r in fairness(snapshot.rota, start, end, team=team)
+    ]
+
+
+@router.get("/lieu-ledger", response_model=list[LedgerOut])
+async def ledger(
+    session: DbSession,
+    clock: ClockDep,
+    principal: RotaReader,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    specialist: int | None = None,
+) -> list[LedgerOut]:
+    """Days off in lieu earned, taken, cancelled and outstanding, and weeks without a weekend."""
+    now = clock.now()
+    start = start or now - timedelta(days=91)
+    end = end or now
+    check_range(start, end)
+    specialist = _own(principal, specialist)
+    snapshot = await load_snapshot(session, start, end)
+    return [
+        LedgerOut(
+            specialist_id=r.specialist_id,
+            specialist_name=snapshot.specialist_names.get(r.specialist_id, "?"),
+            earned=r.earned,
+            taken=r.taken,
+            cancelled=r.cancelled,
+            outstanding=r.outstanding,
+            weeks_without_weekend=list(r.weeks_without_weekend),
+        )
+        for r in lieu_ledger(snapshot.rota, start, end, now)
+        if specialist is None or r.specialist_id == specialist
+    ]

@@ -1,0 +1,275 @@
+"""`/v1/teams`, `/v1/specialists`, `/v1/rotations`: the rota's resources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
+
+from app.auth.deps import RotaReader
+from app.core.deps import ClockDep, DbSession
+from app.models.rota import Rotation, Specialist, Team
+from app.rota import repository, rotation_service, team_service
+from app.rota.deps import AllowPast, IfMatch, Write
+from app.rota.schemas import (
+    RotationIn,
+    RotationOut,
+    RotationUpdate,
+    SpecialistIn,
+    SpecialistOut,
+    TeamIn,
+    TeamOut,
+)
+from app.rota.writes import check_if_match, etag, require_aware_query
+
+router = APIRouter(prefix="/v1", tags=["rota"])
+
+
+def _team_etag(team: Team) -> str:
+    return etag("team", team.slug, team.version)
+
+
+def _specialist_etag(spec: Specialist) -> str:
+    return etag("specialist", spec.id, spec.version)
+
+
+def _rotation_etag(rotation: Rotation) -> str:
+    return etag("rotation", rotation.id, rotation.version)
+
+
+@router.get("/teams", response_model=list[TeamOut])
+async def list_teams(session: DbSession, _: RotaReader) -> list[TeamOut]:
+    """Every team."""
+    teams = list(await session.scalars(select(Team).order_by(Team.slug)))
+    members = await repository.team_members(session, [t.id for t in teams])
+    return [team_service.team_out(t, members.get(t.id, [])) for t in teams]
+
+
+@router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
+async def create_team(
+    body: TeamIn, session: DbSession, write: Write, response: Response
+) -> TeamOut:
+    """Create a team."""
+    team = await team_service.create_team(session, body, write)
+    response.headers["ETag"] = _team_etag(team)
+    response.headers["Location"] = f"/v1/teams/{team.slug}"
+    return await team_service.team_view(session, team)
+
+
+@router.get("/teams/{slug}", response_model=TeamOut)
+async def get_team(slug: str, session: DbSession, _: RotaReader, response: Response) -> TeamOut:
+    """One team."""
+    team = await team_service.get_team(session, slug)
+    response.headers["ETag"] = _team_etag(team)
+    return await team_service.team_view(session, team)
+
+
+@router.put("/teams/{slug}", response_model=TeamOut)
+async def replace_team(
+    slug: str,
+    body: TeamIn,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TeamOut:
+    """Replace a team's settings (If-Match required)."""
+    team = await team_service.get_team(session, slug)
+    check_if_match(if_match, _team_etag(team))
+    await team_service.replace_team(session, team, body, write)
+    response.headers["ETag"] = _team_etag(team)
+    return await team_service.team_view(session, team)
+
+
+@router.delete("/teams/{slug}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_team(
+    slug: str, session: DbSession, write: Write, if_match: IfMatch = None
+) -> Response:
+    """Delete a team without rotations (If-Match required)."""
+    team = await team_service.get_team(session, slug)
+    check_if_match(if_match, _team_etag(team))
+    await team_service.delete_team(session, team, write)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/teams/{slug}/calendar-token", response_model=TeamOut)
+async def rotate_team_calendar_token(
+    slug: str, session: DbSession, write: Write, response: Response
+) -> TeamOut:
+    """Give the team's calendar feed a new secret link; the old one stops working."""
+    team = await team_service.get_team(session, slug)
+    team_service.rotate_token(team, write.now)
+    await session.flush()
+    await write.audit("rotate-token", "team", team.slug, None, None)
+    await write.finish(None)
+    response.headers["ETag"] = _team_etag(team)
+    return await team_service.team_view(session, team)
+
+
+@router.get("/specialists", response_model=list[SpecialistOut])
+async def list_specialists(
+    session: DbSession,
+    _: RotaReader,
+    team: str | None = None,
+    active: bool | None = None,
+    language: str | None = None,
+    skill: str | None = None,
+) -> list[SpecialistOut]:
+    """Specialists, filtered by team, active flag, language or skill."""
+    people = list(await session.scalars(select(Specialist).order_by(Specialist.id)))
+    teams = await repository.specialist_teams(session, [p.id for p in people])
+    out = []
+    for p in people:
+        if team is not None and team not in teams.get(p.id, []):
+            continue
+        if active is not None and p.active != active:
+            continue
+        if language is not None and language not in p.languages:
+            continue
+        if skill is not None and skill not in p.skills:
+            continue
+        out.append(team_service.specialist_out(p, teams.get(p.id, [])))
+    return out
+
+
+@router.post("/specialists", status_code=status.HTTP_201_CREATED, response_model=SpecialistOut)
+async def create_specialist(
+    body: SpecialistIn, session: DbSession, write: Write, response: Response
+) -> SpecialistOut:
+    """Create a specialist."""
+    spec = await team_service.create_specialist(session, body, write)
+    response.headers["ETag"] = _specialist_etag(spec)
+    response.headers["Location"] = f"/v1/specialists/{spec.id}"
+    return await team_service.specialist_view(session, spec)
+
+
+@router.get("/specialists/{specialist_id}", response_model=SpecialistOut)
+async def get_specialist(
+    specialist_id: int, session: DbSession, _: RotaReader, response: Response
+) -> SpecialistOut:
+    """One specialist."""
+    spec = await team_service.get_specialist(session, specialist_id)
+    response.headers["ETag"] = _specialist_etag(spec)
+    return await team_service.specialist_view(session, spec)
+
+
+@router.put("/specialists/{specialist_id}", response_model=SpecialistOut)
+async def replace_specialist(
+    specialist_id: int,
+    body: SpecialistIn,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SpecialistOut:
+    """Replace a specialist's details and teams (If-Match required)."""
+    spec = await team_service.get_specialist(session, specialist_id)
+    check_if_match(if_match, _specialist_etag(spec))
+    await team_service.replace_specialist(session, spec, body, write)
+    response.headers["ETag"] = _specialist_etag(spec)
+    return await team_service.specialist_view(session, spec)
+
+
+@router.delete("/specialists/{specialist_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_specialist(
+    specialist_id: int, session: DbSession, write: Write, if_match: IfMatch = None
+) -> Response:
+    """Delete a specialist who is in no rotation (If-Match required)."""
+    spec = await team_service.get_specialist(session, specialist_id)
+    check_if_match(if_match, _specialist_etag(spec))
+    await team_service.delete_specialist(session, spec, write)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/specialists/{specialist_id}/calendar-token", response_model=SpecialistOut)
+async def rotate_specialist_calendar_token(
+    specialist_id: int, session: DbSession, write: Write, response: Response
+) -> SpecialistOut:
+    """Give the specialist's calendar feed a new secret link; the old one stops working."""
+    spec = await team_service.get_specialist(session, specialist_id)
+    team_service.rotate_token(spec, write.now)
+    await session.flush()
+    await write.audit("rotate-token", "specialist", spec.id, None, None)
+    await write.finish(None)
+    response.headers["ETag"] = _specialist_etag(spec)
+    return await team_service.specialist_view(session, spec)
+
+
+@router.get("/rotations", response_model=list[RotationOut])
+async def list_rotations(
+    session: DbSession, clock: ClockDep, _: RotaReader, team: str | None = None
+) -> list[RotationOut]:
+    """Rotations, optionally of one team."""
+    query = select(Rotation).order_by(Rotation.id)
+    if team is not None:
+        query = query.join(Team, Team.id == Rotation.team_id).where(Team.slug == team)
+    now = clock.now()
+    return [
+        await rotation_service.rotation_view(session, r, now) for r in await session.scalars(query)
+    ]
+
+
+@router.post("/rotations", status_code=status.HTTP_201_CREATED, response_model=RotationOut)
+async def create_rotation(
+    body: RotationIn,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    allow_past: AllowPast = False,
+) -> RotationOut:
+    """Create a rotation, effective from `effective_from` (default now)."""
+    rotation = await rotation_service.create_rotation(session, body, write, allow_past=allow_past)
+    response.headers["ETag"] = _rotation_etag(rotation)
+    response.headers["Location"] = f"/v1/rotations/{rotation.id}"
+    return await rotation_service.rotation_view(session, rotation, write.now)
+
+
+@router.get("/rotations/{rotation_id}", response_model=RotationOut)
+async def get_rotation(
+    rotation_id: int, session: DbSession, clock: ClockDep, _: RotaReader, response: Response
+) -> RotationOut:
+    """One rotation with its versions."""
+    rotation = await rotation_service.get_rotation(session, rotation_id)
+    response.headers["ETag"] = _rotation_etag(rotation)
+    return await rotation_service.rotation_view(session, rotation, clock.now())
+
+
+@router.put("/rotations/{rotation_id}", response_model=RotationOut)
+async def change_rotation(
+    rotation_id: int,
+    body: RotationUpdate,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> RotationOut:
+    """New rules from `effective_from` (default now); shifts already started stay."""
+    rotation = await rotation_service.get_rotation(session, rotation_id)
+    check_if_match(if_match, _rotation_etag(rotation))
+    await rotation_service.change_rotation(session, rotation, body, write, allow_past=allow_past)
+    response.headers["ETag"] = _rotation_etag(rotation)
+    return await rotation_service.rotation_view(session, rotation, write.now)
+
+
+@router.delete("/rotations/{rotation_id}", response_model=RotationOut)
+async def end_rotation(
+    rotation_id: int,
+    session: DbSession,
+    write: Write,
+    response: Response,
+    effective_from: Annotated[datetime | None, Query()] = None,
+    if_match: IfMatch = None,
+    allow_past: AllowPast = False,
+) -> RotationOut:
+    """End a rotation from `effective_from` (default now); its history stays."""
+    rotation = await rotation_service.get_rotation(session, rotation_id)
+    check_if_match(if_match, _rotation_etag(rotation))
+    require_aware_query(effective_from, "effective_from")
+    await rotation_service.end_rotation(
+        session, rotation, effective_from, write, allow_past=allow_past
+    )
+    response.headers["ETag"] = _rotation_etag(rotation)
+    return await rotation_service.rotation_view(session, rotation, write.now)

@@ -1,0 +1,147 @@
+"""Who is on shift now: the indexed lookup routing calls on every incoming call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.rota import Specialist, Team
+from app.rota import materialise
+from app.rota.calculator import on_shift_at
+from app.rota.coverage import rule_windows
+from app.rota.repository import coverage_rules, load_snapshot, team_by_slug, team_holidays
+
+
+@dataclass(frozen=True)
+class OnShift:
+    """A specialist on shift at an instant, with the shift that puts them there."""
+
+    specialist_id: int
+    name: str
+    contact: str
+    languages: tuple[str, ...]
+    skills: tuple[str, ...]
+    team: str
+    starts_at: datetime
+    ends_at: datetime
+    local_date: date
+    source_kind: str
+    rotation_id: int | None
+    override_id: int | None
+    covering_for: int | None
+    key: str
+
+
+def _matches(spec: Specialist, language: str | None, skill: str | None) -> bool:
+    if not spec.active:
+        return False
+    if language is not None and language not in spec.languages:
+        return False
+    return skill is None or skill in spec.skills
+
+
+async def on_shift(
+    session: AsyncSession,
+    at: datetime,
+    *,
+    team: str | None = None,
+    language: str | None = None,
+    skill: str | None = None,
+) -> list[OnShift]:
+    """Shifts running at `at` (optionally of one team, language, skill), by start then name."""
+    team_row: Team | None = None
+    if team is not None:
+        team_row = await team_by_slug(session, team)
+        if team_row is None:
+            return []
+    win = await materialise.window(session)
+    out: list[OnShift] = []
+    if materialise.covers(win, at):
+        stored = await materialise.stored_shifts_at(session, at, team_row.id if team_row else None)
+        if not stored:
+            return []
+        people = {
+            s.id: s
+            for s in await session.scalars(
+                select(Specialist).where(Specialist.id.in_({r.specialist_id for r in stored}))
+            )
+        }
+        slugs = (
+            {t.id: t.slug for t in await session.scalars(select(Team))}
+            if not team_row
+            else {team_row.id: team_row.slug}
+        )
+        for row in stored:
+            spec = people[row.specialist_id]
+            if not _matches(spec, language, skill):
+                continue
+            out.append(
+                OnShift(
+                    specialist_id=spec.id,
+                    name=spec.name,
+                    contact=spec.contact,
+                    languages=tuple(spec.languages),
+                    skills=tuple(spec.skills),
+                    team=slugs[row.team_id],
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
+                    local_date=row.local_date,
+                    source_kind=row.source_kind,
+                    rotation_id=row.rotation_id,
+                    override_id=row.override_id,
+                    covering_for=row.covering_for,
+                    key=row.key,
+                )
+            )
+    else:
+        snapshot = await load_snapshot(session, at - timedelta(days=1), at + timedelta(days=1))
+        shifts = on_shift_at(snapshot.rota, at, team=team)
+        people = {
+            s.id: s
+            for s in await session.scalars(
+                select(Specialist).where(Specialist.id.in_({s.specialist_id for s in shifts}))
+            )
+        }
+        for shift in shifts:
+            spec = people[shift.specialist_id]
+            if not _matches(spec, language, skill):
+                continue
+            out.append(
+                OnShift(
+                    specialist_id=spec.id,
+                    name=spec.name,
+                    contact=spec.contact,
+                    languages=tuple(spec.languages),
+                    skills=tuple(spec.skills),
+                    team=shift.team,
+                    starts_at=shift.start,
+                    ends_at=shift.end,
+                    local_date=shift.local_date,
+                    source_kind=shift.source.kind,
+                    rotation_id=shift.source.rotation_id,
+                    override_id=shift.source.override_id,
+                    covering_for=shift.source.covering_for,
+                    key=shift.key,
+                )
+            )
+    out.sort(key=lambda o: (o.starts_at, o.team, o.name, o.specialist_id))
+    return out
+
+
+async def team_open(session: AsyncSession, team_slug: str, at: datetime) -> bool:
+    """Whether the team is open: inside a coverage rule's hours and not a team holiday.
+
+    A team without coverage rules is open whenever someone is on shift.
+    """
+    team = await team_by_slug(session, team_slug)
+    if team is None:
+        return False
+    rules = coverage_rules(team)
+    if not rules:
+        return bool(await on_shift(session, at, team=team_slug))
+    holidays = team_holidays(team, range(at.year - 1, at.year + 2))
+    probe_end = at + timedelta(seconds=1)
+    return any(rule_windows(rule, team.tz, holidays, at, probe_end) for rule in rules)

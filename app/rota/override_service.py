@@ -1,0 +1,332 @@
+"""Overrides (cover, swap, leave, extra) and days off in lieu (move, cancel, add by hand)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound, ValidationFailed
+from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
+from app.rota import repository
+from app.rota.lieu import parse_earning_key
+from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
+from app.rota.wallclock import local_to_utc
+from app.rota.writes import RotaWrite, etag, require_not_past
+
+
+def override_out(row: OverrideRow, slugs: dict[int, str]) -> OverrideOut:
+    """The API view of an override."""
+    return OverrideOut(
+        id=row.id,
+        kind=row.kind,
+        specialist_id=row.specialist_id,
+        substitute_id=row.substitute_id,
+        team=slugs.get(row.team_id) if row.team_id is not None else None,
+        start=row.starts_at,
+        end=row.ends_at,
+        reason=row.reason,
+        swap_group=row.swap_group,
+    )
+
+
+async def team_slugs(session: AsyncSession) -> dict[int, str]:
+    """Team slug per id."""
+    return {tid: slug for tid, slug in await session.execute(select(Team.id, Team.slug))}
+
+
+async def get_override(session: AsyncSession, override_id: int) -> OverrideRow:
+    """An override or 404."""
+    row = await session.get(OverrideRow, override_id)
+    if row is None:
+        raise NotFound(f"override {override_id} does not exist")
+    return row
+
+
+async def _specialist(session: AsyncSession, sid: int, field: str) -> Specialist:
+    spec = await session.get(Specialist, sid)
+    if spec is None:
+        raise ValidationFailed(
+            f"specialist {sid} does not exist",
+            errors=[{"field": field, "message": "no such specialist"}],
+        )
+    return spec
+
+
+async def _affected(session: AsyncSession, *specialist_ids: int) -> set[str]:
+    teams = await repository.specialist_teams(session, list(specialist_ids))
+    return {slug for slugs in teams.values() for slug in slugs}
+
+
+async def _check_no_overlapping_leave(
+    session: AsyncSession, sid: int, start: datetime, end: datetime, ignore: int | None
+) -> None:
+    query = select(OverrideRow.id).where(
+        OverrideRow.kind == "leave",
+        OverrideRow.specialist_id == sid,
+        and_(OverrideRow.starts_at < end, OverrideRow.ends_at > start),
+    )
+    if ignore is not None:
+        query = query.where(OverrideRow.id != ignore)
+    clash = await session.scalar(query.limit(1))
+    if clash is not None:
+        raise ValidationFailed(
+            f"this leave overlaps leave {clash} of the same specialist; change that one instead",
+            errors=[{"field": "body.start", "message": f"overlaps leave {clash}"}],
+        )
+
+
+async def create_override(
+    session: AsyncSession, data: OverrideIn, write: RotaWrite, *, allow_past: bool
+) -> list[OverrideRow]:
+    """Create an override; a swap creates its two covers together."""
+    require_not_past(data.start, write.now, allow_past, "body.start")
+    if data.swap_start is not None:
+        require_not_past(data.swap_start, write.now, allow_past, "body.swap_start")
+    await _specialist(session, data.specialist_id, "body.specialist_id")
+    if data.substitute_id is not None:
+        await _specialist(session, data.substitute_id, "body.substitute_id")
+    team_id = None
+    if data.team is not None:
+        team = await repository.team_by_slug(session, data.team)
+        if team is None:
+            raise ValidationFailed(
+                f"team {data.team!r} does not exist",
+                errors=[{"field": "body.team", "message": "no such team"}],
+            )
+        team_id = team.id
+        worker = data.substitute_id if data.kind in ("cover", "swap") else data.specialist_id
+        members = (await repository.team_members(session, [team.id])).get(team.id, [])
+        if data.kind in ("cover", "swap", "extra") and worker not in members:
+            field = "body.substitute_id" if data.kind != "extra" else "body.specialist_id"
+            raise ValidationFailed(
+                f"specialist {worker} is not a member of team {data.team!r}",
+                errors=[{"field": field, "message": "not a member of the team"}],
+            )
+    if data.kind == "leave":
+        await _check_no_overlapping_leave(session, data.specialist_id, data.start, data.end, None)
+
+    def row(kind: str, who: int, sub: int | None, start: datetime, end: datetime) -> OverrideRow:
+        return OverrideRow(
+            kind=kind,
+            specialist_id=who,
+            substitute_id=sub,
+            team_id=team_id,
+            starts_at=start,
+            ends_at=end,
+            reason=data.reason,
+            swap_group=group,
+            created_at=write.now,
+            updated_at=write.now,
+        )
+
+    group = str(uuid.uuid4()) if data.kind == "swap" else None
+    if data.kind == "swap":
+        assert data.substitute_id and data.swap_start and data.swap_end
+        rows = [
+            row("cover", data.specialist_id, data.substitute_id, data.start, data.end),
+            row("cover", data.substitute_id, data.specialist_id, data.swap_start, data.swap_end),
+        ]
+    else:
+        rows = [row(data.kind, data.specialist_id, data.substitute_id, data.start, data.end)]
+    session.add_all(rows)
+    await session.flush()
+    write.affected_teams |= await _affected(
+        session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
+    )
+    slugs = await team_slugs(session)
+    after = {"overrides": [override_out(r, slugs).model_dump() for r in rows]}
+    for r in rows:
+        await write.audit("create", "override", r.id, None, override_out(r, slugs).model_dump())
+    await write.finish(after)
+    return rows
+
+
+async def patch_override(
+    session: AsyncSession,
+    row: OverrideRow,
+    data: OverridePatch,
+    write: RotaWrite,
+    *,
+    allow_past: bool,
+) -> OverrideRow:
+    """Change an override's window or reason."""
+    slugs = await team_slugs(session)
+    before = override_out(row, slugs).model_dump()
+    start = data.start or row.starts_at
+    end = data.end or row.ends_at
+    if end <= start:
+        raise ValidationFailed(
+            "end must be after start", errors=[{"field": "body.end", "message": "not after start"}]
+        )
+    if start != row.starts_at:
+        require_not_past(min(start, row.starts_at), write.now, allow_past, "body.start")
+    if end != row.ends_at:
+        require_not_past(min(end, row.ends_at), write.now, allow_past, "body.end")
+    if row.kind == "leave":
+        await _check_no_overlapping_leave(session, row.specialist_id, start, end, row.id)
+    row.starts_at, row.ends_at = start, end
+    if "reason" in data.model_fields_set:
+        row.reason = data.reason
+    row.updated_at = write.now
+    await session.flush()
+    write.affected_teams |= await _affected(
+        session, row.specialist_id, *([row.substitute_id] if row.substitute_id else [])
+    )
+    after = override_out(row, slugs).model_dump()
+    await write.audit("update", "override", row.id, before, after)
+    await write.finish(after)
+    return row
+
+
+async def cancel_override(
+    session: AsyncSession, row: OverrideRow, write: RotaWrite, *, allow_past: bool
+) -> OverrideRow | None:
+    """Cancel an override (both halves of a swap).
+
+    One that has not started is deleted; one under way ends now, so the part already
+    worked stays recorded; one wholly in the past needs allow_past to be deleted.
+    """
+    rows = [row]
+    if row.swap_group:
+        rows = list(
+            await session.scalars(
+                select(OverrideRow).where(OverrideRow.swap_group == row.swap_group)
+            )
+        )
+    slugs = await team_slugs(session)
+    kept: OverrideRow | None = None
+    for r in rows:
+        before = override_out(r, slugs).model_dump()
+        write.affected_teams |= await _affected(
+            session, r.specialist_id, *([r.substitute_id] if r.substitute_id else [])
+        )
+        if r.starts_at >= write.now or allow_past:
+            await session.delete(r)
+            await write.audit("delete", "override", r.id, before, None)
+        elif r.ends_at > write.now:
+            r.ends_at = write.now
+            r.updated_at = write.now
+            kept = r
+            await write.audit("end", "override", r.id, before, override_out(r, slugs).model_dump())
+        else:
+            require_not_past(r.ends_at, write.now, allow_past, "override")
+    await session.flush()
+    await write.finish(override_out(kept, slugs).model_dump() if kept else None)
+    return kept
+
+
+# Days off in lieu ---------------------------------------------------------------------
+
+
+def parse_day_off_id(day_off_id: str) -> tuple[str, str]:
+    """Split lieu:<earning key> / manual:<id>; 404 for anything else."""
+    kind, _, rest = day_off_id.partition(":")
+    if kind == "lieu" and parse_earning_key(rest) is not None:
+        return kind, rest
+    if kind == "manual" and rest.isdigit():
+        return kind, rest
+    raise NotFound(f"day off {day_off_id!r} does not exist (ids look like lieu:... or manual:N)")
+
+
+def day_start(day: date, tz: str) -> datetime:
+    """Local midnight of a date as an instant."""
+    return local_to_utc(day, time(0, 0), tz)
+
+
+async def _lieu_row(session: AsyncSession, key: str) -> LieuAdjustmentRow | None:
+    return await session.get(LieuAdjustmentRow, key)
+
+
+async def day_off_etag(session: AsyncSession, day_off_id: str) -> str:
+    """The current ETag of a day off."""
+    kind, rest = parse_day_off_id(day_off_id)
+    if kind == "lieu":
+        adj = await _lieu_row(session, rest)
+        return etag("dayoff", day_off_id, adj.version if adj else 0)
+    manual = await session.get(ManualDayOffRow, int(rest))
+    if manual is None:
+        raise NotFound(f"day off {day_off_id!r} does not exist")
+    return etag("dayoff", day_off_id, manual.version)
+
+
+async def add_day_off(
+    session: AsyncSession, data: DayOffIn, write: RotaWrite, *, allow_past: bool
+) -> ManualDayOffRow:
+    """Add a day off in lieu by hand."""
+    spec = await _specialist(session, data.specialist_id, "body.specialist_id")
+    require_not_past(
+        day_start(data.day, spec.tz) + timedelta(days=1), write.now, allow_past, "body.day"
+    )
+    row = ManualDayOffRow(
+        specialist_id=spec.id,
+        day=data.day,
+        note=data.note,
+        created_at=write.now,
+        updated_at=write.now,
+    )
+    session.add(row)
+    await session.flush()
+    write.affected_teams |= await _affected(session, spec.id)
+    after = {"id": f"manual:{row.id}", "specialist_id": spec.id, "day": row.day, "note": row.note}
+    await write.audit("create", "day-off", f"manual:{row.id}", None, after)
+    await write.finish(after)
+    return row
+
+
+async def move_or_cancel_day_off(
+    session: AsyncSession,
+    day_off_id: str,
+    move: DayOffMove | None,
+    write: RotaWrite,
+    *,
+    allow_past: bool,
+) -> str:
+    """Move a day off to another date (move given) or cancel it (move None); returns its id."""
+    kind, rest = parse_day_off_id(day_off_id)
+    if kind == "lieu":
+        parsed = parse_earning_key(rest)
+        assert parsed is not None
+        _, _, member = parsed
+        adj = await _lieu_row(session, rest)
+        spec = await _specialist(session, adj.specialist_id if adj else member, "path.id")
+        before = {"id": day_off_id, "new_date": adj.new_date if adj else "as assigned"}
+        if move is not None:
+            require_not_past(day_start(move.day, spec.tz), write.now, allow_past, "body.day")
+        if adj is None:
+            adj = LieuAdjustmentRow(
+                earning_key=rest,
+                specialist_id=spec.id,
+                new_date=move.day if move else None,
+                created_at=write.now,
+                updated_at=write.now,
+            )
+            session.add(adj)
+        else:
+            adj.new_date = move.day if move else None
+            adj.updated_at = write.now
+        after = {"id": day_off_id, "new_date": adj.new_date, "cancelled": move is None}
+    else:
+        manual = await session.get(ManualDayOffRow, int(rest))
+        if manual is None:
+            raise NotFound(f"day off {day_off_id!r} does not exist")
+        spec = await _specialist(session, manual.specialist_id, "path.id")
+        require_not_past(
+            day_start(manual.day, spec.tz) + timedelta(days=1), write.now, allow_past, "path.id"
+        )
+        before = {"id": day_off_id, "day": manual.day}
+        if move is None:
+            await session.delete(manual)
+            after = None
+        else:
+            require_not_past(day_start(move.day, spec.tz), write.now, allow_past, "body.day")
+            manual.day = move.day
+            manual.updated_at = write.now
+            after = {"id": day_off_id, "day": manual.day}
+    await session.flush()
+    write.affected_teams |= await _affected(session, spec.id)
+    await write.audit("cancel" if move is None else "move", "day-off", day_off_id, before, after)
+    await write.finish(after)
+    return day_off_id

@@ -1,0 +1,189 @@
+"""What every rota write shares: If-Match, past-edit guard, dry-run preview, audit, refresh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import Principal
+from app.core.errors import (
+    DryRunOutcome,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from app.rota import audit
+from app.rota.calculator import DayOff, Shift, days_off, final_schedule
+from app.rota.materialise import rematerialise
+from app.rota.repository import Snapshot, load_snapshot
+from app.rota.schemas import DayOffOut, ScheduleChange, ShiftOut, ShiftSourceOut
+
+PREVIEW = timedelta(weeks=4)
+
+
+def etag(kind: str, ident: object, version: int) -> str:
+    """A weak ETag for a rota resource version."""
+    return f'W/"{kind}-{ident}-v{version}"'
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    """428 without If-Match, 412 when it is not the current ETag."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the ETag you read, so concurrent edits are not lost",
+            current_etag=current,
+        )
+    presented = {t.strip() for t in if_match.split(",")}
+    if "*" not in presented and current not in presented:
+        raise PreconditionFailed(
+            "the resource changed since you read it; fetch it again and retry",
+            current_etag=current,
+        )
+
+
+def require_not_past(instant: datetime, now: datetime, allow_past: bool, field_name: str) -> None:
+    """Refuse an edit that takes effect in the past unless explicitly asked for."""
+    # A minute of slack for the client's clock and the request's travel time.
+    if instant < now - timedelta(minutes=1) and not allow_past:
+        raise ValidationFailed(
+            f"{field_name} is in the past; add ?allow_past=true to change the recorded history",
+            errors=[{"field": field_name, "message": "in the past (needs allow_past=true)"}],
+        )
+
+
+def require_aware_query(value: datetime | None, name: str) -> datetime | None:
+    """A query instant must carry an offset (RFC 3339); 422 otherwise."""
+    if value is not None and value.tzinfo is None:
+        raise ValidationFailed(
+            f"{name} needs a UTC offset, e.g. 2026-03-29T01:30:00+01:00 or ...Z",
+            errors=[{"field": f"query.{name}", "message": "RFC 3339 instant with an offset"}],
+        )
+    return value
+
+
+def shift_out(shift: Shift, snapshot: Snapshot) -> ShiftOut:
+    """A calculator shift as the API shows it."""
+    src = shift.source
+    return ShiftOut(
+        key=shift.key,
+        specialist_id=shift.specialist_id,
+        specialist_name=snapshot.specialist_names.get(shift.specialist_id, "?"),
+        team=shift.team,
+        start=shift.start,
+        end=shift.end,
+        local_date=shift.local_date,
+        source=ShiftSourceOut(
+            kind=src.kind,
+            rotation_id=src.rotation_id,
+            rotation_name=snapshot.rotation_names.get(src.rotation_id)
+            if src.rotation_id is not None
+            else None,
+            override_id=src.override_id,
+            covering_for=src.covering_for,
+        ),
+    )
+
+
+def day_off_id(day_off: DayOff, manual_ids: dict[tuple[int, date], int]) -> str:
+    """The API id of a day off: lieu:<earning key> or manual:<row id>."""
+    if day_off.earning_key is not None:
+        return f"lieu:{day_off.earning_key}"
+    return f"manual:{manual_ids.get((day_off.specialist_id, day_off.day), 0)}"
+
+
+def day_off_out(day_off: DayOff, snapshot: Snapshot) -> DayOffOut:
+    """A calculator day off as the API shows it."""
+    manual_ids = {(m.specialist_id, m.day): m.id for m in snapshot.rota.manual_days_off}
+    return DayOffOut(
+        id=day_off_id(day_off, manual_ids),
+        specialist_id=day_off.specialist_id,
+        day=day_off.day,
+        source=day_off.source,
+        earning_key=day_off.earning_key,
+        moved=day_off.moved,
+    )
+
+
+async def preview(
+    session: AsyncSession, start: datetime, end: datetime
+) -> tuple[list[ShiftOut], list[DayOffOut]]:
+    """The final schedule and days off between two instants."""
+    snapshot = await load_snapshot(session, start, end)
+    shifts = [shift_out(s, snapshot) for s in final_schedule(snapshot.rota, start, end)]
+    offs = [day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end)]
+    return shifts, offs
+
+
+def _shift_id(s: ShiftOut) -> tuple[Any, ...]:
+    return (s.key, s.specialist_id, s.team, s.start, s.end)
+
+
+def _day_id(d: DayOffOut) -> tuple[Any, ...]:
+    return (d.id, d.specialist_id, d.day)
+
+
+@dataclass
+class RotaWrite:
+    """One rota write: preview before (dry run), audit, then refresh or roll back."""
+
+    session: AsyncSession
+    principal: Principal
+    now: datetime
+    dry_run: bool
+    affected_teams: set[str] = field(default_factory=set)
+    _before: tuple[list[ShiftOut], list[DayOffOut]] | None = None
+
+    async def start(self) -> RotaWrite:
+        """Take the 'before' picture when this is a dry run."""
+        if self.dry_run:
+            self._before = await preview(self.session, self.now, self.now + PREVIEW)
+        return self
+
+    async def audit(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: str | int,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        effective_from: datetime | None = None,
+    ) -> None:
+        """Record the change in the audit log (rolled back with a dry run)."""
+        await audit.record(
+            self.session,
+            principal=self.principal,
+            at=self.now,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            before=before,
+            after=after,
+            effective_from=effective_from,
+        )
+
+    async def finish(self, resource: dict[str, Any] | None) -> None:
+        """Dry run: raise the schedule change (rolls back). Otherwise refresh stored shifts."""
+        await self.session.flush()
+        if self.dry_run:
+            assert self._before is not None
+            before_shifts, before_days = self._before
+            after_shifts, after_days = await preview(self.session, self.now, self.now + PREVIEW)
+            old = {_shift_id(s) for s in before_shifts}
+            new = {_shift_id(s) for s in after_shifts}
+            old_days = {_day_id(d) for d in before_days}
+            new_days = {_day_id(d) for d in after_days}
+            raise DryRunOutcome(
+                ScheduleChange(
+                    window_start=self.now,
+                    window_end=self.now + PREVIEW,
+                    added=[s for s in after_shifts if _shift_id(s) not in old],
+                    removed=[s for s in before_shifts if _shift_id(s) not in new],
+                    days_off_added=[d for d in after_days if _day_id(d) not in old_days],
+                    days_off_removed=[d for d in before_days if _day_id(d) not in new_days],
+                    resource=resource,
+                )
+            )
+        await rematerialise(self.session, self.now, teams=self.affected_teams or None)
