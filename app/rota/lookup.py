@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.rota import Specialist, Team
+from app.models.rota import ShiftInstance, Specialist, Team
 from app.rota import materialise
 from app.rota.calculator import on_shift_at
 from app.rota.coverage import rule_windows
@@ -52,30 +52,23 @@ async def on_shift(
     skill: str | None = None,
 ) -> list[OnShift]:
     """Shifts running at `at` (optionally of one team, language, skill), by start then name."""
-    team_row: Team | None = None
-    if team is not None:
-        team_row = await team_by_slug(session, team)
-        if team_row is None:
-            return []
     win = await materialise.window(session)
     out: list[OnShift] = []
     if materialise.covers(win, at):
-        stored = await materialise.stored_shifts_at(session, at, team_row.id if team_row else None)
-        if not stored:
-            return []
-        people = {
-            s.id: s
-            for s in await session.scalars(
-                select(Specialist).where(Specialist.id.in_({r.specialist_id for r in stored}))
+        query = (
+            select(ShiftInstance, Specialist, Team.slug)
+            .join(Specialist, Specialist.id == ShiftInstance.specialist_id)
+            .join(Team, Team.id == ShiftInstance.team_id)
+            .where(
+                ShiftInstance.starts_at > at - materialise.MAX_SHIFT,
+                ShiftInstance.starts_at <= at,
+                ShiftInstance.ends_at > at,
+                Specialist.active.is_(True),
             )
-        }
-        slugs = (
-            {t.id: t.slug for t in await session.scalars(select(Team))}
-            if not team_row
-            else {team_row.id: team_row.slug}
         )
-        for row in stored:
-            spec = people[row.specialist_id]
+        if team is not None:
+            query = query.where(Team.slug == team)
+        for row, spec, slug in await session.execute(query):
             if not _matches(spec, language, skill):
                 continue
             out.append(
@@ -85,7 +78,7 @@ async def on_shift(
                     contact=spec.contact,
                     languages=tuple(spec.languages),
                     skills=tuple(spec.skills),
-                    team=slugs[row.team_id],
+                    team=slug,
                     starts_at=row.starts_at,
                     ends_at=row.ends_at,
                     local_date=row.local_date,
@@ -97,6 +90,8 @@ async def on_shift(
                 )
             )
     else:
+        if team is not None and await team_by_slug(session, team) is None:
+            return []
         snapshot = await load_snapshot(session, at - timedelta(days=1), at + timedelta(days=1))
         shifts = on_shift_at(snapshot.rota, at, team=team)
         people = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.rota import MaterialisedWindow, ShiftInstance
@@ -48,13 +48,17 @@ async def rematerialise(
         assert win is not None
         start, end = win.starts_at, win.ends_at
     snapshot = await load_snapshot(session, start, end)
-    shifts = final_schedule(snapshot.rota, start, end)
-    if teams is not None:
-        shifts = [s for s in shifts if s.team in teams]
+    if teams is None:
+        shifts = final_schedule(snapshot.rota, start, end)
+        await session.execute(delete(ShiftInstance))
+    else:
+        shifts = [
+            shift
+            for team in sorted(teams & set(snapshot.team_ids))
+            for shift in final_schedule(snapshot.rota, start, end, team=team)
+        ]
         team_ids = [snapshot.team_ids[t] for t in teams if t in snapshot.team_ids]
         await session.execute(delete(ShiftInstance).where(ShiftInstance.team_id.in_(team_ids)))
-    else:
-        await session.execute(delete(ShiftInstance))
     rows = [
         {
             "team_id": snapshot.team_ids[s.team],
@@ -94,17 +98,3 @@ async def refresh_if_due(session: AsyncSession, now: datetime) -> bool:
         return False
     await rematerialise(session, now)
     return True
-
-
-async def stored_shifts_at(
-    session: AsyncSession, at: datetime, team_id: int | None
-) -> list[ShiftInstance]:
-    """Materialised shifts running at an instant (one bounded index range scan)."""
-    query = select(ShiftInstance).where(
-        ShiftInstance.starts_at > at - MAX_SHIFT,
-        ShiftInstance.starts_at <= at,
-        ShiftInstance.ends_at > at,
-    )
-    if team_id is not None:
-        query = query.where(ShiftInstance.team_id == team_id)
-    return list(await session.scalars(query))
