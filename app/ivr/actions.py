@@ -1,0 +1,128 @@
+"""What the engine asks the driver to do: prompts to speak and exactly one action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from app.ivr.schema import InputMode, Strategy
+
+Tier = Literal["standard", "paid"]
+CallerTier = Literal["standard", "paid", "unknown"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Text for <Say>, in a language, with the voice and language code to use."""
+
+    text: str
+    language: str
+    voice: str
+    say_language: str
+
+
+@dataclass(frozen=True)
+class Play:
+    """A recording for <Play>."""
+
+    url: str
+
+
+PromptItem = Prompt | Play
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Wait for caller input; the turn's prompts are spoken inside the <Gather>.
+
+    `finish_on_key` None means no finish key (render finishOnKey=""); `num_digits` None
+    means any number of digits.
+    """
+
+    input: InputMode
+    num_digits: int | None
+    finish_on_key: str | None
+    timeout: int
+    speech_language: str
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LookupAccount:
+    """Query: find accounts by caller ID or typed account number; answer with LookupResult."""
+
+    by: Literal["caller_id", "account_number"]
+    value: str
+
+
+@dataclass(frozen=True)
+class CheckHours:
+    """Query: is this team open now (coverage hours, holidays)? Answer with HoursResult."""
+
+    team: str
+
+
+@dataclass(frozen=True)
+class Route:
+    """Ring (or queue for) specialists of a team; answer later with RouteResult.
+
+    `attempt` counts batches rung in this team (1-based); `hold` are queue announcements
+    that may still contain {position} and {wait_minutes} (see fill_queue_placeholders).
+    """
+
+    team: str
+    language: str
+    skill: str | None
+    tier: CallerTier
+    strategy: Strategy
+    batch_size: int
+    ring_timeout: int
+    max_attempts: int
+    max_wait: int
+    attempt: int = 1
+    hold: tuple[PromptItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Record:
+    """Record a voicemail; answer with RecordingDone."""
+
+    max_length: int
+    transcribe: bool
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Connect the caller to an external number; answer with TransferResult."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call after the turn's prompts."""
+
+
+Action = Gather | LookupAccount | CheckHours | Route | Record | Transfer | Hangup
+Query = LookupAccount | CheckHours
+# Actions after which the caller is connected, recorded or gone: the IVR part is over.
+ENDING_ACTIONS = (Route, Record, Transfer, Hangup)
+
+
+def is_query(action: Action) -> bool:
+    """True for actions the driver answers at once, within the same webhook."""
+    return isinstance(action, LookupAccount | CheckHours)
+
+
+def fill_queue_placeholders(
+    prompts: Iterable[PromptItem], position: int, wait_minutes: int
+) -> tuple[PromptItem, ...]:
+    """Fill {position} and {wait_minutes} in queue announcements."""
+    filled: list[PromptItem] = []
+    for prompt in prompts:
+        if isinstance(prompt, Prompt):
+            text = prompt.text.replace("{position}", str(position))
+            prompt = replace(prompt, text=text.replace("{wait_minutes}", str(wait_minutes)))
+        filled.append(prompt)
+    return tuple(filled)

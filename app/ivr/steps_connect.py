@@ -1,0 +1,165 @@
+"""Steps that do not wait for keys: say, branch, hours, route, voicemail, transfer, hangup."""
+
+from __future__ import annotations
+
+from app.ivr.actions import CheckHours, Hangup, Record, Route, Transfer
+from app.ivr.events import (
+    Digits,
+    Event,
+    HoursResult,
+    NoInput,
+    RecordingDone,
+    RouteResult,
+    Speech,
+    TransferResult,
+)
+from app.ivr.run import Goto, Outcome, Run
+from app.ivr.schema import (
+    BranchStep,
+    HangupStep,
+    HoursStep,
+    RouteStep,
+    SayStep,
+    TransferStep,
+    VoicemailStep,
+)
+from app.ivr.state import RouteProgress
+
+# Outcomes after which the same team is tried again with the next batch.
+_RING_AGAIN = ("no_answer", "busy", "failed")
+
+
+def enter_say(run: Run, step: SayStep) -> Outcome:
+    """Queue the message and go on."""
+    run.speak(step.prompt)
+    return Goto(step.next)
+
+
+def enter_branch(run: Run, step: BranchStep) -> Outcome:
+    """Jump to the first case that holds, else to `else`."""
+    return Goto(run.choose(step.choice))
+
+
+def _team(run: Run, template: str) -> str:
+    return template.replace("{language}", run.state.language)
+
+
+# hours --------------------------------------------------------------------------------
+
+
+def enter_hours(run: Run, step: HoursStep) -> Outcome:
+    """Ask the driver whether the team is open now."""
+    run.update(stage="hours")
+    return CheckHours(_team(run, run.choose(step.team)))
+
+
+def on_hours(run: Run, step: HoursStep, event: Event) -> Outcome:
+    """Go to `open` or `closed`."""
+    if run.state.stage == "hours" and isinstance(event, HoursResult):
+        run.log("open" if event.open else "closed")
+        return Goto(step.open if event.open else step.closed)
+    if run.state.stage == "hours" and isinstance(event, Digits | Speech | NoInput):
+        run.log("no hours answer")  # the answer was lost: the safe side is closed
+        return Goto(step.closed)
+    return enter_hours(run, step)
+
+
+# route --------------------------------------------------------------------------------
+
+
+def enter_route(run: Run, step: RouteStep) -> Outcome:
+    """Work out the teams to try (team, then overflow) and ring the first."""
+    teams: list[str] = []
+    for template in (run.choose(step.team), *step.overflow):
+        team = _team(run, template)
+        if team not in teams:
+            teams.append(team)
+    run.update(route=RouteProgress(tuple(teams)))
+    run.speak(step.prompt)
+    return _ring(run, step)
+
+
+def _ring(run: Run, step: RouteStep) -> Route:
+    progress = run.state.route or RouteProgress((_team(run, run.choose(step.team)),))
+    run.update(stage="ringing", route=progress)
+    return Route(
+        team=progress.teams[min(progress.index, len(progress.teams) - 1)],
+        language=run.state.language,
+        skill=step.skill or run.state.topic,
+        tier=run.tier(),
+        strategy=step.strategy,
+        batch_size=step.batch_size,
+        ring_timeout=step.ring_timeout,
+        max_attempts=step.max_attempts,
+        max_wait=step.max_wait,
+        attempt=progress.attempts + 1,
+        hold=run.render(step.hold_prompt),
+    )
+
+
+def on_route(run: Run, step: RouteStep, event: Event) -> Outcome:
+    """Answered: done. Otherwise the next batch, the next team, then the fallback."""
+    progress = run.state.route
+    if run.state.stage != "ringing" or progress is None:
+        return enter_route(run, step)
+    if not isinstance(event, RouteResult):
+        return _ring(run, step)
+    team = progress.teams[min(progress.index, len(progress.teams) - 1)]
+    who = f" by {event.specialist_id}" if event.specialist_id else ""
+    run.log(f"{team}: {event.outcome}{who}")
+    if event.outcome == "answered":
+        return run.end()
+    attempts = progress.attempts + 1
+    if event.outcome in _RING_AGAIN and attempts < step.max_attempts:
+        run.update(route=RouteProgress(progress.teams, progress.index, attempts))
+        return _ring(run, step)
+    if progress.index + 1 < len(progress.teams):
+        run.update(route=RouteProgress(progress.teams, progress.index + 1, 0))
+        return _ring(run, step)
+    return Goto(step.fallback)
+
+
+# voicemail, transfer, hangup ----------------------------------------------------------
+
+
+def enter_voicemail(run: Run, step: VoicemailStep) -> Outcome:
+    """Invite a message and record it."""
+    run.speak(step.prompt)
+    run.update(stage="recording")
+    return Record(step.max_length, step.transcribe)
+
+
+def on_voicemail(run: Run, step: VoicemailStep, event: Event) -> Outcome:
+    """Go on once the recording is done."""
+    if run.state.stage == "recording" and isinstance(event, RecordingDone):
+        run.log(f"recording {event.url} ({event.duration} s)")
+        return Goto(step.next)
+    return enter_voicemail(run, step)
+
+
+def enter_transfer(run: Run, step: TransferStep) -> Outcome:
+    """Connect the caller to the external number."""
+    run.speak(step.prompt)
+    run.update(stage="transferring")
+    return Transfer(step.number)
+
+
+def on_transfer(run: Run, step: TransferStep, event: Event) -> Outcome:
+    """Answered: done; otherwise the fallback (or hang up)."""
+    if run.state.stage != "transferring":
+        return enter_transfer(run, step)
+    if not isinstance(event, TransferResult):
+        return Transfer(step.number)
+    run.log("answered" if event.answered else "not answered")
+    return run.end() if event.answered else Goto(step.fallback)
+
+
+def enter_hangup(run: Run, step: HangupStep) -> Outcome:
+    """Say goodbye and end the call."""
+    run.speak(step.prompt)
+    return run.end()
+
+
+def on_ended(run: Run) -> Hangup:
+    """Any event after the end: just hang up."""
+    return run.end()
