@@ -23,6 +23,7 @@ from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from app.core.phone import InvalidPhoneNumber, to_e164
+from app.core.types import DbId
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -108,7 +109,7 @@ async def create_account(
 
 @router.get("/{account_id}", response_model=AccountOut)
 async def get_account(
-    account_id: int, response: Response, session: DbSession, _: AccountReader
+    account_id: DbId, response: Response, session: DbSession, _: AccountReader
 ) -> AccountOut:
     """One account."""
     account = await service.get(session, account_id)
@@ -118,7 +119,7 @@ async def get_account(
 
 @router.patch("/{account_id}", response_model=AccountOut)
 async def update_account(
-    account_id: int,
+    account_id: DbId,
     body: AccountUpdate,
     request: Request,
     response: Response,
@@ -137,7 +138,7 @@ async def update_account(
 
 @router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_account(
-    account_id: int, session: DbSession, _: AccountWriter, if_match: IfMatch = None
+    account_id: DbId, session: DbSession, _: AccountWriter, if_match: IfMatch = None
 ) -> Response:
     """Delete an account, its phones and notes."""
     await service.delete(session, account_id, if_match=if_match)
@@ -146,7 +147,7 @@ async def delete_account(
 
 @router.post("/{account_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
 async def add_note(
-    account_id: int,
+    account_id: DbId,
     body: NoteCreate,
     session: DbSession,
     clock: ClockDep,
@@ -158,7 +159,7 @@ async def add_note(
 
 
 @router.get("/{account_id}/history", response_model=AccountHistory)
-async def get_history(account_id: int, session: DbSession, _: AccountReader) -> AccountHistory:
+async def get_history(account_id: DbId, session: DbSession, _: AccountReader) -> AccountHistory:
     """The account's calls and notes, newest first."""
     return await account_history(session, account_id)
 

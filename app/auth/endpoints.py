@@ -8,6 +8,7 @@ from app.auth import service
 from app.auth.deps import Admin
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.core.deps import ClockDep, DbSession
+from app.core.types import DbId
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 
@@ -30,6 +31,6 @@ async def list_api_keys(session: DbSession, _: Admin) -> list[ApiKeyOut]:
 
 
 @router.delete("/{key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(key_id: int, session: DbSession, clock: ClockDep, _: Admin) -> ApiKeyOut:
+async def revoke_api_key(key_id: DbId, session: DbSession, clock: ClockDep, _: Admin) -> ApiKeyOut:
     """Revoke a key; it stops working at once."""
     return ApiKeyOut.model_validate(await service.revoke_key(session, key_id, now=clock.now()))

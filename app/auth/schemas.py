@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.types import DbId
+
 Role = Literal["admin", "scheduler", "specialist", "viewer"]
 
 
@@ -17,7 +19,7 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    specialist_id: int | None = Field(default=None, ge=1)
+    specialist_id: DbId | None = None
 
     @model_validator(mode="after")
     def _link(self) -> ApiKeyCreate:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -196,6 +197,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "precondition-failed",
             "Precondition failed",
             "the resource was changed by someone else at the same time; fetch it again and retry",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (too large, wrong type) that slipped past the
+        # schemas: the client's input is at fault, and nothing was written.
+        logger.warning("database rejected a value on %s: %s", request.url.path, exc.orig)
+        return problem(
+            422,
+            "validation-error",
+            "Validation failed",
+            "a value is out of range or of the wrong type for this field",
             instance=request.url.path,
         )
 

@@ -267,3 +267,24 @@ async def test_notes_and_history_newest_first(
     assert missing.status_code == 404
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(AccountNote)) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/accounts/99999999999999999999", None),
+        ("GET", "/v1/accounts/2147483648", None),
+        ("DELETE", "/v1/api-keys/2147483648", None),
+        ("POST", "/v1/api-keys", {"name": "s", "role": "specialist", "specialist_id": 2**31}),
+    ],
+)
+async def test_ids_beyond_32_bits_are_422_not_500(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+) -> None:
+    response = await client.request(method, path, json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
