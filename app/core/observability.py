@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -69,12 +70,20 @@ class RequestObserver:
                     "method": method,
                     "route": route,
                     "path": scope["path"],
-                    "query": mask_phone(query) if query else "",
+                    "query": redact_query(query) if query else "",
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                     "call_sid": scope.get("state", {}).get("call_sid"),
                 },
             )
+
+
+_SECRET_PARAMS = re.compile(r"(?i)\b(token|key|secret|password)=[^&]*")
+
+
+def redact_query(query: str) -> str:
+    """A query string fit for logs: secrets (feed tokens) hidden, phone numbers masked."""
+    return mask_phone(_SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", query))
 
 
 def _route_template(scope: Scope) -> str:

@@ -85,3 +85,10 @@ def test_json_log_lines_mask_phone_numbers_in_fields() -> None:
     line = json.loads(MaskingJsonFormatter().format(record))
     assert line["msg"] == "call from +*******0199"
     assert line["caller"] == "+*******0199"
+
+
+def test_access_log_query_hides_feed_tokens_and_phone_numbers() -> None:
+    from app.core.observability import redact_query
+
+    assert redact_query("token=abcDEF123_-x&at=2026-11-22") == "token=***&at=2026-11-22"
+    assert redact_query("phone=%2B14155550199") == "phone=%2B*******0199"
