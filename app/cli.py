@@ -76,7 +76,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Load demo data (only into an empty database with --if-empty)."""
     from app.core.clock import SystemClock
     from app.core.db import Database
-    from app.seed import database_is_empty, seed_accounts
+    from app.seed import database_is_empty, seed_all
 
     settings = _settings()
 
@@ -86,8 +86,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             async with db.transaction() as session:
                 if args.if_empty and not await database_is_empty(session):
                     return "database already has data; demo data not loaded"
-                n = await seed_accounts(session, SystemClock())
-                return f"demo data loaded: {n} accounts"
+                summary = await seed_all(session, SystemClock())
+                return f"demo data loaded: {summary}"
         finally:
             await db.dispose()
 
@@ -149,6 +149,68 @@ def cmd_api_keys(args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_flows(args: argparse.Namespace) -> int:
+    """Check the IVR flows: every problem as file:line: severity: message."""
+    from pathlib import Path
+
+    from app.telephony.simulate import flows_check
+
+    settings = _settings()
+    folder = Path(args.dir) if args.dir else None
+    return asyncio.run(flows_check(settings, folder, sys.stdout, sys.stderr))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Walk a call through its flow without Twilio (reads the database, never writes)."""
+    from datetime import UTC, datetime
+
+    from app.core.clock import SystemClock
+    from app.telephony.simulate import simulate
+
+    settings = _settings()
+    if args.at:
+        try:
+            now = datetime.fromisoformat(args.at)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            print(
+                "switchboard: --at needs an instant with an offset, e.g. 2026-11-21T10:00:00+09:00",
+                file=sys.stderr,
+            )
+            return 2
+        now = now.astimezone(UTC)
+    else:
+        now = SystemClock().now()
+    digits = args.digits.split(",") if args.digits is not None else None
+
+    if digits is None:
+        print(
+            "type the caller's keys and Enter (say:words for speech, empty for silence, "
+            "q to hang up)",
+            file=sys.stderr,
+        )
+
+    def read_line() -> str | None:
+        try:
+            return input("> ")
+        except EOFError:
+            return None
+
+    return asyncio.run(
+        simulate(
+            settings,
+            from_number=args.from_number,
+            to_number=args.to_number,
+            digits=digits,
+            read_line=read_line,
+            out=sys.stdout,
+            now=now,
+            answer=args.answer,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
@@ -182,6 +244,27 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id", type=int)
     keys.set_defaults(func=cmd_api_keys)
+
+    flows = sub.add_parser("flows", help="IVR flow tools")
+    flows_sub = flows.add_subparsers(dest="action", required=True)
+    check = flows_sub.add_parser("check", help="validate the flows (exit 1 on errors)")
+    check.add_argument("--dir", default=None, help="folder of flows (default: FLOWS_DIR)")
+    flows.set_defaults(func=cmd_flows)
+
+    simulate = sub.add_parser("simulate", help="walk a call through its flow without Twilio")
+    simulate.add_argument("--from", dest="from_number", default="+14155550100")
+    simulate.add_argument("--to", dest="to_number", default="+18005550100")
+    simulate.add_argument(
+        "--digits",
+        default=None,
+        help="inputs in order, e.g. 1,2,1000019#  (empty = silence, say:words = speech); "
+        "without it the keys are read from stdin",
+    )
+    simulate.add_argument("--at", default=None, help="simulate at this instant (RFC 3339)")
+    simulate.add_argument(
+        "--answer", action="store_true", help="the first specialist rung accepts the call"
+    )
+    simulate.set_defaults(func=cmd_simulate)
     return parser
 
 

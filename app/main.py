@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
 from app.auth.endpoints import router as api_keys_router
+from app.calls.endpoints import router as calls_router
 from app.config import Settings, get_settings, warn_if_insecure
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
@@ -20,10 +21,13 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
 from app.ops import router as ops_router
+from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
 from app.rota.endpoints_queries import router as rota_queries_router
 from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.refresher import keep_horizon, refresh_once
+from app.telephony.endpoints import router as twilio_router
+from app.telephony.flows import load_for_app as load_flows
 
 logger = logging.getLogger("switchboard")
 
@@ -44,7 +48,8 @@ def create_app(
             if check_schema:
                 await ensure_schema_current(db.engine)
             app.state.db = db
-            app.state.flows = {}
+            # A broken flow stops the start-up here (FlowError lists every problem).
+            app.state.flows = await load_flows(settings.flows_dir, db)
             warn_if_insecure(settings, logger)
             if check_schema:
                 await refresh_once(db, app.state.clock)
@@ -72,7 +77,10 @@ def create_app(
     app.include_router(api_keys_router)
     app.include_router(accounts_bulk_router)
     app.include_router(accounts_router)
+    app.include_router(calls_router)
+    app.include_router(twilio_router)
     app.include_router(rota_resources_router)
     app.include_router(rota_changes_router)
     app.include_router(rota_queries_router)
+    app.include_router(rota_calendar_router)
     return app

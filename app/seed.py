@@ -1,4 +1,4 @@
-"""Demo data for a fresh install: a few accounts (the rota and flows add theirs)."""
+"""Demo data for a fresh install: a few accounts and a demo rota (flows add theirs)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from app.accounts.schemas import BulkRow
 from app.accounts.service import bulk_upsert
 from app.core.clock import Clock
 from app.models.account import Account
+from app.models.rota import Specialist, Team
+from app.rota.seed_rota import seed_rota
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ def demo_account_number(payload: str) -> str:
 
 
 async def database_is_empty(session: AsyncSession) -> bool:
-    """True when no account exists yet."""
-    return (await session.scalar(select(func.count()).select_from(Account))) == 0
+    """True when no account, team or specialist exists yet."""
+    for table in (Account, Team, Specialist):
+        if await session.scalar(select(func.count()).select_from(table)):
+            return False
+    return True
 
 
 async def seed_accounts(session: AsyncSession, clock: Clock) -> int:
@@ -69,3 +74,28 @@ async def seed_accounts(session: AsyncSession, clock: Clock) -> int:
             account.number = demo_account_number(demo.payload)
     await session.flush()
     return len(DEMO_ACCOUNTS)
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What the demo data holds after seeding, and how many rota rows were new."""
+
+    accounts: int
+    teams: int
+    specialists: int
+    rotations: int
+    new_rota_rows: int
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.accounts} accounts, {self.teams} teams, "
+            f"{self.specialists} specialists, {self.rotations} rotations"
+        )
+        return text if self.new_rota_rows else f"{text} (the rota was already there)"
+
+
+async def seed_all(session: AsyncSession, clock: Clock) -> SeedSummary:
+    """Load every kind of demo data (idempotent), in the caller's transaction."""
+    accounts = await seed_accounts(session, clock)
+    rota = await seed_rota(session, clock)
+    return SeedSummary(accounts, rota.teams, rota.specialists, rota.rotations, rota.created)

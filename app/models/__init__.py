@@ -3,6 +3,7 @@
 from app.models.account import Account, AccountNote, AccountPhone
 from app.models.api_key import ApiKey
 from app.models.base import Base
+from app.models.call import Call, CallStateRow, CallStatusEvent, CallStep, RingAttempt
 from app.models.rota import (
     AuditEntry,
     LieuAdjustmentRow,
@@ -24,10 +25,15 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Call",
+    "CallStateRow",
+    "CallStatusEvent",
+    "CallStep",
     "LieuAdjustmentRow",
     "ManualDayOffRow",
     "MaterialisedWindow",
     "OverrideRow",
+    "RingAttempt",
     "Rotation",
     "RotationVersionRow",
     "ShiftInstance",

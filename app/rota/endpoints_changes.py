@@ -12,6 +12,7 @@ from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import DbSession
 from app.core.errors import ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.core.types import DbId
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
 from app.rota.calculator import days_off
@@ -57,7 +58,7 @@ async def list_overrides(
     _: RotaReader,
     start: datetime | None = None,
     end: datetime | None = None,
-    specialist: int | None = None,
+    specialist: DbId | None = None,
     team: str | None = None,
     kind: str | None = None,
 ) -> list[OverrideOut]:
@@ -99,7 +100,7 @@ async def create_override(
 
 @router.get("/overrides/{override_id}", response_model=OverrideOut)
 async def get_override(
-    override_id: int, session: DbSession, _: RotaReader, response: Response
+    override_id: DbId, session: DbSession, _: RotaReader, response: Response
 ) -> OverrideOut:
     """One override."""
     row = await override_service.get_override(session, override_id)
@@ -109,7 +110,7 @@ async def get_override(
 
 @router.patch("/overrides/{override_id}", response_model=OverrideOut)
 async def patch_override(
-    override_id: int,
+    override_id: DbId,
     body: OverridePatch,
     session: DbSession,
     write: Write,
@@ -127,7 +128,7 @@ async def patch_override(
 
 @router.delete("/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel_override(
-    override_id: int,
+    override_id: DbId,
     session: DbSession,
     write: Write,
     if_match: IfMatch = None,
@@ -146,7 +147,7 @@ async def list_days_off(
     _: RotaReader,
     start: datetime,
     end: datetime,
-    specialist: int | None = None,
+    specialist: DbId | None = None,
 ) -> list[DayOffOut]:
     """Days off in lieu (automatic and by hand) between two instants."""
     check_range(start, end)

@@ -10,6 +10,7 @@ from app.auth.deps import RotaReader
 from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import Forbidden, ValidationFailed
+from app.core.types import DbId
 from app.rota import lookup
 from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
 from app.rota.endpoints_changes import check_range
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/v1/rota", tags=["rota queries"])
 MAX_SCHEDULE = timedelta(days=92)
 
 
-def _own(principal: Principal, specialist: int | None) -> int | None:
+def _own(principal: Principal, specialist: DbId | None) -> int | None:
     """A specialist key reads its own schedule only."""
     if principal.role != "specialist":
         return specialist
@@ -107,7 +108,7 @@ async def schedule(
     start: datetime,
     end: datetime,
     team: str | None = None,
-    specialist: int | None = None,
+    specialist: DbId | None = None,
 ) -> ScheduleOut:
     """The final schedule between two instants: every shift with its source, and days off."""
     check_range(start, end, MAX_SCHEDULE)
@@ -183,7 +184,7 @@ async def ledger(
     principal: RotaReader,
     start: datetime | None = None,
     end: datetime | None = None,
-    specialist: int | None = None,
+    specialist: DbId | None = None,
 ) -> list[LedgerOut]:
     """Days off in lieu earned, taken, cancelled and outstanding, and weeks without a weekend."""
     now = clock.now()

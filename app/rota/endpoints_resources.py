@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.auth.deps import RotaReader
 from app.core.deps import ClockDep, DbSession
+from app.core.types import DbId
 from app.models.rota import Rotation, Specialist, Team
 from app.rota import repository, rotation_service, team_service
 from app.rota.deps import AllowPast, IfMatch, Write
@@ -147,7 +148,7 @@ async def create_specialist(
 
 @router.get("/specialists/{specialist_id}", response_model=SpecialistOut)
 async def get_specialist(
-    specialist_id: int, session: DbSession, _: RotaReader, response: Response
+    specialist_id: DbId, session: DbSession, _: RotaReader, response: Response
 ) -> SpecialistOut:
     """One specialist."""
     spec = await team_service.get_specialist(session, specialist_id)
@@ -157,7 +158,7 @@ async def get_specialist(
 
 @router.put("/specialists/{specialist_id}", response_model=SpecialistOut)
 async def replace_specialist(
-    specialist_id: int,
+    specialist_id: DbId,
     body: SpecialistIn,
     session: DbSession,
     write: Write,
@@ -174,7 +175,7 @@ async def replace_specialist(
 
 @router.delete("/specialists/{specialist_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_specialist(
-    specialist_id: int, session: DbSession, write: Write, if_match: IfMatch = None
+    specialist_id: DbId, session: DbSession, write: Write, if_match: IfMatch = None
 ) -> Response:
     """Delete a specialist who is in no rotation (If-Match required)."""
     spec = await team_service.get_specialist(session, specialist_id)
@@ -185,7 +186,7 @@ async def delete_specialist(
 
 @router.post("/specialists/{specialist_id}/calendar-token", response_model=SpecialistOut)
 async def rotate_specialist_calendar_token(
-    specialist_id: int, session: DbSession, write: Write, response: Response
+    specialist_id: DbId, session: DbSession, write: Write, response: Response
 ) -> SpecialistOut:
     """Give the specialist's calendar feed a new secret link; the old one stops working."""
     spec = await team_service.get_specialist(session, specialist_id)
@@ -228,7 +229,7 @@ async def create_rotation(
 
 @router.get("/rotations/{rotation_id}", response_model=RotationOut)
 async def get_rotation(
-    rotation_id: int, session: DbSession, clock: ClockDep, _: RotaReader, response: Response
+    rotation_id: DbId, session: DbSession, clock: ClockDep, _: RotaReader, response: Response
 ) -> RotationOut:
     """One rotation with its versions."""
     rotation = await rotation_service.get_rotation(session, rotation_id)
@@ -238,7 +239,7 @@ async def get_rotation(
 
 @router.put("/rotations/{rotation_id}", response_model=RotationOut)
 async def change_rotation(
-    rotation_id: int,
+    rotation_id: DbId,
     body: RotationUpdate,
     session: DbSession,
     write: Write,
@@ -256,7 +257,7 @@ async def change_rotation(
 
 @router.delete("/rotations/{rotation_id}", response_model=RotationOut)
 async def end_rotation(
-    rotation_id: int,
+    rotation_id: DbId,
     session: DbSession,
     write: Write,
     response: Response,

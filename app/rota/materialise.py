@@ -7,9 +7,11 @@ Lookups outside the window are calculated on the fly from the rules.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.rota import MaterialisedWindow, ShiftInstance
@@ -30,6 +32,21 @@ async def window(session: AsyncSession) -> MaterialisedWindow | None:
     return await session.get(MaterialisedWindow, WINDOW_ID)
 
 
+async def lock_window(session: AsyncSession) -> None:
+    """Take the rota's write lock (the window row): rota writes and refreshes take turns.
+
+    An UPDATE rather than SELECT ... FOR UPDATE, so that it takes SQLite's write lock too;
+    whatever the transaction reads afterwards includes what the previous writer committed,
+    so two writers never store shifts computed from each other's stale view.
+    """
+    await session.execute(
+        update(MaterialisedWindow)
+        .where(MaterialisedWindow.id == WINDOW_ID)
+        .values(rota_version=MaterialisedWindow.rota_version)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def covers(win: MaterialisedWindow | None, at: datetime) -> bool:
     """Whether lookups at this instant can use the materialised table."""
     return win is not None and win.starts_at + MAX_SHIFT <= at < win.ends_at
@@ -39,7 +56,8 @@ async def rematerialise(
     session: AsyncSession, now: datetime, *, teams: set[str] | None = None
 ) -> int:
     """Recompute the stored shifts of the window (of some teams, or all); returns the count."""
-    win = await window(session)
+    await lock_window(session)
+    win = await session.get(MaterialisedWindow, WINDOW_ID, populate_existing=True)
     start, end = now - LOOKBACK, now + HORIZON
     if win is None or not covers(win, now):
         teams = None  # no usable window yet: build it whole
@@ -48,17 +66,7 @@ async def rematerialise(
         assert win is not None
         start, end = win.starts_at, win.ends_at
     snapshot = await load_snapshot(session, start, end)
-    if teams is None:
-        shifts = final_schedule(snapshot.rota, start, end)
-        await session.execute(delete(ShiftInstance))
-    else:
-        shifts = [
-            shift
-            for team in sorted(teams & set(snapshot.team_ids))
-            for shift in final_schedule(snapshot.rota, start, end, team=team)
-        ]
-        team_ids = [snapshot.team_ids[t] for t in teams if t in snapshot.team_ids]
-        await session.execute(delete(ShiftInstance).where(ShiftInstance.team_id.in_(team_ids)))
+    shifts = final_schedule(snapshot.rota, start, end)
     rows = [
         {
             "team_id": snapshot.team_ids[s.team],
@@ -75,6 +83,15 @@ async def rematerialise(
         for s in shifts
         if s.team in snapshot.team_ids
     ]
+    if teams is None:
+        await session.execute(delete(ShiftInstance))
+    else:
+        # A day off in lieu earned in one team takes the person's shifts off in all their
+        # teams: rewrite every team whose stored shifts differ, not only the teams named.
+        rewrite = {snapshot.team_ids[t] for t in teams if t in snapshot.team_ids}
+        rewrite |= await _stale_teams(session, rows)
+        rows = [r for r in rows if r["team_id"] in rewrite]
+        await session.execute(delete(ShiftInstance).where(ShiftInstance.team_id.in_(rewrite)))
     for i in range(0, len(rows), 1000):
         await session.execute(insert(ShiftInstance), rows[i : i + 1000])
     if win is None:
@@ -89,6 +106,32 @@ async def rematerialise(
         win.refreshed_at = now
     await session.flush()
     return len(rows)
+
+
+_COLUMNS = (
+    "team_id",
+    "specialist_id",
+    "starts_at",
+    "ends_at",
+    "local_date",
+    "source_kind",
+    "rotation_id",
+    "override_id",
+    "covering_for",
+    "key",
+)
+
+
+async def _stale_teams(session: AsyncSession, rows: list[dict[str, Any]]) -> set[int]:
+    """Ids of teams whose stored shifts are not exactly `rows` (the calculated ones)."""
+    wanted: defaultdict[int, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    for row in rows:
+        wanted[row["team_id"]][tuple(row[c] for c in _COLUMNS)] += 1
+    stored: defaultdict[int, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    columns = [getattr(ShiftInstance, c) for c in _COLUMNS]
+    for found in await session.execute(select(*columns)):
+        stored[found[0]][tuple(found)] += 1
+    return {tid for tid in wanted.keys() | stored.keys() if wanted[tid] != stored[tid]}
 
 
 async def refresh_if_due(session: AsyncSession, now: datetime) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import NotFound, ValidationFailed
 from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
 from app.rota import repository
-from app.rota.lieu import parse_earning_key
+from app.rota.calculator import DayOff, days_off
+from app.rota.lieu import earnings_from, parse_earning_key
+from app.rota.overrides import pre_lieu_shifts
 from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
 from app.rota.wallclock import local_to_utc
 from app.rota.writes import RotaWrite, etag, require_not_past
@@ -104,6 +106,12 @@ async def create_override(
             raise ValidationFailed(
                 f"specialist {worker} is not a member of team {data.team!r}",
                 errors=[{"field": field, "message": "not a member of the team"}],
+            )
+        # A swap's second half has the specialist work the substitute's shift for the team.
+        if data.kind == "swap" and data.specialist_id not in members:
+            raise ValidationFailed(
+                f"specialist {data.specialist_id} is not a member of team {data.team!r}",
+                errors=[{"field": "body.specialist_id", "message": "not a member of the team"}],
             )
     if data.kind == "leave":
         await _check_no_overlapping_leave(session, data.specialist_id, data.start, data.end, None)
@@ -240,11 +248,33 @@ async def _lieu_row(session: AsyncSession, key: str) -> LieuAdjustmentRow | None
     return await session.get(LieuAdjustmentRow, key)
 
 
+async def _automatic_day_off(
+    session: AsyncSession, key: str, earned_on: date
+) -> tuple[bool, DayOff | None]:
+    """Whether the earning exists, and its automatic day off where placed now (if placed)."""
+    # It lands in the ISO week after the earning: within 14 days of it.
+    start = datetime.combine(earned_on, time(0), tzinfo=UTC)
+    end = start + timedelta(days=16)
+    snapshot = await repository.load_snapshot(session, start, end)
+    placed = next((d for d in days_off(snapshot.rota, start, end) if d.earning_key == key), None)
+    if placed is not None:
+        return True, placed
+    # Not placed: a sixth earning of one week, or no such earning at all.
+    around = (start - timedelta(days=2), start + timedelta(days=3))
+    earnings = earnings_from(snapshot.rota, pre_lieu_shifts(snapshot.rota, *around))
+    return any(e.key == key for e in earnings), None
+
+
 async def day_off_etag(session: AsyncSession, day_off_id: str) -> str:
     """The current ETag of a day off."""
     kind, rest = parse_day_off_id(day_off_id)
     if kind == "lieu":
         adj = await _lieu_row(session, rest)
+        if adj is None:
+            parsed = parse_earning_key(rest)
+            assert parsed is not None
+            if not (await _automatic_day_off(session, rest, parsed[1]))[0]:
+                raise NotFound(f"day off {day_off_id!r} does not exist")
         return etag("dayoff", day_off_id, adj.version if adj else 0)
     manual = await session.get(ManualDayOffRow, int(rest))
     if manual is None:
@@ -289,9 +319,21 @@ async def move_or_cancel_day_off(
     if kind == "lieu":
         parsed = parse_earning_key(rest)
         assert parsed is not None
-        _, _, member = parsed
+        _, earned_on, member = parsed
         adj = await _lieu_row(session, rest)
-        spec = await _specialist(session, adj.specialist_id if adj else member, "path.id")
+        if adj is None:
+            exists, placed = await _automatic_day_off(session, rest, earned_on)
+            if not exists:
+                raise NotFound(f"day off {day_off_id!r} does not exist")
+            current, owner = (placed.day, placed.specialist_id) if placed else (None, member)
+        else:
+            current, owner = adj.new_date, adj.specialist_id
+        spec = await _specialist(session, owner, "path.id")
+        if current is not None:
+            # A day off already taken is history, like a manual one.
+            require_not_past(
+                day_start(current, spec.tz) + timedelta(days=1), write.now, allow_past, "path.id"
+            )
         before = {"id": day_off_id, "new_date": adj.new_date if adj else "as assigned"}
         if move is not None:
             require_not_past(day_start(move.day, spec.tz), write.now, allow_past, "body.day")

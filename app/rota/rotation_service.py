@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.core.errors import NotFound, ValidationFailed
 from app.models.rota import Rotation, RotationVersionRow, Team
@@ -95,6 +96,18 @@ def _check_window(effective_from: datetime, until: datetime | None) -> None:
             "effective_until must be after effective_from",
             errors=[{"field": "body.effective_until", "message": "not after effective_from"}],
         )
+
+
+async def _claim(session: AsyncSession, rotation: Rotation, now: datetime) -> None:
+    """Bump the rotation's version (its ETag) before touching its versions.
+
+    Flagged as modified so the UPDATE happens even when updated_at keeps its value (two
+    edits within one clock tick), and a racing edit with the same ETag fails here with a
+    stale version (412) rather than colliding on the next version number.
+    """
+    rotation.updated_at = now
+    flag_modified(rotation, "updated_at")
+    await session.flush()
 
 
 def _version_row(
@@ -188,6 +201,7 @@ async def change_rotation(
     _check_window(start, data.effective_until)
     await _check_members(session, team, data.members)
     before = (await rotation_view(session, rotation, write.now)).model_dump()
+    await _claim(session, rotation, write.now)
     seq = max((v.seq for v in await repository.rotation_versions(session, rotation.id)), default=0)
     await _close_at(session, rotation, start)
     await session.flush()
@@ -217,6 +231,7 @@ async def end_rotation(
     end = at or write.now
     require_not_past(end, write.now, allow_past, "query.effective_from")
     before = (await rotation_view(session, rotation, write.now)).model_dump()
+    await _claim(session, rotation, write.now)
     await _close_at(session, rotation, end)
     rotation.updated_at = write.now
     await session.flush()

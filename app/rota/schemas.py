@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.core.phone import InvalidPhoneNumber, to_e164
+from app.core.types import DbId
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -193,7 +194,7 @@ class SpecialistOut(BaseModel):
 class RotationRules(Strict):
     """The rules of a rotation (one version)."""
 
-    members: list[int] = Field(min_length=1, max_length=500)
+    members: list[DbId] = Field(min_length=1, max_length=500)
     days: list[Weekday] = Field(min_length=1)
     start: HHMM
     end: HHMM
@@ -259,8 +260,8 @@ class OverrideIn(Strict):
     """A cover, swap, leave or extra."""
 
     kind: Literal["cover", "swap", "leave", "extra"]
-    specialist_id: int
-    substitute_id: int | None = None
+    specialist_id: DbId
+    substitute_id: DbId | None = None
     team: str | None = None
     start: AwareDatetime
     end: AwareDatetime
@@ -316,7 +317,7 @@ class OverrideOut(BaseModel):
 class DayOffIn(Strict):
     """A day off in lieu added by hand."""
 
-    specialist_id: int
+    specialist_id: DbId
     day: date
     note: str | None = Field(default=None, max_length=500)
 

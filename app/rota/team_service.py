@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, ValidationFailed
@@ -159,13 +160,19 @@ async def _team_ids(session: AsyncSession, slugs: list[str]) -> dict[str, int]:
 
 
 async def _rotations_listing(
-    session: AsyncSession, specialist_id: int, team_ids: set[int]
+    session: AsyncSession, specialist_id: int, team_ids: set[int], now: datetime
 ) -> list[str]:
     """Names of current or future rotations of these teams that list the specialist."""
     rows = await session.execute(
         select(Rotation.name, Rotation.team_id, RotationVersionRow.members)
         .join(RotationVersionRow, RotationVersionRow.rotation_id == Rotation.id)
-        .where(Rotation.team_id.in_(team_ids), RotationVersionRow.effective_until.is_(None))
+        .where(
+            Rotation.team_id.in_(team_ids),
+            or_(
+                RotationVersionRow.effective_until.is_(None),
+                RotationVersionRow.effective_until > now,
+            ),
+        )
     )
     return sorted({name for name, _, members in rows if specialist_id in members})
 
@@ -180,7 +187,7 @@ async def _set_teams(
         leaving_ids = {
             t.id for t in await session.scalars(select(Team).where(Team.slug.in_(leaving)))
         }
-        blocking = await _rotations_listing(session, spec.id, leaving_ids)
+        blocking = await _rotations_listing(session, spec.id, leaving_ids, write.now)
         if blocking:
             raise Conflict(
                 f"specialist {spec.id} is still a member of rotation(s) {', '.join(blocking)}; "

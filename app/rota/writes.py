@@ -17,7 +17,7 @@ from app.core.errors import (
 )
 from app.rota import audit
 from app.rota.calculator import DayOff, Shift, days_off, final_schedule
-from app.rota.materialise import rematerialise
+from app.rota.materialise import lock_window, rematerialise
 from app.rota.repository import Snapshot, load_snapshot
 from app.rota.schemas import DayOffOut, ScheduleChange, ShiftOut, ShiftSourceOut
 
@@ -137,7 +137,8 @@ class RotaWrite:
     _before: tuple[list[ShiftOut], list[DayOffOut]] | None = None
 
     async def start(self) -> RotaWrite:
-        """Take the 'before' picture when this is a dry run."""
+        """Wait for other rota writes to finish; take the 'before' picture of a dry run."""
+        await lock_window(self.session)
         if self.dry_run:
             self._before = await preview(self.session, self.now, self.now + PREVIEW)
         return self

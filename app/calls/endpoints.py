@@ -1,0 +1,83 @@
+"""`/v1/calls`: the call log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.auth.deps import CallReader
+from app.calls import repository
+from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
+from app.core.deps import DbSession
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/v1/calls", tags=["calls"])
+
+Status = Literal[
+    "queued",
+    "initiated",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+]
+Outcome = Literal["answered", "voicemail", "transferred", "callback", "ended", "abandoned"]
+
+
+@router.get("", response_model=Page[CallOut])
+async def list_calls(
+    session: DbSession,
+    _: CallReader,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    start: Annotated[AwareDatetime | None, Query(description="started at or after")] = None,
+    end: Annotated[AwareDatetime | None, Query(description="started before")] = None,
+    account: Annotated[int | None, Query(description="account id")] = None,
+    specialist: Annotated[int | None, Query(description="answered by this specialist")] = None,
+    status: Status | None = None,
+    outcome: Outcome | None = None,
+    team: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[CallOut]:
+    """Calls, newest first, filtered, one page at a time."""
+    if start is not None and end is not None and end <= start:
+        raise ValidationFailed(
+            "end must be after start",
+            errors=[{"field": "query.end", "message": "must be after start"}],
+        )
+    before = decode_cursor(cursor, "before_id")["before_id"] if cursor else None
+    if before is not None and not isinstance(before, int):
+        raise ValidationFailed(
+            "the pagination cursor is not valid",
+            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
+        )
+    rows = await repository.page(
+        session,
+        before_id=before,
+        limit=limit + 1,
+        start=start,
+        end=end,
+        account_id=account,
+        specialist_id=specialist,
+        status=status,
+        outcome=outcome,
+        team=team,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor({"before_id": rows[-1].id}) if more and rows else None
+    return Page[CallOut](items=[call_out(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get("/{sid}", response_model=CallDetail)
+async def get_call(sid: str, session: DbSession, _: CallReader) -> CallDetail:
+    """One call with its IVR path, status timeline and ringing attempts."""
+    call = await repository.detail(session, sid)
+    if call is None:
+        raise NotFound(f"call {sid} does not exist")
+    return call_detail(call)

@@ -1,0 +1,135 @@
+"""Queries on the call log: calls, their IVR state, path, status events and ringing attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.models.call import Call, CallStateRow, CallStatusEvent, RingAttempt
+
+
+async def by_sid(session: AsyncSession, sid: str, *, lock: bool = False) -> Call | None:
+    """The call with a CallSid; `lock` takes a row lock on PostgreSQL until commit."""
+    query = select(Call).where(Call.sid == sid)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def state_of(session: AsyncSession, call_id: int) -> CallStateRow | None:
+    """The stored IVR state of a call (None before its first voice webhook)."""
+    return await session.scalar(
+        select(CallStateRow)
+        .where(CallStateRow.call_id == call_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def save_state(
+    session: AsyncSession,
+    call_id: int,
+    *,
+    read_version: int,
+    values: dict[str, Any],
+) -> bool:
+    """Write a new state if it is still at `read_version`; False when another request won."""
+    result = await session.execute(
+        update(CallStateRow)
+        .where(CallStateRow.call_id == call_id, CallStateRow.version == read_version)
+        .values(version=read_version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def events_of(session: AsyncSession, call_id: int) -> list[CallStatusEvent]:
+    """A call's status events in arrival order."""
+    query = select(CallStatusEvent).where(CallStatusEvent.call_id == call_id)
+    return list((await session.scalars(query.order_by(CallStatusEvent.id))).all())
+
+
+async def attempts_of(session: AsyncSession, call_id: int) -> list[RingAttempt]:
+    """A call's ringing attempts in the order they were rung."""
+    query = select(RingAttempt).where(RingAttempt.call_id == call_id).order_by(RingAttempt.id)
+    return list((await session.scalars(query)).all())
+
+
+async def attempt(session: AsyncSession, attempt_id: int) -> RingAttempt | None:
+    """One ringing attempt."""
+    return await session.get(RingAttempt, attempt_id)
+
+
+async def call_by_id(session: AsyncSession, call_id: int) -> Call | None:
+    """A call by its id."""
+    return await session.get(Call, call_id)
+
+
+def _detailed() -> Select[Call]:
+    return select(Call).options(
+        selectinload(Call.steps), selectinload(Call.events), selectinload(Call.attempts)
+    )
+
+
+async def detail(session: AsyncSession, sid: str) -> Call | None:
+    """A call with its path, status events and attempts loaded."""
+    return await session.scalar(_detailed().where(Call.sid == sid))
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    before_id: int | None,
+    limit: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    account_id: int | None = None,
+    specialist_id: int | None = None,
+    status: str | None = None,
+    outcome: str | None = None,
+    team: str | None = None,
+) -> list[Call]:
+    """A keyset page of calls, newest first, filtered."""
+    query = select(Call).order_by(Call.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Call.id < before_id)
+    if start is not None:
+        query = query.where(Call.started_at >= start)
+    if end is not None:
+        query = query.where(Call.started_at < end)
+    if account_id is not None:
+        query = query.where(Call.account_id == account_id)
+    if specialist_id is not None:
+        query = query.where(Call.answered_by_id == specialist_id)
+    if status:
+        query = query.where(Call.status == status)
+    if outcome:
+        query = query.where(Call.outcome == outcome)
+    if team:
+        query = query.where(Call.team == team)
+    return list((await session.scalars(query)).all())
+
+
+async def for_account(session: AsyncSession, account_id: int, *, limit: int = 200) -> list[Call]:
+    """An account's calls, newest first."""
+    query = (
+        select(Call)
+        .where(Call.account_id == account_id)
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def earlier_calls(session: AsyncSession, account_id: int, before_id: int) -> list[Call]:
+    """The account's calls before a given one, newest first (at most 50)."""
+    query = (
+        select(Call)
+        .where(Call.account_id == account_id, Call.id < before_id)
+        .order_by(Call.id.desc())
+        .limit(50)
+    )
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,133 @@
+"""API schemas of the call log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from app.models.call import Call
+
+
+class Voicemail(BaseModel):
+    """A message the caller left."""
+
+    url: str
+    duration: int | None
+    transcription: str | None
+
+
+class CallOut(BaseModel):
+    """A call as the list shows it."""
+
+    sid: str
+    from_number: str
+    to_number: str
+    account_id: int | None
+    flow: str | None
+    language: str | None
+    topic: str | None
+    team: str | None
+    status: str
+    outcome: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None
+    answered_by: int | None
+    voicemail: Voicemail | None
+    callback_number: str | None
+
+
+class PathStep(BaseModel):
+    """One step of the call's way through the IVR, with the caller's input or a result."""
+
+    seq: int
+    step: str
+    input: str | None
+    at: datetime
+
+
+class StatusEventOut(BaseModel):
+    """One status callback as Twilio sent it."""
+
+    status: str
+    sequence: int | None
+    at: datetime
+    received_at: datetime
+
+
+class AttemptOut(BaseModel):
+    """A specialist rung for the call and how it ended."""
+
+    specialist_id: int | None
+    team: str
+    batch: int
+    rung_at: datetime
+    ended_at: datetime | None
+    result: str
+
+
+class CallDetail(CallOut):
+    """A call with its IVR path, status timeline and ringing attempts."""
+
+    path: list[PathStep]
+    status_events: list[StatusEventOut]
+    attempts: list[AttemptOut]
+
+
+def voicemail_of(call: Call) -> Voicemail | None:
+    """The call's voicemail, if the caller left one."""
+    if not call.voicemail_url:
+        return None
+    return Voicemail(
+        url=call.voicemail_url,
+        duration=call.voicemail_duration,
+        transcription=call.voicemail_transcription,
+    )
+
+
+def call_out(call: Call) -> CallOut:
+    """The list view of a call."""
+    return CallOut(
+        sid=call.sid,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        account_id=call.account_id,
+        flow=call.flow,
+        language=call.language,
+        topic=call.topic,
+        team=call.team,
+        status=call.status,
+        outcome=call.outcome,
+        started_at=call.started_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        duration=call.duration,
+        answered_by=call.answered_by_id,
+        voicemail=voicemail_of(call),
+        callback_number=call.callback_number,
+    )
+
+
+def call_detail(call: Call) -> CallDetail:
+    """The full view of a call (steps, events and attempts must be loaded)."""
+    return CallDetail(
+        **call_out(call).model_dump(),
+        path=[PathStep(seq=s.seq, step=s.step, input=s.input, at=s.at) for s in call.steps],
+        status_events=[
+            StatusEventOut(status=e.status, sequence=e.sequence, at=e.at, received_at=e.received_at)
+            for e in call.events
+        ],
+        attempts=[
+            AttemptOut(
+                specialist_id=a.specialist_id,
+                team=a.team,
+                batch=a.batch,
+                rung_at=a.rung_at,
+                ended_at=a.ended_at,
+                result=a.result,
+            )
+            for a in call.attempts
+        ],
+    )

@@ -1,0 +1,174 @@
+"""The call log: calls, their IVR path, status timeline, ringing attempts and IVR state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime
+
+# Twilio's CallStatus values (`answered` arrives as `in-progress`).
+CALL_STATUSES = (
+    "queued",
+    "initiated",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+)
+TERMINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+# How a call ended for the caller (None while it is still going on).
+OUTCOMES = ("answered", "voicemail", "transferred", "callback", "ended", "abandoned")
+# ringing -> whisper (picked up, hearing who is calling) -> accepted | declined,
+# or a leg that never got that far: no-answer, busy, failed, canceled.
+ATTEMPT_RESULTS = (
+    "ringing",
+    "whisper",
+    "accepted",
+    "declined",
+    "no-answer",
+    "busy",
+    "failed",
+    "canceled",
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Call(Base):
+    """One inbound call, created by its first webhook (voice or status)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", CALL_STATUSES), name="status_known"),
+        CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', OUTCOMES)}", name="outcome_known"),
+        Index("ix_calls_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    flow: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The team the call was last offered to (the one that answered, when answered).
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    # SequenceNumber of the status callback that set `status` (order-safety).
+    status_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialists.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    voicemail_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    voicemail_duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    voicemail_transcription: Mapped[str | None] = mapped_column(Text, nullable=True)
+    callback_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    steps: Mapped[list[CallStep]] = relationship(
+        lazy="raise", order_by="CallStep.seq", passive_deletes=True
+    )
+    events: Mapped[list[CallStatusEvent]] = relationship(
+        lazy="raise", order_by="CallStatusEvent.id", passive_deletes=True
+    )
+    attempts: Mapped[list[RingAttempt]] = relationship(
+        lazy="raise", order_by="RingAttempt.id", passive_deletes=True
+    )
+
+
+class CallStateRow(Base):
+    """Where a call is in its IVR flow (CallState.to_dict()), shared by all app instances.
+
+    Every update is `... WHERE version = <the version read>` and bumps it (optimistic
+    concurrency): two webhooks of one call handled at once cannot both advance it. Callback
+    URLs carry the version they answer; `last_response` is the TwiML that moved the call to
+    the current version, replayed when Twilio repeats a webhook. `path_logged` counts the
+    path entries already copied to call_steps.
+    """
+
+    __tablename__ = "call_states"
+
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    last_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    path_logged: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallStep(Base):
+    """One step entered, or one input or result received, on the call's way through the IVR."""
+
+    __tablename__ = "call_steps"
+    __table_args__ = (UniqueConstraint("call_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(100))
+    input: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallStatusEvent(Base):
+    """One status callback as received (the call's status timeline)."""
+
+    __tablename__ = "call_status_events"
+    __table_args__ = (UniqueConstraint("call_id", "status", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RingAttempt(Base):
+    """One specialist rung for a call: who, when, and how it ended."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (CheckConstraint(_one_of("result", ATTEMPT_RESULTS), name="result_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    specialist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialists.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    team: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[int] = mapped_column(Integer)
+    contact: Mapped[str] = mapped_column(String(255))
+    rung_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    result: Mapped[str] = mapped_column(String(20))
+    # The CallSid of the leg to the specialist, once Twilio tells it.
+    leg_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

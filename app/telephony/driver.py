@@ -1,0 +1,388 @@
+"""Answering the caller's webhooks: load the call's state, feed the engine, save, render TwiML.
+
+One transaction per webhook writes the call record, its IVR path, ringing attempts and the
+new state together. The state row is versioned: callback URLs carry the version they were
+issued for, so a webhook Twilio repeats gets the TwiML it was answered with before, and two
+webhooks of one call handled at once cannot both advance it. Whatever fails, the caller
+hears an apology and the fallback (see fallback.py), never an application error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.calls import repository as call_records
+from app.calls import service as calls
+from app.config import Settings
+from app.core.clock import Clock
+from app.core.db import Database
+from app.ivr import (
+    CallState,
+    Digits,
+    Event,
+    Flow,
+    Gather,
+    Hangup,
+    NoInput,
+    PathEntry,
+    Record,
+    RecordingDone,
+    Route,
+    RouteResult,
+    Speech,
+    Start,
+    Transfer,
+    TransferResult,
+    Turn,
+    advance,
+    flows_for_number,
+)
+from app.models.call import TERMINAL_STATUSES, Call, CallStateRow
+from app.telephony import fallback, twiml
+from app.telephony.resolve import FlowDidNotSettle, Settled, settle
+from app.telephony.urls import CallbackUrls
+
+logger = logging.getLogger("switchboard.telephony")
+
+# Twilio waits 15 s for TwiML and then plays its own error: answer well before that.
+VOICE_DEADLINE_SECONDS = 8.0
+CONFLICT_RETRIES = 3
+LAST_RESORT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="Polly.Joanna" '
+    'language="en-US">We\'re sorry, we cannot take your call right now. Please call again '
+    "later.</Say><Hangup /></Response>"
+)
+
+Hook = Literal["voice", "gather", "dial", "recorded", "transfer"]
+
+
+@dataclass(frozen=True)
+class Telephony:
+    """What answering a webhook needs from the app: settings, database, clock, flows."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    flows: Mapping[str, Flow]
+
+    @property
+    def urls(self) -> CallbackUrls:
+        """Callback URL builder for PUBLIC_BASE_URL."""
+        return CallbackUrls(self.settings.public_base_url)
+
+
+@dataclass(frozen=True)
+class VoiceWebhook:
+    """One webhook of the caller's leg: which one, its form, and what its URL carried."""
+
+    hook: Hook
+    form: Mapping[str, str]
+    version: int | None = None  # the state version the callback URL was issued for
+    language: str | None = None  # the call's language then (for the apology)
+
+
+class StateConflict(Exception):
+    """Another request advanced the call's state first."""
+
+
+class CallUnknown(Exception):
+    """A callback for a call that has no stored state."""
+
+
+class NoFlow(Exception):
+    """No flow answers the called number (or the call's flow is gone)."""
+
+
+async def answer(tel: Telephony, webhook: VoiceWebhook) -> str:
+    """The TwiML for a caller's webhook; on any failure the apology and the fallback."""
+    sid = webhook.form.get("CallSid", "")
+    try:
+        async with asyncio.timeout(VOICE_DEADLINE_SECONDS):
+            return await _answer_retrying(tel, webhook)
+    except Exception:
+        logger.exception(
+            "answering /twilio/%s failed for call %s; the caller gets the fallback",
+            webhook.hook,
+            sid,
+            extra={"call_sid": sid, "hook": webhook.hook},
+        )
+        return apology(tel, webhook)
+
+
+def apology(tel: Telephony, webhook: VoiceWebhook) -> str:
+    """The fallback TwiML for this webhook, built without the database."""
+    try:
+        flow = flows_for_number(tel.flows, webhook.form.get("To", ""))
+        return fallback.apology(
+            tel.urls,
+            fallback_number=tel.settings.fallback_number,
+            language=webhook.language,
+            flow=flow,
+        )
+    except Exception:  # the fallback must not fail; this one cannot
+        logger.exception("building the fallback failed", extra={"hook": webhook.hook})
+        return LAST_RESORT
+
+
+async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            return await _answer_once(tel, webhook)
+        except (StateConflict, IntegrityError):
+            if attempt == CONFLICT_RETRIES:
+                raise
+            logger.info(
+                "call %s changed under this webhook; answering again",
+                webhook.form.get("CallSid", ""),
+                extra={"call_sid": webhook.form.get("CallSid", ""), "hook": webhook.hook},
+            )
+    raise AssertionError("unreachable")
+
+
+async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
+    form = webhook.form
+    sid = form.get("CallSid", "").strip()
+    if not sid:
+        raise CallUnknown("the webhook has no CallSid")
+    now = tel.clock.now()
+    async with tel.db.transaction() as session:
+        call = await call_records.by_sid(session, sid, lock=True)
+        row = await call_records.state_of(session, call.id) if call is not None else None
+        replayed = _replay(webhook, row)
+        if replayed is not None:
+            logger.info("repeated webhook for call %s; answering as before", sid)
+            return replayed
+        state: CallState | None
+        if webhook.hook == "voice":
+            flow = flows_for_number(tel.flows, form.get("To", ""))
+            if flow is None:
+                raise NoFlow(f"no flow answers {form.get('To', '')!r} and none is the default")
+            if call is None:
+                call = calls.open_call(
+                    session,
+                    sid=sid,
+                    from_number=form.get("From", ""),
+                    to_number=form.get("To", ""),
+                    status=form.get("CallStatus"),
+                    now=now,
+                )
+            state = None
+            turn = advance(flow, None, Start(form.get("From", ""), form.get("To", ""), now=now))
+        else:
+            if call is None or row is None:
+                raise CallUnknown(f"no IVR state for call {sid}")
+            state = CallState.from_dict(row.state)
+            found = tel.flows.get(state.flow)
+            if found is None:
+                raise NoFlow(f"the call's flow {state.flow!r} is no longer loaded")
+            flow = found
+            turn = advance(flow, state, await _event_for(session, call, webhook, now))
+        caller_gone = webhook.hook != "voice" and form.get("CallStatus") in TERMINAL_STATUSES
+        if caller_gone:
+            # Twilio still calls the action after the caller hung up: record, ring nobody.
+            turn = Turn(replace(turn.state, stage="ended"), (), Hangup())
+            calls.promote_outcome(call, "abandoned")
+        known_call = call
+
+        async def already_rung() -> list[int]:
+            if known_call.id is None:  # not inserted yet: a new call has rung nobody
+                return []
+            attempts = await call_records.attempts_of(session, known_call.id)
+            return [a.specialist_id for a in attempts if a.specialist_id is not None]
+
+        # Reads first; the writes (and SQLite's write lock) come together at the end.
+        settled = await settle(
+            session,
+            flow,
+            turn,
+            now=now,
+            region=tel.settings.default_region,
+            already_rung=already_rung,
+        )
+        await session.flush()
+        version = row.version + 1 if row is not None else 1
+        xml = await _render(session, tel.urls, call, settled, version, now)
+        if isinstance(settled.turn.action, Hangup) and not caller_gone:
+            calls.promote_outcome(call, "ended")
+        await _save(session, call, row, state, settled.turn.state, xml, now)
+        return xml
+
+
+async def _save(
+    session: AsyncSession,
+    call: Call,
+    row: CallStateRow | None,
+    before: CallState | None,
+    after: CallState,
+    xml: str,
+    now: datetime,
+) -> None:
+    """Write the call record, its new path entries and the state, in the caller's transaction.
+
+    Raises StateConflict when another request saved a newer state since this one read it.
+    """
+    _sync_call(call, after, now)
+    new_entries = appended(before.path if before else (), after.path)
+    first = row.path_logged if row is not None else 0
+    calls.log_path(
+        session,
+        call.id,
+        [(e.step, e.input, e.at) for e in new_entries],
+        first_seq=first,
+        now=now,
+    )
+    values = {
+        "state": after.to_dict(),
+        "last_response": xml,
+        "path_logged": first + len(new_entries),
+        "updated_at": now,
+    }
+    if row is None:
+        session.add(CallStateRow(call_id=call.id, version=1, **values))
+    elif not await call_records.save_state(
+        session, call.id, read_version=row.version, values=values
+    ):
+        raise StateConflict(call.sid)
+
+
+def _replay(webhook: VoiceWebhook, row: CallStateRow | None) -> str | None:
+    """The earlier answer when this webhook was already handled, else None."""
+    if row is None:
+        return None
+    if webhook.hook == "voice" or (webhook.version is not None and webhook.version != row.version):
+        return row.last_response
+    return None
+
+
+def _number(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _confidence(raw: str | None) -> float:
+    try:
+        return float(raw) if raw else 1.0
+    except ValueError:
+        return 1.0
+
+
+async def _event_for(
+    session: AsyncSession, call: Call, webhook: VoiceWebhook, now: datetime
+) -> Event:
+    """The engine event a webhook stands for (recording what it tells about the call)."""
+    form = webhook.form
+    if webhook.hook == "dial":
+        # The outcome comes from DialCallStatus; CallStatus is the caller's own leg.
+        end = await calls.dial_finished(
+            session,
+            call,
+            dial_status=form.get("DialCallStatus", ""),
+            dial_sid=form.get("DialCallSid"),
+            dial_duration=_number(form.get("DialCallDuration")),
+            now=now,
+        )
+        who = str(end.specialist_id) if end.specialist_id is not None else None
+        return RouteResult(end.outcome, specialist_id=who, now=now)
+    if webhook.hook == "recorded":
+        url = form.get("RecordingUrl", "")
+        duration = _number(form.get("RecordingDuration")) or 0
+        calls.record_voicemail(call, url, duration, now=now)
+        return RecordingDone(url, duration, now=now)
+    if webhook.hook == "transfer":
+        answered = form.get("DialCallStatus") == "completed"
+        if answered:
+            calls.promote_outcome(call, "transferred")
+        return TransferResult(answered, now=now)
+    digits = form.get("Digits", "").strip()
+    speech = form.get("SpeechResult", "").strip()
+    if digits:
+        return Digits(digits, now=now)
+    if speech:
+        return Speech(speech, confidence=_confidence(form.get("Confidence")), now=now)
+    return NoInput(now=now)
+
+
+async def _render(
+    session: AsyncSession,
+    urls: CallbackUrls,
+    call: Call,
+    settled: Settled,
+    version: int,
+    now: datetime,
+) -> str:
+    """TwiML for the settled action; a ring also records its attempts."""
+    state = settled.turn.state
+    action = settled.turn.action
+    prompts = settled.prompts
+    language = state.language
+    if isinstance(action, Gather):
+        return str(twiml.gather(prompts, action, urls.gather(version, language, state.step)))
+    if isinstance(action, Route):
+        attempts = [
+            calls.start_attempt(
+                session,
+                call,
+                specialist_id=c.specialist_id,
+                team=c.team,
+                batch=action.attempt,
+                contact=c.contact,
+                now=now,
+            )
+            for c in settled.ring
+        ]
+        await session.flush()
+        legs = [
+            twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
+            for a in attempts
+        ]
+        call.team = action.team
+        response = twiml.ring(
+            prompts, legs, timeout=action.ring_timeout, url=urls.dial(version, language)
+        )
+        return str(response)
+    if isinstance(action, Record):
+        response = twiml.record(
+            prompts,
+            action,
+            url=urls.recorded(version, language),
+            recording_url=urls.recording(),
+            transcription_url=urls.transcription(),
+        )
+        return str(response)
+    if isinstance(action, Transfer):
+        return str(twiml.transfer(prompts, action, urls.transfer(version, language)))
+    if isinstance(action, Hangup):
+        return str(twiml.hangup(prompts))
+    raise FlowDidNotSettle(f"cannot answer a caller with {type(action).__name__}")
+
+
+def _sync_call(call: Call, state: CallState, now: datetime) -> None:
+    """Copy what the IVR learnt (flow, language, topic, account, callback) to the call."""
+    call.flow = state.flow
+    call.language = state.language
+    call.topic = state.topic
+    if state.account is not None and state.account.id.isdigit():
+        call.account_id = int(state.account.id)
+    if state.callback_number and state.callback_number != call.callback_number:
+        call.callback_number = state.callback_number
+        calls.promote_outcome(call, "callback")
+    call.updated_at = now
+
+
+def appended(old: Sequence[PathEntry], new: Sequence[PathEntry]) -> Sequence[PathEntry]:
+    """The entries `new` adds to `old` (the engine keeps only the last entries of a path)."""
+    for dropped in range(len(old) + 1):
+        kept = old[dropped:]
+        if tuple(new[: len(kept)]) == tuple(kept):
+            return new[len(kept) :]
+    return new

@@ -1,0 +1,128 @@
+"""The specialist's leg: the whisper, the key press that accepts, and the leg's status.
+
+The whisper is heard by a specialist, not the caller, but it must not fail either: without
+the database it says less, and a 1 still connects the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import repository as accounts
+from app.calls import repository as call_records
+from app.calls import service as calls
+from app.models.call import Call, RingAttempt
+from app.telephony import twiml
+from app.telephony.driver import VOICE_DEADLINE_SECONDS, Telephony
+
+logger = logging.getLogger("switchboard.telephony")
+
+LANGUAGE_NAMES = {"en": "English", "ja": "Japanese", "fr": "French", "de": "German"}
+TOPIC_NAMES = {
+    "payments": "payments and payouts",
+    "billing": "account and billing",
+    "developers": "developers and the API",
+    "general": "something else",
+}
+PRESS_ONE = "Press 1 to accept the call."
+NO_KEY = "No key pressed. Goodbye."
+
+
+async def _leg(session: AsyncSession, call_sid: str, attempt_id: int | None) -> RingAttempt:
+    attempt = await call_records.attempt(session, attempt_id) if attempt_id else None
+    call = await call_records.call_by_id(session, attempt.call_id) if attempt else None
+    if attempt is None or call is None or call.sid != call_sid:
+        raise LookupError(f"no ringing attempt {attempt_id} for call {call_sid}")
+    return attempt
+
+
+async def whisper(
+    tel: Telephony, form: Mapping[str, str], call_sid: str, attempt_id: int | None
+) -> str:
+    """What the specialist hears on picking up, with a <Gather> for 1 to accept."""
+    text = "Support call."
+    try:
+        async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.transaction() as session:
+            attempt = await _leg(session, call_sid, attempt_id)
+            calls.whisper_reached(attempt, form.get("CallSid"))
+            call = await call_records.call_by_id(session, attempt.call_id)
+            if call is not None:
+                text = await whisper_text(session, call)
+    except Exception:
+        logger.exception(
+            "whisper for call %s failed; the specialist hears a plain one",
+            call_sid,
+            extra={"call_sid": call_sid},
+        )
+    answer_url = tel.urls.whisper_answer(call_sid, attempt_id or 0)
+    return str(twiml.whisper(f"{text} {PRESS_ONE}", answer_url=answer_url, no_key_text=NO_KEY))
+
+
+async def whisper_text(session: AsyncSession, call: Call) -> str:
+    """Who is calling: account, tier, language, topic, earlier calls and the last outcome."""
+    parts: list[str] = []
+    account = await accounts.get(session, call.account_id) if call.account_id else None
+    if account is not None:
+        parts.append(f"Support call from {account.name}, {account.tier} tier")
+    else:
+        parts.append("Support call from an unidentified caller")
+    if call.language:
+        parts.append(f"in {LANGUAGE_NAMES.get(call.language, call.language)}")
+    if call.topic:
+        parts.append(f"about {TOPIC_NAMES.get(call.topic, call.topic)}")
+    text = ", ".join(parts) + "."
+    if account is not None:
+        earlier = await call_records.earlier_calls(session, account.id, call.id)
+        if earlier:
+            last = earlier[0].outcome or "unknown"
+            plural = "call" if len(earlier) == 1 else "calls"
+            text += f" {len(earlier)} earlier {plural}; the last one: {last}."
+        else:
+            text += " First call."
+    return text
+
+
+async def whisper_answer(
+    tel: Telephony, form: Mapping[str, str], call_sid: str, attempt_id: int | None
+) -> str:
+    """1 connects the specialist to the caller; anything else hangs up their leg."""
+    accepted = form.get("Digits", "").strip() == "1"
+    try:
+        async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.transaction() as session:
+            attempt = await _leg(session, call_sid, attempt_id)
+            call = await call_records.call_by_id(session, attempt.call_id)
+            if call is not None:
+                calls.whisper_reached(attempt, form.get("CallSid"))
+                calls.whisper_answered(call, attempt, accepted=accepted, now=tel.clock.now())
+    except Exception:
+        # The caller is waiting: connect on a 1 even if the call log cannot record it.
+        logger.exception(
+            "recording the whisper answer for call %s failed",
+            call_sid,
+            extra={"call_sid": call_sid},
+        )
+    if accepted:
+        return str(twiml.connect_leg())
+    return str(twiml.hangup(()))
+
+
+async def leg_status(
+    session: AsyncSession,
+    form: Mapping[str, str],
+    call_sid: str,
+    attempt_id: int | None,
+    *,
+    now: datetime,
+) -> None:
+    """A status callback of a specialist's leg (idempotent, order-safe)."""
+    try:
+        attempt = await _leg(session, call_sid, attempt_id)
+    except LookupError:
+        logger.warning("status callback for an unknown leg", extra={"call_sid": call_sid})
+        return
+    calls.leg_status(attempt, form.get("CallStatus", ""), form.get("CallSid"), now=now)

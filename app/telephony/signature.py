@@ -1,0 +1,74 @@
+"""Twilio request signatures: every /twilio/* request is checked before anything is read."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from app.config import Settings
+from app.core.errors import Forbidden
+
+logger = logging.getLogger("switchboard.telephony")
+
+
+def signed_url(public_base_url: str, path: str, query: str) -> str:
+    """The URL Twilio signed: PUBLIC_BASE_URL + path + raw query (never the URL we see).
+
+    Behind a TLS proxy the app sees http://127.0.0.1:8000/..., Twilio signed
+    https://support.example.com/...; PUBLIC_BASE_URL is what Twilio used.
+    """
+    return public_base_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def signature_valid(
+    token: str,
+    url: str,
+    params: FormData | dict[str, str],
+    signature: str,
+    algorithm: str | None = None,
+) -> bool:
+    """Whether `signature` is Twilio's for the URL and POST parameters.
+
+    RequestValidator accepts the URL with and without the default port, as Twilio signs
+    either. An empty token never validates (anyone could sign with it).
+    """
+    if not token or not signature:
+        return False
+    return bool(RequestValidator(token).validate(url, params, signature, algorithm=algorithm))
+
+
+async def twilio_form(request: Request) -> dict[str, str]:
+    """The POSTed form of a signed Twilio request; 403 when the signature is wrong."""
+    settings: Settings = request.app.state.settings
+    form = await request.form()
+    call_sid = form.get("CallSid")
+    if isinstance(call_sid, str):
+        request.state.call_sid = call_sid  # for the access log line
+    if any(not isinstance(value, str) for _, value in form.multi_items()):
+        raise Forbidden("Twilio webhooks post url-encoded fields, not files")
+    if settings.twilio_signature_check:
+        raw_path = request.scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else request.url.path
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = signed_url(settings.public_base_url, path, query)
+        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature_valid(settings.twilio_auth_token, url, form, signature, algorithm):
+            logger.warning(
+                "refused a /twilio request with a missing or wrong signature",
+                extra={"path": path, "call_sid": call_sid if isinstance(call_sid, str) else None},
+            )
+            raise Forbidden("the X-Twilio-Signature header is missing or does not match")
+    return {key: str(value) for key, value in form.items()}
+
+
+TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]

@@ -1,0 +1,60 @@
+"""The callback URLs Switchboard puts in its TwiML: absolute, under PUBLIC_BASE_URL/twilio/."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+# Events asked for on each leg that rings a specialist.
+LEG_EVENTS = "initiated ringing answered completed"
+
+
+class CallbackUrls:
+    """Builds `/twilio/...` URLs for a public base URL."""
+
+    def __init__(self, public_base_url: str) -> None:
+        self.base = public_base_url.rstrip("/")
+
+    def url(self, path: str, **params: str | int | None) -> str:
+        """`PUBLIC_BASE_URL/twilio/<path>?<params>` (None values left out)."""
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{self.base}/twilio/{path}" + (f"?{query}" if query else "")
+
+    def gather(self, version: int, language: str, step: str) -> str:
+        """Where a <Gather> posts the caller's input (and its no-input <Redirect> goes)."""
+        return self.url("gather", v=version, lang=language, step=step)
+
+    def dial(self, version: int, language: str) -> str:
+        """The <Dial action> of a ringing batch."""
+        return self.url("dial", v=version, lang=language)
+
+    def transfer(self, version: int, language: str) -> str:
+        """The <Dial action> of a transfer to an external number."""
+        return self.url("transfer", v=version, lang=language)
+
+    def recorded(self, version: int, language: str) -> str:
+        """The <Record action> of a voicemail."""
+        return self.url("recorded", v=version, lang=language)
+
+    def whisper(self, call_sid: str, attempt_id: int) -> str:
+        """What a specialist hears on picking up (the <Number url>)."""
+        return self.url("whisper", call=call_sid, attempt=attempt_id)
+
+    def whisper_answer(self, call_sid: str, attempt_id: int) -> str:
+        """Where the specialist's key press after the whisper goes."""
+        return self.url("whisper/answer", call=call_sid, attempt=attempt_id)
+
+    def leg(self, call_sid: str, attempt_id: int) -> str:
+        """Status callbacks of the leg ringing one specialist."""
+        return self.url("leg", call=call_sid, attempt=attempt_id)
+
+    def recording(self) -> str:
+        """recordingStatusCallback of voicemails."""
+        return self.url("recording")
+
+    def transcription(self) -> str:
+        """transcribeCallback of voicemails."""
+        return self.url("transcription")
+
+    def fallback_recorded(self, language: str) -> str:
+        """The <Record action> of the fallback voicemail (answers without the database)."""
+        return self.url("fallback/recorded", lang=language)

@@ -1,0 +1,147 @@
+"""`switchboard seed` loads a demo rota that answers through the API, and only once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from app.cli import main as switchboard
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.seed import SeedSummary, database_is_empty, seed_all
+from tests.conftest import NOW, Keys
+
+TEAMS = {
+    "support-en": "America/Los_Angeles",
+    "support-ja": "Asia/Tokyo",
+    "support-fr": "Europe/Paris",
+    "support-de": "Europe/Berlin",
+    "paid-support": "Europe/Dublin",
+}
+# NOW is Friday 2026-11-20: the next Tuesday is a working day for every team's holidays,
+# the Saturday after is a weekend day.
+TUESDAY = date(2026, 11, 24)
+SATURDAY = date(2026, 11, 28)
+
+
+async def _seed(db: Database, clock: FixedClock) -> SeedSummary:
+    async with db.transaction() as session:
+        return await seed_all(session, clock)
+
+
+def _local(day: date, at: time, tz: str) -> str:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).isoformat()
+
+
+async def _on_shift(
+    client: httpx.AsyncClient, h: dict[str, str], team: str, at: str
+) -> list[dict[str, Any]]:
+    r = await client.get("/v1/rota/on-shift", params={"team": team, "at": at}, headers=h)
+    assert r.status_code == 200, r.text
+    shifts: list[dict[str, Any]] = r.json()["on_shift"]
+    return shifts
+
+
+async def test_seeded_rota_answers(
+    client: httpx.AsyncClient, keys: Keys, db: Database, clock: FixedClock
+) -> None:
+    summary = await _seed(db, clock)
+    assert (summary.teams, summary.specialists, summary.rotations) == (5, 19, 8)
+    assert str(summary) == "7 accounts, 5 teams, 19 specialists, 8 rotations"
+    h = await keys.headers("scheduler")
+    teams = (await client.get("/v1/teams", headers=h)).json()
+    assert {t["slug"]: t["time_zone"] for t in teams} == TEAMS
+    for team, tz in TEAMS.items():
+        on = await _on_shift(client, h, team, _local(TUESDAY, time(10), tz))
+        assert len(on) >= 1, team
+        assert all(s["source"]["kind"] == "rotation" for s in on)
+    paid = await _on_shift(
+        client, h, "paid-support", _local(TUESDAY, time(14), TEAMS["paid-support"])
+    )
+    assert {s["source"]["rotation_name"] for s in paid} == {"early", "late"}
+    for day in (SATURDAY, SATURDAY + timedelta(days=1)):
+        on = await _on_shift(client, h, "support-en", _local(day, time(12), TEAMS["support-en"]))
+        assert len(on) == 1, day
+        assert on[0]["source"]["rotation_name"] == "weekend"
+    # People live in other zones than their team: a Dublin-based specialist in support-en.
+    people = (await client.get("/v1/specialists", headers=h)).json()
+    assert {p["time_zone"] for p in people if "support-en" in p["teams"]} >= {
+        "America/Los_Angeles",
+        "Europe/Dublin",
+    }
+    assert all(p["contact"].startswith(("+1", "client:")) for p in people)
+    audit = (await client.get("/v1/audit", params={"limit": 200}, headers=h)).json()["items"]
+    assert {a["actor"] for a in audit} == {"seed"}
+    # History: the rotations began four weeks ago, so the ledger has earned days off.
+    ledger = (await client.get("/v1/rota/lieu-ledger", headers=h)).json()
+    assert sum(row["earned"] for row in ledger) >= 8
+
+
+async def test_seeding_twice_changes_nothing(
+    client: httpx.AsyncClient, keys: Keys, db: Database, clock: FixedClock
+) -> None:
+    first = await _seed(db, clock)
+    h = await keys.headers("scheduler")
+
+    async def state() -> list[Any]:
+        window = {"start": "2026-11-01T00:00:00Z", "end": "2027-01-31T00:00:00Z"}
+        return [
+            (await client.get(path, params=params, headers=h)).json()
+            for path, params in (
+                ("/v1/teams", {}),
+                ("/v1/specialists", {}),
+                ("/v1/rotations", {}),
+                ("/v1/audit", {"limit": 200}),
+                ("/v1/rota/schedule", window),
+            )
+        ]
+
+    before = await state()
+    clock.advance(timedelta(days=3))
+    second = await _seed(db, clock)
+    assert second.new_rota_rows == 0
+    assert (second.teams, second.specialists, second.rotations) == (
+        first.teams,
+        first.specialists,
+        first.rotations,
+    )
+    clock.set(NOW)
+    assert await state() == before
+
+
+def test_cli_seed_if_empty(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    assert switchboard(["seed", "--if-empty"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == "demo data loaded: 7 accounts, 5 teams, 19 specialists, 8 rotations"
+    assert switchboard(["seed", "--if-empty"]) == 0
+    assert capsys.readouterr().out.strip() == "database already has data; demo data not loaded"
+    assert switchboard(["seed"]) == 0
+    assert "the rota was already there" in capsys.readouterr().out
+
+
+async def test_a_database_with_only_a_rota_is_not_empty(
+    db: Database, clock: FixedClock, client: httpx.AsyncClient, keys: Keys
+) -> None:
+    async with db.transaction() as session:
+        assert await database_is_empty(session)
+    h = await keys.headers("scheduler")
+    r = await client.post(
+        "/v1/teams",
+        json={"slug": "ops", "name": "Ops", "time_zone": "UTC"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    async with db.transaction() as session:
+        assert not await database_is_empty(session)

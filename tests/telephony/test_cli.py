@@ -1,0 +1,141 @@
+"""`switchboard flows check` and `switchboard simulate`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.core.schema import REPO_ROOT
+from tests.conftest import NOW
+from tests.telephony.rota_rows import Person, staff
+
+SUPPORT_TEAMS = ("paid-support", "support-en", "support-ja", "support-fr", "support-de")
+BROKEN = """\
+name: broken
+default: true
+languages:
+  en: Polly.Joanna
+start: welcome
+steps:
+  welcome:
+    kind: say
+    prompt: Hello.
+    next: menu
+  menu:
+    kind: menu
+    prompt: Press 1.
+    options:
+      1: conect
+    fallback: bye
+  bye:
+    kind: hangup
+    prompt: {en: Bye., fr: Au revoir.}
+"""
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("FLOWS_DIR", str(REPO_ROOT / "ivr_flows"))
+    monkeypatch.chdir(tmp_path)
+    return url
+
+
+def test_flows_check_passes_the_shipped_flows(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["flows", "check"]) == 0
+    captured = capsys.readouterr()
+    assert "flows OK: 0 error(s)" in captured.err
+    assert not Path("cli.db").exists()  # checking never creates a database
+
+
+def test_flows_check_reports_file_line_severity_message(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    assert main(["flows", "check", "--dir", str(folder)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    file = str(folder / "broken.yaml")
+    assert any(line.startswith(f"{file}:15: error: ") and "conect" in line for line in lines), lines
+    assert all(line.startswith(f"{file}:") for line in lines)
+
+
+def test_flows_check_knows_the_teams_of_a_database(
+    cli_env: str, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+
+    async def arrange() -> None:
+        db = Database.from_url(cli_env)
+        try:
+            await staff(db, clock.now(), {"support-en": [], "paid-support": []})
+        finally:
+            await db.dispose()
+
+    asyncio.run(arrange())
+    capsys.readouterr()
+    assert main(["flows", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "unknown team 'support-ja'" in out and "unknown team 'support-en'" not in out
+
+
+def test_simulate_prints_what_the_caller_hears_and_who_would_ring(
+    cli_env: str, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+
+    async def arrange() -> None:
+        db = Database.from_url(cli_env)
+        try:
+            await staff(
+                db,
+                clock.now(),
+                {
+                    "support-en": [Person("Ann Example", "+14155550001", ["en"], ["billing"])],
+                    **{team: [] for team in SUPPORT_TEAMS if team != "support-en"},
+                },
+            )
+        finally:
+            await db.dispose()
+
+    asyncio.run(arrange())
+    capsys.readouterr()
+    at = NOW.isoformat()
+    assert main(["simulate", "--from", "+15005550006", "--digits", "1,,,2", "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "says (en, Polly.Joanna): Thank you for calling support." in out
+    assert "[lookup by caller_id +*******0006: no account]" in out
+    assert "> caller: (silence)" in out
+    assert "rings support-en now (batch 1):" in out
+    assert "- Ann Example <+14155550001>: on shift in support-en" in out
+    assert "skill billing" in out
+    assert "records a voicemail" in out and out.rstrip().endswith("hangs up")
+
+
+def test_simulate_reads_keys_from_stdin(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    keys = iter(["2"])
+
+    def fake_input(_: str = "") -> str:
+        try:
+            return next(keys)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    capsys.readouterr()
+    assert main(["simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "says (ja, Polly.Mizuki): アカウント番号を入力し" in out
+    assert "> caller: (hangs up)" in out

@@ -1,0 +1,43 @@
+"""Flows are loaded at start-up; a broken flow (or one naming unknown teams) stops it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.ivr import FlowError
+from app.main import create_app
+from tests.telephony.rota_rows import staff
+from tests.telephony.test_cli import BROKEN
+
+
+async def test_the_shipped_flows_are_loaded(client: httpx.AsyncClient) -> None:
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["flows"] == "ok"
+
+
+async def test_a_broken_flow_stops_the_service(
+    settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    app = create_app(settings.model_copy(update={"flows_dir": tmp_path}), clock=clock)
+    with pytest.raises(FlowError) as raised:
+        async with app.router.lifespan_context(app):
+            pass  # pragma: no cover - never reached
+    assert f"{tmp_path / 'broken.yaml'}:15: error:" in str(raised.value)
+
+
+async def test_flows_naming_teams_that_do_not_exist_stop_the_service(
+    settings: Settings, clock: FixedClock, db: Database
+) -> None:
+    await staff(db, clock.now(), {"support-en": [], "paid-support": []})
+    app = create_app(settings, clock=clock)
+    with pytest.raises(FlowError, match="unknown team 'support-ja'"):
+        async with app.router.lifespan_context(app):
+            pass  # pragma: no cover - never reached
