@@ -20,8 +20,15 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if database_url.startswith("sqlite"):
-        # One writer at a time; wait for the lock instead of failing at once.
+        # SQLite has one writer at a time, and a connection waiting for the write lock polls
+        # with sleeps, so concurrent transactions in one process starve each other (seconds
+        # of tail latency). One pooled connection per process queues them fairly in asyncio
+        # instead; other processes still share the file through WAL and the busy timeout.
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs["pool_size"] = 1
+        kwargs["max_overflow"] = 0
+        kwargs["pool_timeout"] = 30
+        kwargs["pool_pre_ping"] = False
     else:
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = pool_size

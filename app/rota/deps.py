@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Query
 from app.auth.deps import RotaWriter
 from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
+from app.core.errors import Forbidden
 from app.rota.writes import RotaWrite
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -31,4 +32,17 @@ async def rota_write(
 
 
 Write = Annotated[RotaWrite, Depends(rota_write)]
-__all__ = ["AllowPast", "IfMatch", "Principal", "Write"]
+
+
+def own_specialist(principal: Principal, specialist: int | None) -> int | None:
+    """The specialist filter a key may use: a specialist key sees only its own rota data."""
+    if principal.role != "specialist":
+        return specialist
+    if principal.specialist_id is None:
+        raise Forbidden("this specialist key is not linked to a specialist")
+    if specialist is not None and specialist != principal.specialist_id:
+        raise Forbidden("a specialist key reads only its own schedule, overrides and days off")
+    return principal.specialist_id
+
+
+__all__ = ["AllowPast", "IfMatch", "Principal", "Write", "own_specialist"]

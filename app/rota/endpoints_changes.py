@@ -10,13 +10,13 @@ from sqlalchemy import and_, select
 
 from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import DbSession
-from app.core.errors import ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 from app.core.types import DbId
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
 from app.rota.calculator import days_off
-from app.rota.deps import AllowPast, IfMatch, Write
+from app.rota.deps import AllowPast, IfMatch, Write, own_specialist
 from app.rota.repository import load_snapshot
 from app.rota.schemas import (
     AuditOut,
@@ -55,16 +55,17 @@ def check_range(start: datetime, end: datetime, limit: timedelta = MAX_RANGE) ->
 @router.get("/overrides", response_model=list[OverrideOut])
 async def list_overrides(
     session: DbSession,
-    _: RotaReader,
+    principal: RotaReader,
     start: datetime | None = None,
     end: datetime | None = None,
     specialist: DbId | None = None,
     team: str | None = None,
     kind: str | None = None,
 ) -> list[OverrideOut]:
-    """Overrides overlapping [start, end), filtered."""
+    """Overrides overlapping [start, end), filtered (a specialist key sees its own)."""
     require_aware_query(start, "start")
     require_aware_query(end, "end")
+    specialist = own_specialist(principal, specialist)
     query = select(OverrideRow).order_by(OverrideRow.starts_at, OverrideRow.id)
     if start is not None:
         query = query.where(OverrideRow.ends_at > start)
@@ -100,10 +101,13 @@ async def create_override(
 
 @router.get("/overrides/{override_id}", response_model=OverrideOut)
 async def get_override(
-    override_id: DbId, session: DbSession, _: RotaReader, response: Response
+    override_id: DbId, session: DbSession, principal: RotaReader, response: Response
 ) -> OverrideOut:
-    """One override."""
+    """One override (a specialist key reads only overrides that involve them)."""
     row = await override_service.get_override(session, override_id)
+    own = own_specialist(principal, None)
+    if own is not None and own not in (row.specialist_id, row.substitute_id):
+        raise NotFound(f"override {override_id} does not exist")
     response.headers["ETag"] = _override_etag(row)
     return override_service.override_out(row, await override_service.team_slugs(session))
 
@@ -144,13 +148,14 @@ async def cancel_override(
 @router.get("/days-off", response_model=list[DayOffOut])
 async def list_days_off(
     session: DbSession,
-    _: RotaReader,
+    principal: RotaReader,
     start: datetime,
     end: datetime,
     specialist: DbId | None = None,
 ) -> list[DayOffOut]:
-    """Days off in lieu (automatic and by hand) between two instants."""
+    """Days off in lieu (automatic and by hand) between two instants (own, for a specialist)."""
     check_range(start, end)
+    specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
     return [
         day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end, specialist=specialist)

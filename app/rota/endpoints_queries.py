@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 
 from app.auth.deps import RotaReader
-from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
-from app.core.errors import Forbidden, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.types import DbId
 from app.rota import lookup
 from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
+from app.rota.deps import own_specialist
 from app.rota.endpoints_changes import check_range
-from app.rota.repository import load_snapshot
+from app.rota.repository import load_snapshot, team_by_slug
 from app.rota.schemas import (
     FairnessOut,
     GapOut,
@@ -30,20 +30,7 @@ router = APIRouter(prefix="/v1/rota", tags=["rota queries"])
 MAX_SCHEDULE = timedelta(days=92)
 
 
-def _own(principal: Principal, specialist: DbId | None) -> int | None:
-    """A specialist key reads its own schedule only."""
-    if principal.role != "specialist":
-        return specialist
-    if specialist is not None and specialist != principal.specialist_id:
-        raise Forbidden("a specialist key reads only its own schedule")
-    if principal.specialist_id is None:
-        raise Forbidden("this specialist key is not linked to a specialist")
-    return principal.specialist_id
-
-
 async def _known_team(session: DbSession, team: str | None) -> None:
-    from app.rota.repository import team_by_slug
-
     if team is not None and await team_by_slug(session, team) is None:
         raise ValidationFailed(
             f"team {team!r} does not exist",
@@ -113,7 +100,7 @@ async def schedule(
     """The final schedule between two instants: every shift with its source, and days off."""
     check_range(start, end, MAX_SCHEDULE)
     await _known_team(session, team)
-    specialist = _own(principal, specialist)
+    specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
     shifts = final_schedule(snapshot.rota, start, end, team=team, specialist=specialist)
     offs = days_off(snapshot.rota, start, end, specialist=specialist)
@@ -191,7 +178,7 @@ async def ledger(
     start = start or now - timedelta(days=91)
     end = end or now
     check_range(start, end)
-    specialist = _own(principal, specialist)
+    specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
     return [
         LedgerOut(
