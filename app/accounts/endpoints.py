@@ -21,7 +21,7 @@ from app.accounts.schemas import (
 from app.auth.deps import AccountReader, AccountWriter, NoteWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
 from app.core.phone import InvalidPhoneNumber, to_e164
 from app.core.types import DbId
 
@@ -61,12 +61,7 @@ async def list_accounts(
     phone: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[AccountOut]:
     """Accounts ordered by id, filtered, one page at a time."""
-    after = decode_cursor(cursor, "after_id")["after_id"] if cursor else None
-    if after is not None and not isinstance(after, int):
-        raise ValidationFailed(
-            "the pagination cursor is not valid",
-            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
-        )
+    after = id_cursor(cursor, "after_id")
     e164 = None
     if phone:
         try:

@@ -12,7 +12,7 @@ from app.calls import repository
 from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
@@ -50,12 +50,7 @@ async def list_calls(
             "end must be after start",
             errors=[{"field": "query.end", "message": "must be after start"}],
         )
-    before = decode_cursor(cursor, "before_id")["before_id"] if cursor else None
-    if before is not None and not isinstance(before, int):
-        raise ValidationFailed(
-            "the pagination cursor is not valid",
-            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
-        )
+    before = id_cursor(cursor, "before_id")
     rows = await repository.page(
         session,
         before_id=before,

@@ -30,6 +30,13 @@ def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "the pagination cursor is not valid",
+        errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
+    )
+
+
 def decode_cursor(cursor: str, *keys: str) -> dict[str, Any]:
     """Decode a cursor made by encode_cursor; a 422 problem if it was not."""
     try:
@@ -38,8 +45,15 @@ def decode_cursor(cursor: str, *keys: str) -> dict[str, Any]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, dict) or set(values) != set(keys):
-        raise ValidationFailed(
-            "the pagination cursor is not valid",
-            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
-        )
+        raise _bad_cursor()
     return values
+
+
+def id_cursor(cursor: str | None, key: str) -> int | None:
+    """The row id a keyset cursor points after (None without a cursor); 422 if malformed."""
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor, key)[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _bad_cursor()
+    return value

@@ -11,7 +11,7 @@ from sqlalchemy import and_, select
 from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
 from app.core.types import DbId
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
@@ -236,12 +236,7 @@ async def list_audit(
     """The audit log, newest first."""
     require_aware_query(start, "start")
     require_aware_query(end, "end")
-    before = decode_cursor(cursor, "before_id")["before_id"] if cursor else None
-    if before is not None and not isinstance(before, int):
-        raise ValidationFailed(
-            "the pagination cursor is not valid",
-            errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
-        )
+    before = id_cursor(cursor, "before_id")
     rows = await audit.page(
         session,
         before_id=before,

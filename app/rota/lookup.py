@@ -43,6 +43,33 @@ def _matches(spec: Specialist, language: str | None, skill: str | None) -> bool:
     return skill is None or skill in spec.skills
 
 
+def _entry(
+    spec: Specialist,
+    team: str,
+    when: tuple[datetime, datetime, date],
+    source: tuple[str, int | None, int | None, int | None],
+    key: str,
+) -> OnShift:
+    starts_at, ends_at, local_day = when
+    kind, rotation_id, override_id, covering_for = source
+    return OnShift(
+        specialist_id=spec.id,
+        name=spec.name,
+        contact=spec.contact,
+        languages=tuple(spec.languages),
+        skills=tuple(spec.skills),
+        team=team,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        local_date=local_day,
+        source_kind=kind,
+        rotation_id=rotation_id,
+        override_id=override_id,
+        covering_for=covering_for,
+        key=key,
+    )
+
+
 async def on_shift(
     session: AsyncSession,
     at: datetime,
@@ -69,26 +96,16 @@ async def on_shift(
         if team is not None:
             query = query.where(Team.slug == team)
         for row, spec, slug in await session.execute(query):
-            if not _matches(spec, language, skill):
-                continue
-            out.append(
-                OnShift(
-                    specialist_id=spec.id,
-                    name=spec.name,
-                    contact=spec.contact,
-                    languages=tuple(spec.languages),
-                    skills=tuple(spec.skills),
-                    team=slug,
-                    starts_at=row.starts_at,
-                    ends_at=row.ends_at,
-                    local_date=row.local_date,
-                    source_kind=row.source_kind,
-                    rotation_id=row.rotation_id,
-                    override_id=row.override_id,
-                    covering_for=row.covering_for,
-                    key=row.key,
+            if _matches(spec, language, skill):
+                out.append(
+                    _entry(
+                        spec,
+                        slug,
+                        (row.starts_at, row.ends_at, row.local_date),
+                        (row.source_kind, row.rotation_id, row.override_id, row.covering_for),
+                        row.key,
+                    )
                 )
-            )
     else:
         if team is not None and await team_by_slug(session, team) is None:
             return []
@@ -102,26 +119,17 @@ async def on_shift(
         }
         for shift in shifts:
             spec = people[shift.specialist_id]
-            if not _matches(spec, language, skill):
-                continue
-            out.append(
-                OnShift(
-                    specialist_id=spec.id,
-                    name=spec.name,
-                    contact=spec.contact,
-                    languages=tuple(spec.languages),
-                    skills=tuple(spec.skills),
-                    team=shift.team,
-                    starts_at=shift.start,
-                    ends_at=shift.end,
-                    local_date=shift.local_date,
-                    source_kind=shift.source.kind,
-                    rotation_id=shift.source.rotation_id,
-                    override_id=shift.source.override_id,
-                    covering_for=shift.source.covering_for,
-                    key=shift.key,
+            if _matches(spec, language, skill):
+                src = shift.source
+                out.append(
+                    _entry(
+                        spec,
+                        shift.team,
+                        (shift.start, shift.end, shift.local_date),
+                        (src.kind, src.rotation_id, src.override_id, src.covering_for),
+                        shift.key,
+                    )
                 )
-            )
     out.sort(key=lambda o: (o.starts_at, o.team, o.name, o.specialist_id))
     return out
 

@@ -106,3 +106,13 @@ def test_the_path_diff_survives_the_engines_truncation(before: int, after: int) 
     old = tuple(path[:before])[-MAX_PATH:]
     new = tuple(path)[-MAX_PATH:]
     assert tuple(appended(old, new)) == tuple(path[before:])[-MAX_PATH:]
+
+
+def test_the_bundled_schema_copy_rejects_what_twilio_rejects() -> None:
+    from tests.telephony.twilio import _vendored_checker
+
+    check = _vendored_checker()
+    assert check(b'<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>') == []
+    assert check(b"<Response><Bogus/></Response>")
+    assert check(b'<Response><Gather input="telepathy"/></Response>')
+    assert check(b"<Response><Say>unclosed</Response>")
