@@ -223,6 +223,15 @@ async def run(args: argparse.Namespace) -> None:
         t2 = time.perf_counter()
         print(f"data: {args.specialists} specialists, {args.teams} teams, a year of history")
         print(f"build {t1 - t0:.2f} s; materialise {count} shifts in {t2 - t1:.2f} s")
+        writes: list[float] = []
+        for n in range(3):
+            async with db.transaction() as s:
+                started = time.perf_counter()
+                await rematerialise(s, now, teams={f"team-{n:03d}"})
+                writes.append(time.perf_counter() - started)
+        print(
+            f"rota write, refresh of stored shifts: {statistics.median(writes):.2f} s (median of 3)"
+        )
         rng = random.Random(1)
         for label, offset_days in (
             ("indexed (inside window)", 3),
