@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Literal
 
 __all__ = ["DayOff", "Occurrence", "Shift", "ShiftSource", "shift_sort_key"]
@@ -58,17 +59,20 @@ class Shift:
         """Length of the shift in hours."""
         return (self.end - self.start).total_seconds() / 3600
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable identifier (calendar UID) built only from what defines this shift."""
         # Origin plus UTC start: unrelated edits (other rotations, other people's overrides,
         # a member added) keep it; the start tells apart the pieces of a split shift and
         # two versions' occurrences on the same date, which never start at the same instant.
-        stamp = self.start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # Cached and formatted by hand: schedules sort and de-duplicate by it many times.
+        u = self.start.astimezone(UTC)
+        stamp = f"{u.year:04d}{u.month:02d}{u.day:02d}T{u.hour:02d}{u.minute:02d}{u.second:02d}Z"
         src = self.source
         if src.kind == "extra":
             return f"extra-{src.override_id}-{stamp}"
-        day = self.local_date.strftime("%Y%m%d")
+        d = self.local_date
+        day = f"{d.year:04d}{d.month:02d}{d.day:02d}"
         if src.kind == "cover":
             return f"cover-{src.override_id}-{src.rotation_id}-{day}-{src.covering_for}-{stamp}"
         return f"rot-{src.rotation_id}-{day}-{self.specialist_id}-{stamp}"
