@@ -43,7 +43,11 @@ def try_e164(raw: str | None, default_region: str = "US") -> str | None:
         return None
 
 
-_PHONE_RE = re.compile(r"(?:\+|%2[Bb])?\d[\d\s().-]{5,}\d")
+# A run of digits standing on its own: not inside a word such as a CallSid (CA...) or a
+# request id, and not a date-time (2026-11-22 01:16 would otherwise look like a number).
+_PHONE_RE = re.compile(
+    r"(?:%2[Bb]|(?<![0-9A-Za-z])\+?)(?!\d{4}-\d\d-\d\d)\d[\d\s().-]{5,}\d(?![0-9A-Za-z])"
+)
 
 
 def mask_phone(text: str) -> str:

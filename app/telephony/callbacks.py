@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from app.calls import repository as call_records
 from app.calls import service as calls
-from app.telephony.driver import Telephony
+from app.models.call import Call
+from app.telephony.driver import Telephony, form_int
 
 logger = logging.getLogger("switchboard.telephony")
 RETRIES = 3
-
-
-def _number(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
 
 
 async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
@@ -46,9 +40,9 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
                     await session.flush()
                 update = calls.StatusUpdate(
                     status=form.get("CallStatus", ""),
-                    sequence=_number(form.get("SequenceNumber")),
+                    sequence=form_int(form.get("SequenceNumber")),
                     at=calls.twilio_time(form.get("Timestamp"), now),
-                    duration=_number(form.get("CallDuration")),
+                    duration=form_int(form.get("CallDuration")),
                 )
                 return await calls.apply_status(session, call, update, now=now)
         except IntegrityError:
@@ -60,30 +54,73 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
     """A voicemail recording is ready: attach it to the call."""
-    sid = form.get("CallSid", "")
     status = form.get("RecordingStatus", "completed")
     url = form.get("RecordingUrl", "")
     if status != "completed" or not url:
         return
-    async with tel.db.transaction() as session:
-        call = await call_records.by_sid(session, sid, lock=True)
-        if call is None:
-            logger.warning("recording for an unknown call %s", sid, extra={"call_sid": sid})
-            return
-        calls.record_voicemail(call, url, _number(form.get("RecordingDuration")), now=now)
+    duration = form_int(form.get("RecordingDuration"))
+
+    async def attach(call: Call) -> None:
+        calls.record_voicemail(call, url, duration, now=now)
+
+    await _on_call(tel, form, now, attach)
 
 
 async def transcription(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
     """A voicemail's transcription is ready: attach it to the call."""
-    sid = form.get("CallSid", "")
     if form.get("TranscriptionStatus", "completed") != "completed":
         return
-    async with tel.db.transaction() as session:
-        call = await call_records.by_sid(session, sid, lock=True)
-        if call is None:
-            logger.warning("transcription for an unknown call %s", sid, extra={"call_sid": sid})
-            return
+
+    async def attach(call: Call) -> None:
         url = form.get("RecordingUrl", "")
         if url and not call.voicemail_url:
             calls.record_voicemail(call, url, None, now=now)
         calls.record_transcription(call, form.get("TranscriptionText", ""), now=now)
+
+    await _on_call(tel, form, now, attach)
+
+
+async def _on_call(
+    tel: Telephony,
+    form: Mapping[str, str],
+    now: datetime,
+    change: Callable[[Call], Awaitable[None]],
+) -> None:
+    """Apply a change to the callback's call, opening its record when there is none.
+
+    A call whose webhooks failed (the database was down) had its caller put on the fallback
+    voicemail, which answers without the database: its recording and transcription are the
+    first the call log hears of it, and must not be dropped.
+    """
+    sid = form.get("CallSid", "").strip()
+    if not sid:
+        return
+    for attempt in range(1, RETRIES + 1):
+        try:
+            async with tel.db.transaction() as session:
+                call = await call_records.by_sid(session, sid, lock=True)
+                if call is None:
+                    logger.info(
+                        "voicemail for a call with no record %s; opening it",
+                        sid,
+                        extra={"call_sid": sid},
+                    )
+                    status = form.get("CallStatus") or "completed"
+                    call = calls.open_call(
+                        session,
+                        sid=sid,
+                        from_number=form.get("From", ""),
+                        to_number=form.get("To", ""),
+                        status=status,
+                        now=now,
+                    )
+                    await session.flush()
+                if not call.from_number and form.get("From"):
+                    call.from_number = form.get("From", "")[:64]
+                    call.to_number = call.to_number or form.get("To", "")[:64]
+                await change(call)
+                return
+        except IntegrityError:
+            # The call's status callback opened the same record at the same moment.
+            if attempt == RETRIES:
+                raise

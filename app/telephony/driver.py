@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,6 +25,7 @@ from app.calls import service as calls
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.db import Database
+from app.core.types import MAX_DB_INT
 from app.ivr import (
     CallState,
     Digits,
@@ -262,18 +264,24 @@ def _replay(webhook: VoiceWebhook, row: CallStateRow | None) -> str | None:
     return None
 
 
-def _number(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
+def form_int(raw: str | None) -> int | None:
+    """A whole number Twilio sent (a duration, sequence number or id in a URL we issued).
+
+    None when absent, garbled, negative or larger than the database stores: a bad number
+    is ignored, never a failure (an overflowing INTEGER would fail the whole webhook).
+    """
+    if not raw or not raw.isascii() or not raw.isdigit():
         return None
+    value = int(raw)
+    return value if value <= MAX_DB_INT else None
 
 
 def _confidence(raw: str | None) -> float:
     try:
-        return float(raw) if raw else 1.0
+        value = float(raw) if raw else 1.0
     except ValueError:
         return 1.0
+    return value if math.isfinite(value) else 1.0
 
 
 async def _event_for(
@@ -288,14 +296,14 @@ async def _event_for(
             call,
             dial_status=form.get("DialCallStatus", ""),
             dial_sid=form.get("DialCallSid"),
-            dial_duration=_number(form.get("DialCallDuration")),
+            dial_duration=form_int(form.get("DialCallDuration")),
             now=now,
         )
         who = str(end.specialist_id) if end.specialist_id is not None else None
         return RouteResult(end.outcome, specialist_id=who, now=now)
     if webhook.hook == "recorded":
         url = form.get("RecordingUrl", "")
-        duration = _number(form.get("RecordingDuration")) or 0
+        duration = form_int(form.get("RecordingDuration")) or 0
         calls.record_voicemail(call, url, duration, now=now)
         return RecordingDone(url, duration, now=now)
     if webhook.hook == "transfer":

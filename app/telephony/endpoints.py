@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from app.core.db import Database
 from app.ivr import flows_for_number
 from app.telephony import callbacks, fallback, legs
-from app.telephony.driver import Hook, Telephony, VoiceWebhook, answer
+from app.telephony.driver import Hook, Telephony, VoiceWebhook, answer, form_int
 from app.telephony.signature import TwilioForm
 from app.telephony.twiml import xml_response
 
@@ -31,9 +31,8 @@ TelephonyDep = Annotated[Telephony, Depends(telephony)]
 
 
 def _int(request: Request, name: str) -> int | None:
-    """A whole-number query parameter; None when absent or garbled (never a 422)."""
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    """A whole-number query parameter; None when absent, garbled or too large (never a 422)."""
+    return form_int(request.query_params.get(name))
 
 
 def _text(request: Request, name: str, limit: int = 64) -> str | None:

@@ -77,6 +77,18 @@ def test_phone_numbers_are_masked_except_last_four() -> None:
     assert mask_phone("at 2026-11-22 id 12345") == "at 2026-11-22 id 12345"
 
 
+def test_masking_leaves_call_sids_ids_and_timestamps_readable() -> None:
+    # A failure is logged with its CallSid: the operator must be able to search for it.
+    for text in (
+        "call CA0e099fbf294a458fb6b12345670619d failed",
+        "request 964721b64e2f4256",
+        "id 1234567890abcdef",
+        "2026-11-22 01:16:19,683 ERROR uvicorn.error startup failed",
+    ):
+        assert mask_phone(text) == text
+    assert mask_phone("tel:+14155550199, x+14155550199") == "tel:+*******0199, x+*******0199"
+
+
 def test_json_log_lines_mask_phone_numbers_in_fields() -> None:
     record = logging.makeLogRecord(
         {"msg": "call from %s", "args": ("+14155550199",), "levelname": "INFO", "name": "t"}

@@ -248,3 +248,74 @@ async def test_a_declined_whisper_rings_the_next_batch(
         (ids["P3"], 2, "ringing"),
     ]
     assert call["answered_by"] is None and call["outcome"] is None
+
+
+async def test_numbers_too_large_to_store_are_ignored_not_a_failure(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    huge = "9" * 25  # overflows a database INTEGER
+    caller = Caller(client, sid="CA00000000000000000000000000000015", from_number="+15005550006")
+    await caller.dial_in()
+    await caller.press("1")
+    await caller.stay_silent()
+    await caller.stay_silent()
+    await caller.press("0")  # nobody on shift: voicemail
+    doc = await caller.leave_voicemail("https://api.twilio.com/recordings/RE9", huge)
+    assert says(doc) == [
+        "Thank you for your message. We will get back to you as soon as possible. Goodbye."
+    ]
+    leg = await post(client, f"/twilio/leg?call={caller.sid}&attempt={huge}", caller.form())
+    recording = await post(
+        client,
+        "/twilio/recording",
+        caller.form(RecordingUrl="https://api.twilio.com/recordings/RE9", RecordingDuration=huge),
+    )
+    status = await post(
+        client,
+        "/twilio/status",
+        caller.form(CallStatus="completed", SequenceNumber=huge, CallDuration=huge),
+    )
+    assert [leg.status_code, recording.status_code, status.status_code] == [204, 204, 204]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["status"] == "completed" and call["duration"] is None
+    assert call["outcome"] == "voicemail"
+    assert call["voicemail"]["url"] == "https://api.twilio.com/recordings/RE9"
+
+
+async def test_a_fallback_voicemail_reaches_the_call_log_when_the_database_is_back(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # The call's webhooks failed, so it has no record; the fallback voicemail's callbacks
+    # arrive once the database answers again.
+    caller = Caller(client, sid="CA00000000000000000000000000000016")
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE16"
+    recording = await post(
+        client,
+        "/twilio/recording",
+        {
+            "CallSid": caller.sid,
+            "AccountSid": "AC00000000000000000000000000000000",
+            "RecordingUrl": url,
+            "RecordingStatus": "completed",
+            "RecordingDuration": "21",
+        },
+    )
+    transcription = await post(
+        client,
+        "/twilio/transcription",
+        caller.form(
+            CallStatus="completed",
+            TranscriptionStatus="completed",
+            TranscriptionText="Please call me back.",
+            RecordingUrl=url,
+        ),
+    )
+    assert [recording.status_code, transcription.status_code] == [204, 204]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["outcome"] == "voicemail"
+    assert call["voicemail"] == {
+        "url": url,
+        "duration": 21,
+        "transcription": "Please call me back.",
+    }
+    assert call["from_number"] == caller.from_number
