@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+SQLITE_BUSY_SECONDS = 5.0
+
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
@@ -24,7 +26,9 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         # with sleeps, so concurrent transactions in one process starve each other (seconds
         # of tail latency). One pooled connection per process queues them fairly in asyncio
         # instead; other processes still share the file through WAL and the busy timeout.
-        kwargs["connect_args"] = {"timeout": 30}
+        # Wait at most SQLITE_BUSY_SECONDS for another process's write lock: less than a
+        # voice webhook's deadline, so a caller hears the apology before Twilio gives up.
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
         kwargs["pool_size"] = 1
         kwargs["max_overflow"] = 0
         kwargs["pool_timeout"] = 30
@@ -45,7 +49,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 
-from app.auth.deps import RotaReader
+from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.types import DbId
@@ -142,12 +142,15 @@ async def gaps(
 @router.get("/fairness", response_model=list[FairnessOut])
 async def fairness_report(
     session: DbSession,
-    _: RotaReader,
+    _: RotaWriter,
     start: datetime,
     end: datetime,
     team: str | None = None,
 ) -> list[FairnessOut]:
-    """Shifts, hours, weekend days and night hours (22:00-06:00 their time) per specialist."""
+    """Shifts, hours, weekend days and night hours (22:00-06:00 their time) per specialist.
+
+    For admins and schedulers: it compares colleagues' workloads.
+    """
     check_range(start, end)
     await _known_team(session, team)
     snapshot = await load_snapshot(session, start, end)

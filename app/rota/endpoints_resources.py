@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 
 from app.auth.deps import RotaReader
+from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
 from app.core.types import DbId
 from app.models.rota import Rotation, Specialist, Team
@@ -40,12 +41,26 @@ def _rotation_etag(rotation: Rotation) -> str:
     return etag("rotation", rotation.id, rotation.version)
 
 
+def _hide_team_link(out: TeamOut, principal: Principal) -> TeamOut:
+    """A calendar link is a credential: specialist keys do not see team feed links."""
+    return out.model_copy(update={"calendar_url": None}) if principal.role == "specialist" else out
+
+
+def _hide_specialist_link(out: SpecialistOut, principal: Principal) -> SpecialistOut:
+    """A specialist key sees its own feed link only."""
+    if principal.role == "specialist" and principal.specialist_id != out.id:
+        return out.model_copy(update={"calendar_url": None})
+    return out
+
+
 @router.get("/teams", response_model=list[TeamOut])
-async def list_teams(session: DbSession, _: RotaReader) -> list[TeamOut]:
+async def list_teams(session: DbSession, principal: RotaReader) -> list[TeamOut]:
     """Every team."""
     teams = list(await session.scalars(select(Team).order_by(Team.slug)))
     members = await repository.team_members(session, [t.id for t in teams])
-    return [team_service.team_out(t, members.get(t.id, [])) for t in teams]
+    return [
+        _hide_team_link(team_service.team_out(t, members.get(t.id, [])), principal) for t in teams
+    ]
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
@@ -60,11 +75,13 @@ async def create_team(
 
 
 @router.get("/teams/{slug}", response_model=TeamOut)
-async def get_team(slug: str, session: DbSession, _: RotaReader, response: Response) -> TeamOut:
+async def get_team(
+    slug: str, session: DbSession, principal: RotaReader, response: Response
+) -> TeamOut:
     """One team."""
     team = await team_service.get_team(session, slug)
     response.headers["ETag"] = _team_etag(team)
-    return await team_service.team_view(session, team)
+    return _hide_team_link(await team_service.team_view(session, team), principal)
 
 
 @router.put("/teams/{slug}", response_model=TeamOut)
@@ -112,7 +129,7 @@ async def rotate_team_calendar_token(
 @router.get("/specialists", response_model=list[SpecialistOut])
 async def list_specialists(
     session: DbSession,
-    _: RotaReader,
+    principal: RotaReader,
     team: str | None = None,
     active: bool | None = None,
     language: str | None = None,
@@ -131,7 +148,9 @@ async def list_specialists(
             continue
         if skill is not None and skill not in p.skills:
             continue
-        out.append(team_service.specialist_out(p, teams.get(p.id, [])))
+        out.append(
+            _hide_specialist_link(team_service.specialist_out(p, teams.get(p.id, [])), principal)
+        )
     return out
 
 
@@ -148,12 +167,12 @@ async def create_specialist(
 
 @router.get("/specialists/{specialist_id}", response_model=SpecialistOut)
 async def get_specialist(
-    specialist_id: DbId, session: DbSession, _: RotaReader, response: Response
+    specialist_id: DbId, session: DbSession, principal: RotaReader, response: Response
 ) -> SpecialistOut:
     """One specialist."""
     spec = await team_service.get_specialist(session, specialist_id)
     response.headers["ETag"] = _specialist_etag(spec)
-    return await team_service.specialist_view(session, spec)
+    return _hide_specialist_link(await team_service.specialist_view(session, spec), principal)
 
 
 @router.put("/specialists/{specialist_id}", response_model=SpecialistOut)

@@ -162,7 +162,9 @@ class TeamOut(BaseModel):
     coverage: list[CoverageRuleIn]
     holidays: HolidayCalendar | None
     members: list[int]
-    calendar_url: str
+    calendar_url: str | None = Field(
+        default=None, description="secret feed link; shown to admins, schedulers and its owner"
+    )
 
 
 class SpecialistIn(Strict):
@@ -188,7 +190,9 @@ class SpecialistOut(BaseModel):
     skills: list[str]
     teams: list[str]
     active: bool
-    calendar_url: str
+    calendar_url: str | None = Field(
+        default=None, description="secret feed link; shown to admins, schedulers and its owner"
+    )
 
 
 class RotationRules(Strict):

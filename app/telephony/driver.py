@@ -359,9 +359,12 @@ async def _render(
         )
         return str(response)
     if isinstance(action, Record):
+        # Twilio's built-in transcription understands English only; other languages keep
+        # the recording without a misleading transcript.
+        english = (language or "en").split("-")[0] == "en"
         response = twiml.record(
             prompts,
-            action,
+            replace(action, transcribe=action.transcribe and english),
             url=urls.recorded(version, language),
             recording_url=urls.recording(),
             transcription_url=urls.transcription(),

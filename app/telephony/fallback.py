@@ -113,8 +113,9 @@ def apology(
         max_length=VOICEMAIL_SECONDS,
         play_beep=True,
         finish_on_key="#",
-        transcribe=True,
-        transcribe_callback=urls.transcription(),
+        # Twilio transcribes English only.
+        transcribe=code.split("-")[0] == "en",
+        transcribe_callback=urls.transcription() if code.split("-")[0] == "en" else None,
         recording_status_callback=urls.recording(),
         recording_status_callback_method="POST",
     )

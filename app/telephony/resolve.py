@@ -29,6 +29,7 @@ from app.ivr import (
     advance,
 )
 from app.rota.lookup import on_shift, team_open
+from app.rota.repository import team_by_slug
 from app.telephony.twiml import contact_kind
 
 # Queries and empty route steps answered within one webhook; a sane flow needs a handful.
@@ -91,26 +92,37 @@ async def ring_candidates(
     """The next batch for a route: on shift now in the team, speaking the call's language.
 
     Specialists already rung for this call are skipped; those with the call's topic skill
-    come first; contacts that cannot be dialled are left out.
+    come first; contacts that cannot be dialled are left out. A team that does not serve
+    the call's language (an overflow such as a Japanese caller sent on to support-en) is
+    there to reach someone: its speakers of the language come first, then everyone else.
     """
-    shifts = await on_shift(session, now, team=route.team, language=route.language)
+    team = await team_by_slug(session, route.team)
+    serves = team is None or not team.languages or route.language in team.languages
+    language_filter = route.language if serves else None
+    shifts = await on_shift(session, now, team=route.team, language=language_filter)
     seen: set[int] = set(exclude)
-    with_skill: list[Candidate] = []
-    others: list[Candidate] = []
-    for shift in shifts:
+    ranked: list[tuple[int, int, Candidate]] = []
+    for order, shift in enumerate(shifts):
         if shift.specialist_id in seen or contact_kind(shift.contact) is None:
             continue
         seen.add(shift.specialist_id)
         skilled = route.skill is not None and route.skill in shift.skills
+        speaks = route.language in shift.languages
         why = (
             f"on shift in {shift.team} {shift.starts_at:%a %H:%M}-{shift.ends_at:%a %H:%M} UTC "
-            f"({shift.source_kind}), speaks {route.language}"
+            f"({shift.source_kind}), "
+            + (
+                f"speaks {route.language}"
+                if speaks
+                else f"overflow: {shift.team} does not serve {route.language}"
+            )
             + (f", skill {route.skill}" if skilled else "")
         )
         candidate = Candidate(shift.specialist_id, shift.name, shift.contact, shift.team, why)
-        (with_skill if skilled else others).append(candidate)
+        rank = (0 if speaks else 2) + (0 if skilled else 1)
+        ranked.append((rank, order, candidate))
     batch = max(1, min(route.batch_size, MAX_LEGS))
-    return (with_skill + others)[:batch]
+    return [c for _, _, c in sorted(ranked, key=lambda r: (r[0], r[1]))][:batch]
 
 
 async def settle(

@@ -75,3 +75,50 @@ async def test_specialist_key_sees_only_own_rota_data(
         headers=mine,
     )
     assert schedule.status_code == 403
+
+
+async def test_feed_links_are_shown_to_their_owner_and_schedulers_only(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    h = await keys.headers("scheduler")
+    await client.post(
+        "/v1/teams",
+        json={"slug": "t", "name": "T", "time_zone": "UTC", "languages": ["en"]},
+        headers=h,
+    )
+    ids = []
+    for name in ("Ada", "Grace"):
+        r = await client.post(
+            "/v1/specialists",
+            json={
+                "name": name,
+                "contact": "+14155550100",
+                "time_zone": "UTC",
+                "languages": ["en"],
+                "teams": ["t"],
+            },
+            headers=h,
+        )
+        ids.append(r.json()["id"])
+    ada, grace = ids
+    mine = await keys.headers("specialist", specialist_id=ada)
+    listing = {
+        s["id"]: s["calendar_url"]
+        for s in (await client.get("/v1/specialists", headers=mine)).json()
+    }
+    assert listing[ada] is not None and listing[grace] is None
+    assert (await client.get(f"/v1/specialists/{grace}", headers=mine)).json()[
+        "calendar_url"
+    ] is None
+    assert (await client.get("/v1/teams/t", headers=mine)).json()["calendar_url"] is None
+    assert (
+        (await client.get("/v1/teams/t", headers=h))
+        .json()["calendar_url"]
+        .startswith("/calendars/teams/t.ics?token=")
+    )
+    fairness = await client.get(
+        "/v1/rota/fairness",
+        params={"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"},
+        headers=mine,
+    )
+    assert fairness.status_code == 403

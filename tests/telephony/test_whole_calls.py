@@ -238,7 +238,11 @@ async def test_a_japanese_caller_overflows_to_english_support_then_voicemail(
     doc = await caller.dial_ends("busy")
     assert say_languages(doc) == {"ja-JP"}
     assert says(doc)[0].startswith("申し訳ありません。ただいま電話に出られる担当者がおりません。")
-    assert doc.find("Record") is not None
+    record = doc.find("Record")
+    assert record is not None
+    # Twilio transcribes English only: a Japanese voicemail is kept without a transcript.
+    assert record.get("transcribe") == "false"
+    assert record.get("transcribeCallback") is None
     doc = await caller.leave_voicemail("https://api.twilio.com/recordings/RE2", "30")
     assert verbs(doc) == ["Say", "Hangup"]
 
@@ -255,3 +259,32 @@ async def test_a_japanese_caller_overflows_to_english_support_then_voicemail(
         "support-en: busy",
         "support-en: nobody_available",
     ]
+
+
+async def test_overflow_to_a_team_that_does_not_serve_the_language_still_reaches_someone(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    admin: dict[str, str],
+) -> None:
+    # support-en serves English only and nobody there speaks Japanese: the overflow exists
+    # to reach a person, so its English speakers are rung rather than going to voicemail.
+    from sqlalchemy import update
+
+    from app.models.rota import Team
+
+    await staff(db, clock.now(), {"support-ja": [], "support-en": [ANN]})
+    async with db.transaction() as session:
+        await session.execute(
+            update(Team).where(Team.slug == "support-en").values(languages=["en"])
+        )
+    caller = Caller(client, sid="CA00000000000000000000000000000009", from_number="+81312345678")
+    await caller.dial_in()
+    await caller.press("2")  # 日本語
+    await caller.stay_silent()
+    await caller.stay_silent()  # unknown caller
+    doc = await caller.press("1")
+    legs = list(doc.find("Dial") or [])
+    assert [(leg.tag, (leg.text or "").strip()) for leg in legs] == [("Number", "+14155550001")]
+    call = await _detail(client, admin, caller.sid)
+    assert [a["team"] for a in call["attempts"]] == ["support-en"]
