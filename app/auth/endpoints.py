@@ -8,6 +8,7 @@ from app.auth import service
 from app.auth.deps import Admin
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.core.deps import ClockDep, DbSession
+from app.core.pagination import Limit, Page, id_cursor, next_page
 from app.core.types import DbId
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
@@ -24,10 +25,16 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=secret)
 
 
-@router.get("", response_model=list[ApiKeyOut])
-async def list_api_keys(session: DbSession, _: Admin) -> list[ApiKeyOut]:
-    """Every key, revoked ones included, without secrets."""
-    return [ApiKeyOut.model_validate(r) for r in await service.list_keys(session)]
+@router.get("", response_model=Page[ApiKeyOut])
+async def list_api_keys(
+    session: DbSession, _: Admin, cursor: str | None = None, limit: Limit = 50
+) -> Page[ApiKeyOut]:
+    """Keys by id, revoked ones included, without secrets; paginated."""
+    rows = await service.list_keys(session, after_id=id_cursor(cursor, "after_id"), limit=limit + 1)
+    keys, next_cursor = next_page(rows, limit, lambda k: {"after_id": k.id})
+    return Page[ApiKeyOut](
+        items=[ApiKeyOut.model_validate(k) for k in keys], next_cursor=next_cursor
+    )
 
 
 @router.delete("/{key_id}", response_model=ApiKeyOut)

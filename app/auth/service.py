@@ -57,11 +57,21 @@ async def create_key(
     return row, secret
 
 
-async def list_keys(session: AsyncSession, *, include_revoked: bool = True) -> list[ApiKey]:
-    """All keys, oldest first."""
+async def list_keys(
+    session: AsyncSession,
+    *,
+    include_revoked: bool = True,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[ApiKey]:
+    """Keys oldest first (after a key id, up to a limit)."""
     query = select(ApiKey).order_by(ApiKey.id)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
+    if after_id is not None:
+        query = query.where(ApiKey.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
     return list((await session.scalars(query)).all())
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 
 from app.core.errors import ValidationFailed
@@ -15,6 +17,10 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+
+# A page size as a query parameter: ?limit=1..200 (default 50).
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page (1-200)")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -57,3 +63,15 @@ def id_cursor(cursor: str | None, key: str) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise _bad_cursor()
     return value
+
+
+R = TypeVar("R")
+
+
+def next_page(
+    rows: Sequence[R], limit: int, cursor_of: Callable[[R], dict[str, Any]]
+) -> tuple[list[R], str | None]:
+    """Rows fetched with limit + 1 -> this page's rows and the cursor of the next page."""
+    page = list(rows[:limit])
+    more = len(rows) > limit
+    return page, encode_cursor(cursor_of(page[-1])) if more and page else None

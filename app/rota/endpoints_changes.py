@@ -6,12 +6,21 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    id_cursor,
+    next_page,
+)
 from app.core.types import DbId
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
@@ -52,7 +61,7 @@ def check_range(start: datetime, end: datetime, limit: timedelta = MAX_RANGE) ->
         )
 
 
-@router.get("/overrides", response_model=list[OverrideOut])
+@router.get("/overrides", response_model=Page[OverrideOut])
 async def list_overrides(
     session: DbSession,
     principal: RotaReader,
@@ -61,12 +70,32 @@ async def list_overrides(
     specialist: DbId | None = None,
     team: str | None = None,
     kind: str | None = None,
-) -> list[OverrideOut]:
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[OverrideOut]:
     """Overrides overlapping [start, end), filtered (a specialist key sees its own)."""
     require_aware_query(start, "start")
     require_aware_query(end, "end")
     specialist = own_specialist(principal, specialist)
-    query = select(OverrideRow).order_by(OverrideRow.starts_at, OverrideRow.id)
+    query = select(OverrideRow).order_by(OverrideRow.starts_at, OverrideRow.id).limit(limit + 1)
+    if cursor is not None:
+        position = decode_cursor(cursor, "after_start", "after_id")
+        try:
+            after_start = datetime.fromisoformat(str(position["after_start"]))
+            after_id = int(position["after_id"])
+        except (TypeError, ValueError):
+            after_start, after_id = None, None
+        if after_start is None or after_start.tzinfo is None:
+            raise ValidationFailed(
+                "the pagination cursor is not valid",
+                errors=[{"field": "query.cursor", "message": "not a cursor returned by this list"}],
+            )
+        query = query.where(
+            or_(
+                OverrideRow.starts_at > after_start,
+                and_(OverrideRow.starts_at == after_start, OverrideRow.id > after_id),
+            )
+        )
     if start is not None:
         query = query.where(OverrideRow.ends_at > start)
     if end is not None:
@@ -79,8 +108,15 @@ async def list_overrides(
         query = query.join(Team, and_(Team.id == OverrideRow.team_id)).where(Team.slug == team)
     if kind is not None:
         query = query.where(OverrideRow.kind == kind)
+    rows, next_cursor = next_page(
+        list(await session.scalars(query)),
+        limit,
+        lambda r: {"after_start": r.starts_at.isoformat(), "after_id": r.id},
+    )
     slugs = await override_service.team_slugs(session)
-    return [override_service.override_out(r, slugs) for r in await session.scalars(query)]
+    return Page[OverrideOut](
+        items=[override_service.override_out(r, slugs) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.post("/overrides", status_code=status.HTTP_201_CREATED, response_model=list[OverrideOut])

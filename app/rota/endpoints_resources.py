@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.auth.deps import RotaReader
 from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
+from app.core.pagination import Limit, Page, id_cursor, next_page
 from app.core.types import DbId
-from app.models.rota import Rotation, Specialist, Team
+from app.models.rota import Rotation, Specialist, Team, TeamMember
 from app.rota import repository, rotation_service, team_service
 from app.rota.deps import AllowPast, IfMatch, Write
 from app.rota.schemas import (
@@ -53,14 +54,26 @@ def _hide_specialist_link(out: SpecialistOut, principal: Principal) -> Specialis
     return out
 
 
-@router.get("/teams", response_model=list[TeamOut])
-async def list_teams(session: DbSession, principal: RotaReader) -> list[TeamOut]:
-    """Every team."""
-    teams = list(await session.scalars(select(Team).order_by(Team.slug)))
+@router.get("/teams", response_model=Page[TeamOut])
+async def list_teams(
+    session: DbSession, principal: RotaReader, cursor: str | None = None, limit: Limit = 50
+) -> Page[TeamOut]:
+    """Teams by id, one page at a time."""
+    query = select(Team).order_by(Team.id).limit(limit + 1)
+    after = id_cursor(cursor, "after_id")
+    if after is not None:
+        query = query.where(Team.id > after)
+    teams, next_cursor = next_page(
+        list(await session.scalars(query)), limit, lambda t: {"after_id": t.id}
+    )
     members = await repository.team_members(session, [t.id for t in teams])
-    return [
-        _hide_team_link(team_service.team_out(t, members.get(t.id, [])), principal) for t in teams
-    ]
+    return Page[TeamOut](
+        items=[
+            _hide_team_link(team_service.team_out(t, members.get(t.id, [])), principal)
+            for t in teams
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
@@ -126,7 +139,7 @@ async def rotate_team_calendar_token(
     return await team_service.team_view(session, team)
 
 
-@router.get("/specialists", response_model=list[SpecialistOut])
+@router.get("/specialists", response_model=Page[SpecialistOut])
 async def list_specialists(
     session: DbSession,
     principal: RotaReader,
@@ -134,24 +147,43 @@ async def list_specialists(
     active: bool | None = None,
     language: str | None = None,
     skill: str | None = None,
-) -> list[SpecialistOut]:
-    """Specialists, filtered by team, active flag, language or skill."""
-    people = list(await session.scalars(select(Specialist).order_by(Specialist.id)))
-    teams = await repository.specialist_teams(session, [p.id for p in people])
-    out = []
-    for p in people:
-        if team is not None and team not in teams.get(p.id, []):
-            continue
-        if active is not None and p.active != active:
-            continue
-        if language is not None and language not in p.languages:
-            continue
-        if skill is not None and skill not in p.skills:
-            continue
-        out.append(
-            _hide_specialist_link(team_service.specialist_out(p, teams.get(p.id, [])), principal)
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[SpecialistOut]:
+    """Specialists by id, filtered by team, active flag, language or skill; paginated."""
+    query = select(Specialist).order_by(Specialist.id)
+    if team is not None:
+        query = query.join(TeamMember, TeamMember.specialist_id == Specialist.id).join(
+            Team, and_(Team.id == TeamMember.team_id, Team.slug == team)
         )
-    return out
+    if active is not None:
+        query = query.where(Specialist.active.is_(active))
+    after = id_cursor(cursor, "after_id")
+    found: list[Specialist] = []
+    # Languages and skills are JSON lists: filter them here, reading on until the page is full.
+    while len(found) <= limit:
+        chunk_query = query.limit(4 * limit)
+        if after is not None:
+            chunk_query = chunk_query.where(Specialist.id > after)
+        chunk = list(await session.scalars(chunk_query))
+        if not chunk:
+            break
+        after = chunk[-1].id
+        found += [
+            p
+            for p in chunk
+            if (language is None or language in p.languages)
+            and (skill is None or skill in p.skills)
+        ]
+    people, next_cursor = next_page(found, limit, lambda p: {"after_id": p.id})
+    teams = await repository.specialist_teams(session, [p.id for p in people])
+    return Page[SpecialistOut](
+        items=[
+            _hide_specialist_link(team_service.specialist_out(p, teams.get(p.id, [])), principal)
+            for p in people
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("/specialists", status_code=status.HTTP_201_CREATED, response_model=SpecialistOut)
@@ -217,18 +249,30 @@ async def rotate_specialist_calendar_token(
     return await team_service.specialist_view(session, spec)
 
 
-@router.get("/rotations", response_model=list[RotationOut])
+@router.get("/rotations", response_model=Page[RotationOut])
 async def list_rotations(
-    session: DbSession, clock: ClockDep, _: RotaReader, team: str | None = None
-) -> list[RotationOut]:
-    """Rotations, optionally of one team."""
-    query = select(Rotation).order_by(Rotation.id)
+    session: DbSession,
+    clock: ClockDep,
+    _: RotaReader,
+    team: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> Page[RotationOut]:
+    """Rotations by id, optionally of one team; paginated."""
+    query = select(Rotation).order_by(Rotation.id).limit(limit + 1)
     if team is not None:
         query = query.join(Team, Team.id == Rotation.team_id).where(Team.slug == team)
+    after = id_cursor(cursor, "after_id")
+    if after is not None:
+        query = query.where(Rotation.id > after)
+    rotations, next_cursor = next_page(
+        list(await session.scalars(query)), limit, lambda r: {"after_id": r.id}
+    )
     now = clock.now()
-    return [
-        await rotation_service.rotation_view(session, r, now) for r in await session.scalars(query)
-    ]
+    return Page[RotationOut](
+        items=[await rotation_service.rotation_view(session, r, now) for r in rotations],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("/rotations", status_code=status.HTTP_201_CREATED, response_model=RotationOut)

@@ -45,7 +45,7 @@ async def test_keys_are_stored_hashed_and_shown_once(
     assert hash_key(secret) in {r.key_hash for r in rows}
     listing = await client.get("/v1/api-keys", headers=admin)
     assert secret not in listing.text
-    assert {k["name"] for k in listing.json()} == {"admin-key", "scheduler bot"}
+    assert {k["name"] for k in listing.json()["items"]} == {"admin-key", "scheduler bot"}
     ok = await client.get("/v1/rota-does-not-exist", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 404
 

@@ -140,7 +140,7 @@ async def test_versions_are_listed_in_order(api: Api, rota: dict[str, Any]) -> N
         ("2026-12-01T00:00:00Z", None),
     ]
     assert got["current"]["seq"] == 2
-    listed = (await api.get("/v1/rotations", team="t")).json()
+    listed = (await api.get("/v1/rotations", team="t")).json()["items"]
     assert [r["id"] for r in listed] == [rota["rot"]["id"]]
     assert len(listed[0]["versions"]) == 3
 
@@ -172,7 +172,7 @@ async def test_ending_a_rotation_keeps_its_past_shifts(api: Api, rota: dict[str,
     assert (entry["action"], entry["effective_from"]) == ("end", "2026-11-20T15:00:00Z")
     # Ending from a future instant keeps the shifts until then.
     await api.rotation("t", [rota["A"]], name="again", days=DAILY, start="08:00", end="20:00")
-    again = (await api.get("/v1/rotations", team="t")).json()[-1]
+    again = (await api.get("/v1/rotations", team="t")).json()["items"][-1]
     r = await api.client.delete(
         f"/v1/rotations/{again['id']}",
         params={"effective_from": "2026-11-24T00:00:00+00:00"},

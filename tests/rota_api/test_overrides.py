@@ -138,7 +138,7 @@ async def test_swap_exchanges_two_shifts_atomically(
     tag = await api.etag(f"/v1/overrides/{second['id']}")
     r = await api.client.delete(f"/v1/overrides/{second['id']}", headers=api.hdr(tag))
     assert r.status_code == 204, r.text
-    assert (await api.get("/v1/overrides")).json() == []
+    assert (await api.get("/v1/overrides")).json()["items"] == []
     assert await api.names_on_shift(utc(2026, 11, 25, 12)) == ["A"]
     assert await api.names_on_shift(utc(2026, 11, 27, 2)) == ["B"]
 
@@ -173,7 +173,7 @@ async def test_leave_removes_the_person_and_a_cover_they_would_work(
         ("A", utc(2026, 11, 28, 8), utc(2026, 11, 28, 18), "rotation"),
         ("A", utc(2026, 11, 29, 10), utc(2026, 11, 29, 20), "rotation"),
     ]
-    listed = (await api.get("/v1/overrides", kind="leave", specialist=rota["A"])).json()
+    listed = (await api.get("/v1/overrides", kind="leave", specialist=rota["A"])).json()["items"]
     assert [o["reason"] for o in listed] == [None, "sick"]
 
 

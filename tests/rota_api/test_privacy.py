@@ -47,7 +47,7 @@ async def test_specialist_key_sees_only_own_rota_data(
     mine = await keys.headers("specialist", specialist_id=ada)
     listing = await client.get("/v1/overrides", headers=mine)
     assert listing.status_code == 200
-    assert listing.json() == []
+    assert listing.json()["items"] == []
     other = await client.get(f"/v1/overrides?specialist={grace}", headers=mine)
     assert other.status_code == 403
     assert other.headers["content-type"] == "application/problem+json"
@@ -104,7 +104,7 @@ async def test_feed_links_are_shown_to_their_owner_and_schedulers_only(
     mine = await keys.headers("specialist", specialist_id=ada)
     listing = {
         s["id"]: s["calendar_url"]
-        for s in (await client.get("/v1/specialists", headers=mine)).json()
+        for s in (await client.get("/v1/specialists", headers=mine)).json()["items"]
     }
     assert listing[ada] is not None and listing[grace] is None
     assert (await client.get(f"/v1/specialists/{grace}", headers=mine)).json()[
@@ -122,3 +122,54 @@ async def test_feed_links_are_shown_to_their_owner_and_schedulers_only(
         headers=mine,
     )
     assert fairness.status_code == 403
+
+
+async def test_rota_lists_are_paginated(client: httpx.AsyncClient, keys: Keys) -> None:
+    h = await keys.headers("scheduler")
+    await client.post(
+        "/v1/teams",
+        json={"slug": "t", "name": "T", "time_zone": "UTC", "languages": ["en"]},
+        headers=h,
+    )
+    for i in range(5):
+        await client.post(
+            "/v1/specialists",
+            json={
+                "name": f"P{i}",
+                "contact": "+14155550100",
+                "time_zone": "UTC",
+                "languages": ["en", "fr"] if i % 2 else ["en"],
+                "teams": ["t"],
+            },
+            headers=h,
+        )
+        await client.post(
+            "/v1/overrides",
+            json={
+                "kind": "leave",
+                "specialist_id": i + 1,
+                "start": f"2026-12-0{5 - i}T00:00:00Z",
+                "end": f"2026-12-0{5 - i}T12:00:00Z",
+            },
+            headers=h,
+        )
+
+    async def walk(path: str, **params: object) -> list[dict[str, object]]:
+        seen: list[dict[str, object]] = []
+        cursor = None
+        for _ in range(10):
+            query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(path, params=query, headers=h)).json()
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+        raise AssertionError("pagination did not end")
+
+    assert [s["name"] for s in await walk("/v1/specialists")] == [f"P{i}" for i in range(5)]
+    assert [s["name"] for s in await walk("/v1/specialists", language="fr")] == ["P1", "P3"]
+    leaves = await walk("/v1/overrides")
+    assert [o["start"][:10] for o in leaves] == [f"2026-12-0{d}" for d in range(1, 6)]
+    bad = await client.get("/v1/overrides", params={"cursor": "nope"}, headers=h)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "query.cursor"
