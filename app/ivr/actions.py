@@ -68,7 +68,8 @@ class Route:
     """Ring (or queue for) specialists of a team; answer later with RouteResult.
 
     `attempt` counts batches rung in this team (1-based); `hold` are queue announcements
-    that may still contain {position} and {wait_minutes} (see fill_queue_placeholders).
+    that may still contain {position} and {wait_minutes} (see fill_queue_placeholders);
+    `announce` is the step's prompt, to be spoken before the first ring only.
     """
 
     team: str
@@ -82,6 +83,9 @@ class Route:
     max_wait: int
     attempt: int = 1
     hold: tuple[PromptItem, ...] = ()
+    # The route step's own prompt ("please hold while we connect you"): the driver says it
+    # only when it actually rings someone, so a caller with nobody to reach never hears it.
+    announce: tuple[PromptItem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ivr.actions import CheckHours, Hangup, Record, Route, Transfer
+from app.ivr.actions import CheckHours, Hangup, PromptItem, Record, Route, Transfer
 from app.ivr.events import (
     Digits,
     Event,
@@ -75,11 +75,10 @@ def enter_route(run: Run, step: RouteStep) -> Outcome:
         if team not in teams:
             teams.append(team)
     run.update(route=RouteProgress(tuple(teams)))
-    run.speak(step.prompt)
-    return _ring(run, step)
+    return _ring(run, step, announce=run.render(step.prompt))
 
 
-def _ring(run: Run, step: RouteStep) -> Route:
+def _ring(run: Run, step: RouteStep, announce: tuple[PromptItem, ...] = ()) -> Route:
     progress = run.state.route or RouteProgress((_team(run, run.choose(step.team)),))
     run.update(stage="ringing", route=progress)
     return Route(
@@ -94,6 +93,7 @@ def _ring(run: Run, step: RouteStep) -> Route:
         max_wait=step.max_wait,
         attempt=progress.attempts + 1,
         hold=run.render(step.hold_prompt),
+        announce=announce,
     )
 
 

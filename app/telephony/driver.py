@@ -355,7 +355,10 @@ async def _render(
         ]
         call.team = action.team
         response = twiml.ring(
-            prompts, legs, timeout=action.ring_timeout, url=urls.dial(version, language)
+            [*prompts, *action.announce],
+            legs,
+            timeout=action.ring_timeout,
+            url=urls.dial(version, language),
         )
         return str(response)
     if isinstance(action, Record):

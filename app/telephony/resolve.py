@@ -6,7 +6,7 @@ Used by the webhook driver and by `switchboard simulate`; it reads, never writes
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -137,6 +137,7 @@ async def settle(
     """Answer lookups, hours checks and empty routes until the caller has something to hear."""
     prompts: list[PromptItem] = list(turn.prompts)
     notes: list[str] = []
+    unsaid: tuple[PromptItem, ...] = ()
     for _ in range(MAX_RESOLUTIONS):
         action = turn.action
         event: Event
@@ -155,7 +156,11 @@ async def settle(
             exclude = await already_rung() if already_rung is not None else ()
             batch = await ring_candidates(session, action, now=now, exclude=exclude)
             if batch:
+                if unsaid and not action.announce:
+                    # "Please hold" of a team that had nobody, said now that someone rings.
+                    turn = replace(turn, action=replace(action, announce=unsaid))
                 return Settled(turn, tuple(prompts), tuple(batch), tuple(notes))
+            unsaid = action.announce or unsaid
             others = " not rung already" if exclude else ""
             notes.append(
                 f"nobody to ring in {action.team}: no one on shift who speaks "

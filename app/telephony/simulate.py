@@ -150,6 +150,7 @@ async def simulate(
                     if scripted is not None or event is None:
                         print(f"> caller: {shown if event else '(hangs up)'}", file=out)
                 elif isinstance(action, Route):
+                    _spoken(action.announce, out)
                     print(f"  rings {action.team} now (batch {action.attempt}):", file=out)
                     for candidate in settled.ring:
                         print(

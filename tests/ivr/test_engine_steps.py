@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -297,9 +298,11 @@ def test_events_while_ringing_reissue_the_route() -> None:
     call = Call(support_flow())
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("1", NOW), LookupResult([ACME], NOW)])
     ringing = call.send(Digits("1", NOW))
+    assert isinstance(ringing.action, Route) and ringing.action.announce
     for event in (HoursResult(True, NOW), Digits("5", NOW), NoInput(NOW)):
         turn = call.send(event)
-        assert turn.action == ringing.action
+        # The same route again, without a second "please hold".
+        assert turn.action == replace(ringing.action, announce=())
         assert turn.prompts == ()
 
 

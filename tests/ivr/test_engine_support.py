@@ -71,7 +71,8 @@ def test_known_caller_full_walk_to_an_answered_call() -> None:
     assert turn.action.input == "both"
     assert "invoice" in turn.action.hints
     turn = call.send(Digits("1", NOW))
-    assert texts(turn) == ["Please hold while we connect you to a specialist."]
+    # "Please hold" travels with the route: said only if someone is rung.
+    assert texts(turn) == []
     assert turn.action == Route(
         team="support-en",
         language="en",
@@ -86,6 +87,14 @@ def test_known_caller_full_walk_to_an_answered_call() -> None:
         hold=(
             Prompt(
                 "All our specialists are busy. You are number {position} in the queue.",
+                "en",
+                "Polly.Joanna",
+                "en-US",
+            ),
+        ),
+        announce=(
+            Prompt(
+                "Please hold while we connect you to a specialist.",
                 "en",
                 "Polly.Joanna",
                 "en-US",
@@ -200,7 +209,10 @@ def test_japanese_caller_overflows_to_support_en_then_voicemail() -> None:
         "ja",
         "billing",
     )
-    assert texts(turn) == ["担当者におつなぎいたします。少々お待ちください。"]
+    assert texts(turn) == []
+    assert [p.text for p in turn.action.announce if isinstance(p, Prompt)] == [
+        "担当者におつなぎいたします。少々お待ちください。"
+    ]
     turn = call.send(RouteResult("nobody_available", None, NOW))
     assert isinstance(turn.action, Route)
     assert (turn.action.team, turn.action.attempt) == ("support-en", 1)

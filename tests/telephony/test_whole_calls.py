@@ -288,3 +288,19 @@ async def test_overflow_to_a_team_that_does_not_serve_the_language_still_reaches
     assert [(leg.tag, (leg.text or "").strip()) for leg in legs] == [("Number", "+14155550001")]
     call = await _detail(client, admin, caller.sid)
     assert [a["team"] for a in call["attempts"]] == ["support-en"]
+
+
+async def test_with_nobody_on_shift_the_caller_is_not_told_to_hold(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock
+) -> None:
+    await staff(db, clock.now(), {"support-en": []})
+    caller = Caller(client, sid="CA0000000000000000000000000000000B", from_number="+14155550123")
+    await caller.dial_in()
+    await caller.press("1")  # English
+    await caller.stay_silent()
+    await caller.stay_silent()  # unknown caller
+    doc = await caller.press("2")
+    spoken = " ".join(says(doc))
+    assert "Please hold" not in spoken
+    assert spoken.startswith("Sorry, no one is available")
+    assert doc.find("Record") is not None
