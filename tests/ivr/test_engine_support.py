@@ -138,7 +138,7 @@ def test_unknown_caller_with_no_match_twice_continues_as_unknown() -> None:
     call.send(Digits("111", NOW))
     turn = call.send(LookupResult([], NOW))
     assert texts(turn) == [
-        "Sorry, we couldn't find your account. Let's try once more.",
+        "Sorry, we didn't recognise an account number. Let's try once more.",
         "Please enter your account number, followed by the pound key.",
     ]
     assert isinstance(turn.action, Gather)

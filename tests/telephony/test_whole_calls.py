@@ -153,7 +153,7 @@ async def test_an_unknown_caller_types_an_account_number_then_leaves_a_voicemail
     assert gather.get("finishOnKey") == "#" and gather.get("numDigits") is None
     wrong = "1234567" if account["number"] != "1234567" else "7654321"
     doc = await caller.press(wrong)
-    assert says(doc)[0].startswith("Sorry, we couldn't find your account.")
+    assert says(doc)[0].startswith("Sorry, we didn't recognise an account number.")
     doc = await caller.press(account["number"])
     assert says(doc)[0] == "Welcome back, Kelp & Co."
     assert b"Kelp &amp; Co" in caller.raw  # escaped, not broken XML
