@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -194,7 +195,8 @@ async def list_days_off(
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
     return [
-        day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end, specialist=specialist)
+        day_off_out(d, snapshot)
+        for d in await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=specialist)
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter
@@ -102,8 +103,10 @@ async def schedule(
     await _known_team(session, team)
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
-    shifts = final_schedule(snapshot.rota, start, end, team=team, specialist=specialist)
-    offs = days_off(snapshot.rota, start, end, specialist=specialist)
+    shifts = await asyncio.to_thread(
+        final_schedule, snapshot.rota, start, end, team=team, specialist=specialist
+    )
+    offs = await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=specialist)
     if team is not None:
         members = {s.specialist_id for s in shifts} | {
             sid for v in snapshot.rota.rotations if v.team == team for sid in v.members
@@ -135,7 +138,7 @@ async def gaps(
             language=g.language,
             rule_index=g.rule_index,
         )
-        for g in coverage_gaps(snapshot.rota, team, start, end)
+        for g in await asyncio.to_thread(coverage_gaps, snapshot.rota, team, start, end)
     ]
 
 
@@ -163,7 +166,7 @@ async def fairness_report(
             weekend_days=r.weekend_days,
             night_hours=round(r.night_hours, 2),
         )
-        for r in fairness(snapshot.rota, start, end, team=team)
+        for r in await asyncio.to_thread(fairness, snapshot.rota, start, end, team=team)
     ]
 
 
@@ -193,6 +196,6 @@ async def ledger(
             outstanding=r.outstanding,
             weeks_without_weekend=list(r.weeks_without_weekend),
         )
-        for r in lieu_ledger(snapshot.rota, start, end, now)
+        for r in await asyncio.to_thread(lieu_ledger, snapshot.rota, start, end, now)
         if specialist is None or r.specialist_id == specialist
     ]

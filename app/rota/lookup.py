@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -110,7 +111,7 @@ async def on_shift(
         if team is not None and await team_by_slug(session, team) is None:
             return []
         snapshot = await load_snapshot(session, at - timedelta(days=1), at + timedelta(days=1))
-        shifts = on_shift_at(snapshot.rota, at, team=team)
+        shifts = await asyncio.to_thread(on_shift_at, snapshot.rota, at, team=team)
         people = {
             s.id: s
             for s in await session.scalars(

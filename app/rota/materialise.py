@@ -7,6 +7,7 @@ Lookups outside the window are calculated on the fly from the rules.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,7 +67,8 @@ async def rematerialise(
         assert win is not None
         start, end = win.starts_at, win.ends_at
     snapshot = await load_snapshot(session, start, end)
-    shifts = final_schedule(snapshot.rota, start, end)
+    # CPU-bound: a worker thread keeps the event loop (and other calls) responsive.
+    shifts = await asyncio.to_thread(final_schedule, snapshot.rota, start, end)
     rows = [
         {
             "team_id": snapshot.team_ids[s.team],

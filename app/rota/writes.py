@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -112,8 +113,10 @@ async def preview(
 ) -> tuple[list[ShiftOut], list[DayOffOut]]:
     """The final schedule and days off between two instants."""
     snapshot = await load_snapshot(session, start, end)
-    shifts = [shift_out(s, snapshot) for s in final_schedule(snapshot.rota, start, end)]
-    offs = [day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end)]
+    computed = await asyncio.to_thread(final_schedule, snapshot.rota, start, end)
+    placed = await asyncio.to_thread(days_off, snapshot.rota, start, end)
+    shifts = [shift_out(s, snapshot) for s in computed]
+    offs = [day_off_out(d, snapshot) for d in placed]
     return shifts, offs
 
 
