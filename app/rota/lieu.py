@@ -14,8 +14,11 @@
   weekday (0 if none), highest first, ties earliest; if all those days are taken, the other
   weekdays in the same order. Every placement lowers that team-day's surplus by one.
   Earnings of one week are placed in order of their start (then rotation, then member).
-  A person's sixth earning of one week finds no free weekday: it stays unplaced (earned,
-  outstanding) until a scheduler moves it, so placement never reaches beyond one week.
+  Public holidays of the earning team are never chosen (they are days off already): a
+  fixed weekday that is a holiday moves to the next free weekday. A person's earning that
+  finds no free weekday (a sixth in one week, or a week of holidays) stays unplaced
+  (earned, outstanding) until a scheduler moves it, so placement never reaches beyond one
+  week.
 - Then scheduler adjustments move or cancel the automatic day (every day a scheduler
   placed has ``moved=True``; a cancelled earning has no day), and manual days off are
   added. Days off are local dates of the specialist's own time zone.
@@ -160,7 +163,12 @@ def _place_week(
         return surplus[(team, day)]
 
     for earning in earnings:
-        free = [d for d in weekdays if d not in taken[earning.specialist_id]]
+        # A public holiday of the earning team is a day off already: never spend one there.
+        team = rota.teams.get(earning.team)
+        holidays = team.holidays if team else frozenset()
+        free = [
+            d for d in weekdays if d not in taken[earning.specialist_id] and d not in holidays
+        ]
         if not free:
             placed[earning.key] = None
             continue

@@ -212,3 +212,32 @@ def test_days_off_range_uses_specialist_zone() -> None:
     assert days_off(r, utc(2024, 8, 6, 14), utc(2024, 8, 6, 15)) == []
     assert len(days_off(r, utc(2024, 8, 6, 15), utc(2024, 8, 6, 16))) == 1
     assert days_off(r, utc(2024, 8, 7, 15), utc(2024, 8, 8)) == []
+
+
+def test_a_fixed_day_on_a_public_holiday_moves_to_the_next_weekday() -> None:
+    # Tuesday 2024-08-06 is a holiday of team t: the day off would be wasted there.
+    r = rota(
+        [WEEKDAYS, weekend(LieuRule.fixed(1))],
+        teams=[team(holidays=frozenset({date(2024, 8, 6)}))],
+    )
+    offs = days_off(r, utc(2024, 8, 5), utc(2024, 8, 10))
+    assert [(d.specialist_id, d.day) for d in offs] == [
+        (A, date(2024, 8, 7)),
+        (B, date(2024, 8, 7)),
+    ]
+
+
+def test_most_staffed_never_picks_a_public_holiday() -> None:
+    # Equal surplus every day would pick Monday first; Monday is a holiday.
+    r = rota(
+        [WEEKDAYS, weekend(members=(A,))],
+        teams=[team(holidays=frozenset({date(2024, 8, 5)}))],
+    )
+    offs = days_off(r, utc(2024, 8, 5), utc(2024, 8, 10), specialist=A)
+    assert [d.day for d in offs] == [date(2024, 8, 6), date(2024, 8, 7)]
+
+
+def test_a_week_of_holidays_leaves_the_earning_unplaced_and_outstanding() -> None:
+    week = frozenset(date(2024, 8, 5) + timedelta(days=i) for i in range(5))
+    r = rota([WEEKDAYS, weekend(LieuRule.fixed(0), members=(A,))], teams=[team(holidays=week)])
+    assert days_off(r, utc(2024, 8, 5), utc(2024, 8, 10), specialist=A) == []
