@@ -79,9 +79,11 @@ async def whisper_text(session: AsyncSession, call: Call) -> str:
     if account is not None:
         earlier = await call_records.earlier_calls(session, account.id, call.id)
         if earlier:
-            last = earlier[0].outcome or "unknown"
             plural = "call" if len(earlier) == 1 else "calls"
-            text += f" {len(earlier)} earlier {plural}; the last one: {last}."
+            last = earlier[0].outcome
+            text += f" {len(earlier)} earlier {plural}" + (
+                f"; the last one: {last}." if last else "."
+            )
         else:
             text += " First call."
     return text
