@@ -166,9 +166,7 @@ def _place_week(
         # A public holiday of the earning team is a day off already: never spend one there.
         team = rota.teams.get(earning.team)
         holidays = team.holidays if team else frozenset()
-        free = [
-            d for d in weekdays if d not in taken[earning.specialist_id] and d not in holidays
-        ]
+        free = [d for d in weekdays if d not in taken[earning.specialist_id] and d not in holidays]
         if not free:
             placed[earning.key] = None
             continue
