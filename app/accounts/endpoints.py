@@ -21,7 +21,7 @@ from app.accounts.schemas import (
 from app.auth.deps import AccountReader, AccountWriter, NoteWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, id_cursor, next_page
 from app.core.phone import InvalidPhoneNumber, to_e164
 from app.core.types import DbId
 
@@ -80,9 +80,7 @@ async def list_accounts(
         name_contains=q,
         phone=e164,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor({"after_id": rows[-1].id}) if more and rows else None
+    rows, next_cursor = next_page(rows, limit, lambda a: {"after_id": a.id})
     return Page[AccountOut](items=[service.to_out(a) for a in rows], next_cursor=next_cursor)
 
 

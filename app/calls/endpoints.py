@@ -12,7 +12,7 @@ from app.calls import repository
 from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, encode_cursor, id_cursor
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, id_cursor, next_page
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
@@ -63,9 +63,7 @@ async def list_calls(
         outcome=outcome,
         team=team,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor({"before_id": rows[-1].id}) if more and rows else None
+    rows, next_cursor = next_page(rows, limit, lambda c: {"before_id": c.id})
     return Page[CallOut](items=[call_out(c) for c in rows], next_cursor=next_cursor)
 
 

@@ -18,7 +18,6 @@ from app.core.pagination import (
     Limit,
     Page,
     decode_cursor,
-    encode_cursor,
     id_cursor,
     next_page,
 )
@@ -285,8 +284,7 @@ async def list_audit(
         start=start,
         end=end,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = next_page(rows, limit, lambda r: {"before_id": r.id})
     return Page[AuditOut](
         items=[
             AuditOut(
@@ -302,5 +300,5 @@ async def list_audit(
             )
             for r in rows
         ],
-        next_cursor=encode_cursor({"before_id": rows[-1].id}) if more and rows else None,
+        next_cursor=next_cursor,
     )

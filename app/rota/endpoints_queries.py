@@ -6,11 +6,13 @@ import asyncio
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter
+from sqlalchemy import select
 
 from app.auth.deps import RotaReader, RotaWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.types import DbId
+from app.models.rota import Rotation
 from app.rota import lookup
 from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
 from app.rota.deps import own_specialist
@@ -56,10 +58,6 @@ async def on_shift(
     found = await lookup.on_shift(session, instant, team=team, language=language, skill=skill)
     names: dict[int, str] = {}
     if any(o.rotation_id for o in found):
-        from sqlalchemy import select
-
-        from app.models.rota import Rotation
-
         ids = {o.rotation_id for o in found if o.rotation_id}
         names = {
             r.id: r.name
