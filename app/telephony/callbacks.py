@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository as call_records
 from app.calls import service as calls
@@ -15,41 +17,24 @@ from app.telephony.driver import Telephony, form_int
 
 logger = logging.getLogger("switchboard.telephony")
 RETRIES = 3
+T = TypeVar("T")
 
 
 async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
     """Apply a status callback; False when it repeated one already recorded."""
-    sid = form.get("CallSid", "").strip()
-    if not sid:
-        return False
-    for attempt in range(1, RETRIES + 1):
-        now = tel.clock.now()
-        try:
-            async with tel.db.transaction() as session:
-                call = await call_records.by_sid(session, sid, lock=True)
-                if call is None:
-                    # Callbacks can overtake the first voice webhook: open the record here.
-                    call = calls.open_call(
-                        session,
-                        sid=sid,
-                        from_number=form.get("From", ""),
-                        to_number=form.get("To", ""),
-                        status="queued",
-                        now=now,
-                    )
-                    await session.flush()
-                update = calls.StatusUpdate(
-                    status=form.get("CallStatus", ""),
-                    sequence=form_int(form.get("SequenceNumber")),
-                    at=calls.twilio_time(form.get("Timestamp"), now),
-                    duration=form_int(form.get("CallDuration")),
-                )
-                return await calls.apply_status(session, call, update, now=now)
-        except IntegrityError:
-            # Another instance recorded the same call or event at the same moment.
-            if attempt == RETRIES:
-                raise
-    return False
+    now = tel.clock.now()
+
+    async def apply(session: AsyncSession, call: Call) -> bool:
+        update = calls.StatusUpdate(
+            status=form.get("CallStatus", ""),
+            sequence=form_int(form.get("SequenceNumber")),
+            at=calls.twilio_time(form.get("Timestamp"), now),
+            duration=form_int(form.get("CallDuration")),
+        )
+        return await calls.apply_status(session, call, update, now=now)
+
+    # Status callbacks can overtake the first voice webhook: open the record as "queued".
+    return bool(await _on_call(tel, form, now, apply, opening_status="queued"))
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
@@ -60,7 +45,7 @@ async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -
         return
     duration = form_int(form.get("RecordingDuration"))
 
-    async def attach(call: Call) -> None:
+    async def attach(_: AsyncSession, call: Call) -> None:
         calls.record_voicemail(call, url, duration, now=now)
 
     await _on_call(tel, form, now, attach)
@@ -71,7 +56,7 @@ async def transcription(tel: Telephony, form: Mapping[str, str], *, now: datetim
     if form.get("TranscriptionStatus", "completed") != "completed":
         return
 
-    async def attach(call: Call) -> None:
+    async def attach(_: AsyncSession, call: Call) -> None:
         url = form.get("RecordingUrl", "")
         if url and not call.voicemail_url:
             calls.record_voicemail(call, url, None, now=now)
@@ -84,43 +69,44 @@ async def _on_call(
     tel: Telephony,
     form: Mapping[str, str],
     now: datetime,
-    change: Callable[[Call], Awaitable[None]],
-) -> None:
+    change: Callable[[AsyncSession, Call], Awaitable[T]],
+    *,
+    opening_status: str | None = None,
+) -> T | None:
     """Apply a change to the callback's call, opening its record when there is none.
 
     A call whose webhooks failed (the database was down) had its caller put on the fallback
     voicemail, which answers without the database: its recording and transcription are the
-    first the call log hears of it, and must not be dropped.
+    first the call log hears of it, and must not be dropped. Two callbacks opening the same
+    record at once collide on the unique CallSid; the loser tries again.
     """
     sid = form.get("CallSid", "").strip()
     if not sid:
-        return
+        return None
     for attempt in range(1, RETRIES + 1):
         try:
             async with tel.db.transaction() as session:
                 call = await call_records.by_sid(session, sid, lock=True)
                 if call is None:
                     logger.info(
-                        "voicemail for a call with no record %s; opening it",
+                        "callback for a call with no record %s; opening it",
                         sid,
                         extra={"call_sid": sid},
                     )
-                    status = form.get("CallStatus") or "completed"
                     call = calls.open_call(
                         session,
                         sid=sid,
                         from_number=form.get("From", ""),
                         to_number=form.get("To", ""),
-                        status=status,
+                        status=opening_status or form.get("CallStatus") or "completed",
                         now=now,
                     )
                     await session.flush()
                 if not call.from_number and form.get("From"):
                     call.from_number = form.get("From", "")[:64]
                     call.to_number = call.to_number or form.get("To", "")[:64]
-                await change(call)
-                return
+                return await change(session, call)
         except IntegrityError:
-            # The call's status callback opened the same record at the same moment.
             if attempt == RETRIES:
                 raise
+    return None
