@@ -17,6 +17,7 @@ from app.models.rota import (
     Team,
     TeamMember,
 )
+from app.models.routing import QueueEntry, SpecialistPresence, WorkItem
 
 __all__ = [
     "Account",
@@ -33,11 +34,14 @@ __all__ = [
     "ManualDayOffRow",
     "MaterialisedWindow",
     "OverrideRow",
+    "QueueEntry",
     "RingAttempt",
     "Rotation",
     "RotationVersionRow",
     "ShiftInstance",
     "Specialist",
+    "SpecialistPresence",
     "Team",
     "TeamMember",
+    "WorkItem",
 ]

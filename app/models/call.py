@@ -89,6 +89,8 @@ class Call(Base):
     voicemail_duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
     voicemail_transcription: Mapped[str | None] = mapped_column(Text, nullable=True)
     callback_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # When the call left the IVR for a route step (rung or queued): the wait starts here.
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -157,7 +159,11 @@ class RingAttempt(Base):
     """One specialist rung for a call: who, when, and how it ended."""
 
     __tablename__ = "call_attempts"
-    __table_args__ = (CheckConstraint(_one_of("result", ATTEMPT_RESULTS), name="result_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("result", ATTEMPT_RESULTS), name="result_known"),
+        # Round robin: the last specialist offered a call in a team.
+        Index("ix_call_attempts_team_id", "team", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
