@@ -14,6 +14,7 @@ from app.calls import repository as call_records
 from app.calls import service as calls
 from app.models.call import Call
 from app.telephony.driver import Telephony, form_int
+from app.worklist import service as worklist
 
 logger = logging.getLogger("switchboard.telephony")
 RETRIES = 3
@@ -45,8 +46,9 @@ async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -
         return
     duration = form_int(form.get("RecordingDuration"))
 
-    async def attach(_: AsyncSession, call: Call) -> None:
+    async def attach(session: AsyncSession, call: Call) -> None:
         calls.record_voicemail(call, url, duration, now=now)
+        await worklist.open_item(session, call, "voicemail", now=now)
 
     await _on_call(tel, form, now, attach)
 
@@ -56,11 +58,13 @@ async def transcription(tel: Telephony, form: Mapping[str, str], *, now: datetim
     if form.get("TranscriptionStatus", "completed") != "completed":
         return
 
-    async def attach(_: AsyncSession, call: Call) -> None:
+    async def attach(session: AsyncSession, call: Call) -> None:
         url = form.get("RecordingUrl", "")
         if url and not call.voicemail_url:
             calls.record_voicemail(call, url, None, now=now)
         calls.record_transcription(call, form.get("TranscriptionText", ""), now=now)
+        if call.voicemail_url:
+            await worklist.open_item(session, call, "voicemail", now=now)
 
     await _on_call(tel, form, now, attach)
 

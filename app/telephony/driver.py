@@ -51,6 +51,7 @@ from app.models.call import TERMINAL_STATUSES, Call, CallStateRow
 from app.telephony import fallback, twiml
 from app.telephony.resolve import FlowDidNotSettle, Settled, settle
 from app.telephony.urls import CallbackUrls
+from app.worklist import service as worklist
 
 logger = logging.getLogger("switchboard.telephony")
 
@@ -231,7 +232,7 @@ async def _save(
 
     Raises StateConflict when another request saved a newer state since this one read it.
     """
-    _sync_call(call, after, now)
+    await _sync_call(session, call, after, now)
     new_entries = appended(before.path if before else (), after.path)
     first = row.path_logged if row is not None else 0
     calls.log_path(
@@ -305,6 +306,8 @@ async def _event_for(
         url = form.get("RecordingUrl", "")
         duration = form_int(form.get("RecordingDuration")) or 0
         calls.record_voicemail(call, url, duration, now=now)
+        if call.voicemail_url:
+            await worklist.open_item(session, call, "voicemail", now=now)
         return RecordingDone(url, duration, now=now)
     if webhook.hook == "transfer":
         answered = form.get("DialCallStatus") == "completed"
@@ -380,7 +383,7 @@ async def _render(
     raise FlowDidNotSettle(f"cannot answer a caller with {type(action).__name__}")
 
 
-def _sync_call(call: Call, state: CallState, now: datetime) -> None:
+async def _sync_call(session: AsyncSession, call: Call, state: CallState, now: datetime) -> None:
     """Copy what the IVR learnt (flow, language, topic, account, callback) to the call."""
     call.flow = state.flow
     call.language = state.language
@@ -390,6 +393,7 @@ def _sync_call(call: Call, state: CallState, now: datetime) -> None:
     if state.callback_number and state.callback_number != call.callback_number:
         call.callback_number = state.callback_number
         calls.promote_outcome(call, "callback")
+        await worklist.open_item(session, call, "callback", now=now)
     call.updated_at = now
 
 

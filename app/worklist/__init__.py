@@ -1,0 +1,1 @@
+"""The work list: voicemails and callback requests that specialists claim and close."""
