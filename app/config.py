@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     log_format: Literal["json", "text"] = Field(default="json")
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # The queue's hold loop: music (or silence) between checks for a free specialist.
+    hold_music_url: str = Field(default="")
+    queue_check_seconds: int = Field(default=15, ge=5, le=120)
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +67,14 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not contain a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("hold_music_url")
+    @classmethod
+    def _check_hold_music_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("must be an absolute http(s) URL of an audio file Twilio can play")
+        return value
 
     @field_validator("fallback_number")
     @classmethod

@@ -72,3 +72,14 @@ def mask_phone(text: str) -> str:
         return prefix + "".join(out)
 
     return _PHONE_RE.sub(_mask, text)
+
+
+def contact_kind(contact: str) -> str | None:
+    """'number', 'client' or 'sip' for a specialist's contact; None if not dialable."""
+    if contact.startswith("+") and contact[1:].isdigit() and 7 <= len(contact) <= 16:
+        return "number"
+    if contact.startswith("client:") and len(contact) > len("client:"):
+        return "client"
+    if contact.startswith(("sip:", "sips:")):
+        return "sip"
+    return None

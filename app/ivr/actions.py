@@ -83,6 +83,9 @@ class Route:
     max_wait: int
     attempt: int = 1
     hold: tuple[PromptItem, ...] = ()
+    # Offered while queued ("press 1 to be called back"); empty when the step has none.
+    callback_offer: tuple[PromptItem, ...] = ()
+    callback_key: str | None = None
     # The route step's own prompt ("please hold while we connect you"): the driver says it
     # only when it actually rings someone, so a caller with nobody to reach never hears it.
     announce: tuple[PromptItem, ...] = ()

@@ -74,7 +74,13 @@ class HoursResult:
 
 
 RouteOutcome = Literal[
-    "answered", "no_answer", "busy", "failed", "nobody_available", "queue_timeout"
+    "answered",
+    "no_answer",
+    "busy",
+    "failed",
+    "nobody_available",
+    "queue_timeout",
+    "callback_requested",
 ]
 ROUTE_OUTCOMES: tuple[RouteOutcome, ...] = (
     "answered",
@@ -83,6 +89,7 @@ ROUTE_OUTCOMES: tuple[RouteOutcome, ...] = (
     "failed",
     "nobody_available",
     "queue_timeout",
+    "callback_requested",
 )
 
 

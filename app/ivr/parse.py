@@ -40,6 +40,7 @@ from app.ivr.schema import (
 )
 from app.ivr.yamlnodes import Entry, Reader, compose, join, line_of, suggest
 
+CALLBACK_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 SAY_LANGUAGE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
@@ -49,6 +50,7 @@ _GATHER = ("prompt", "retry_prompt", "options", "input", "timeout", "retries")
 _MISSES = ("no_input", "invalid", "fallback")
 _IDENTIFY = ("prompt", "retry_prompt", "greeting", "unknown_prompt", "retries", "timeout", "next")
 _ROUTE = ("prompt", "hold_prompt", "team", "skill", "strategy", "batch_size", "ring_timeout")
+_QUEUE_CALLBACK = ("callback", "callback_prompt", "callback_key")
 # kind -> (allowed fields besides `kind`, required fields)
 STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "say": (("prompt", "next"), ("prompt", "next")),
@@ -60,7 +62,7 @@ STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "hours": (("team", "open", "closed"), ("team", "open", "closed")),
     "route": (
-        (*_ROUTE, "max_attempts", "max_wait", "overflow", "fallback"),
+        (*_ROUTE, "max_attempts", "max_wait", "overflow", "fallback", *_QUEUE_CALLBACK),
         ("team", "fallback"),
     ),
     "voicemail": (("prompt", "max_length", "transcribe", "next"), ("prompt", "next")),
@@ -343,6 +345,9 @@ def _route_step(f: StepFields) -> RouteStep:
         max_wait=f.integer("max_wait", 180, 0, 3600),
         prompt=f.prompt("prompt"),
         hold_prompt=f.prompt("hold_prompt"),
+        callback=f.text("callback"),
+        callback_prompt=f.prompt("callback_prompt"),
+        callback_key=f.word("callback_key", CALLBACK_KEYS, "1"),
     )
 
 

@@ -230,6 +230,10 @@ class RouteStep:
     max_wait: int = 180
     prompt: PromptSpec = ()
     hold_prompt: PromptSpec = ()
+    # While queued, the caller may press `callback_key` to leave the queue for this step.
+    callback: str | None = None
+    callback_prompt: PromptSpec = ()
+    callback_key: str = "1"
     kind: Literal["route"] = "route"
 
 
@@ -338,7 +342,7 @@ def jumps(step: Step) -> list[tuple[str, str]]:
         case HoursStep():
             return [("open", step.open), ("closed", step.closed)]
         case RouteStep():
-            return [("fallback", step.fallback)]
+            return [("fallback", step.fallback), *_optional(("callback", step.callback))]
         case TransferStep():
             return _optional(("fallback", step.fallback))
         case HangupStep():
@@ -354,7 +358,15 @@ def _optional(*pairs: tuple[str, str | None]) -> list[tuple[str, str]]:
 
 def prompts(step: Step) -> list[tuple[str, PromptSpec]]:
     """Every (field name, prompt) of a step that is spoken in the call's language."""
-    names = ("prompt", "retry_prompt", "greeting", "unknown_prompt", "done_prompt", "hold_prompt")
+    names = (
+        "prompt",
+        "retry_prompt",
+        "greeting",
+        "unknown_prompt",
+        "done_prompt",
+        "hold_prompt",
+        "callback_prompt",
+    )
     found: list[tuple[str, PromptSpec]] = []
     for name in names:
         value = getattr(step, name, ())

@@ -93,12 +93,18 @@ def _ring(run: Run, step: RouteStep, announce: tuple[PromptItem, ...] = ()) -> R
         max_wait=step.max_wait,
         attempt=progress.attempts + 1,
         hold=run.render(step.hold_prompt),
+        callback_offer=run.render(step.callback_prompt) if step.callback else (),
+        callback_key=step.callback_key if step.callback else None,
         announce=announce,
     )
 
 
 def on_route(run: Run, step: RouteStep, event: Event) -> Outcome:
-    """Answered: done. Otherwise the next batch, the next team, then the fallback."""
+    """Answered: done. Otherwise the next batch, the next team, then the fallback.
+
+    A queued caller's periodic check sends any non-result event: the step answers with
+    its Route again, unchanged, so the driver can look for a free specialist.
+    """
     progress = run.state.route
     if run.state.stage != "ringing" or progress is None:
         return enter_route(run, step)
@@ -109,6 +115,11 @@ def on_route(run: Run, step: RouteStep, event: Event) -> Outcome:
     run.log(f"{team}: {event.outcome}{who}")
     if event.outcome == "answered":
         return run.end()
+    if event.outcome == "callback_requested":
+        return Goto(step.callback or step.fallback)
+    if event.outcome == "queue_timeout":
+        # max_wait bounds the whole route step: no further team after a full wait.
+        return Goto(step.fallback)
     attempts = progress.attempts + 1
     if event.outcome in _RING_AGAIN and attempts < step.max_attempts:
         run.update(route=RouteProgress(progress.teams, progress.index, attempts))

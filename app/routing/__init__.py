@@ -1,0 +1,1 @@
+"""Routing: who to ring for a call, reservations across app instances, the queue, explain."""

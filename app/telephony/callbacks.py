@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository as call_records
 from app.calls import service as calls
-from app.models.call import Call
-from app.telephony.driver import Telephony, form_int
+from app.models.call import TERMINAL_STATUSES, Call
+from app.telephony.driver import Telephony, call_ended, form_int
 from app.worklist import service as worklist
 
 logger = logging.getLogger("switchboard.telephony")
@@ -32,7 +32,10 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
             at=calls.twilio_time(form.get("Timestamp"), now),
             duration=form_int(form.get("CallDuration")),
         )
-        return await calls.apply_status(session, call, update, now=now)
+        fresh = await calls.apply_status(session, call, update, now=now)
+        if fresh and update.status in TERMINAL_STATUSES:
+            await call_ended(session, call, now=now)
+        return fresh
 
     # Status callbacks can overtake the first voice webhook: open the record as "queued".
     return bool(await _on_call(tel, form, now, apply, opening_status="queued"))

@@ -35,6 +35,7 @@ from app.ivr import (
     Hangup,
     NoInput,
     PathEntry,
+    PromptItem,
     Record,
     RecordingDone,
     Route,
@@ -45,11 +46,15 @@ from app.ivr import (
     TransferResult,
     Turn,
     advance,
+    fill_queue_placeholders,
     flows_for_number,
 )
 from app.models.call import TERMINAL_STATUSES, Call, CallStateRow
+from app.routing import presence
+from app.routing import queue as queues
+from app.routing.dispatch import Choice, route_live
 from app.telephony import fallback, twiml
-from app.telephony.resolve import FlowDidNotSettle, Settled, settle
+from app.telephony.resolve import FlowDidNotSettle, Settled, request_for, settle
 from app.telephony.urls import CallbackUrls
 from app.worklist import service as worklist
 
@@ -58,13 +63,14 @@ logger = logging.getLogger("switchboard.telephony")
 # Twilio waits 15 s for TwiML and then plays its own error: answer well before that.
 VOICE_DEADLINE_SECONDS = 8.0
 CONFLICT_RETRIES = 3
+
 LAST_RESORT = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="Polly.Joanna" '
     'language="en-US">We\'re sorry, we cannot take your call right now. Please call again '
     "later.</Say><Hangup /></Response>"
 )
 
-Hook = Literal["voice", "gather", "dial", "recorded", "transfer"]
+Hook = Literal["voice", "gather", "dial", "recorded", "transfer", "queue"]
 
 
 @dataclass(frozen=True)
@@ -187,32 +193,39 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
             if found is None:
                 raise NoFlow(f"the call's flow {state.flow!r} is no longer loaded")
             flow = found
-            turn = advance(flow, state, await _event_for(session, call, webhook, now))
+            if webhook.hook == "queue":
+                event = await _queue_event(session, call, flow, state, webhook, now)
+            else:
+                event = await _event_for(session, call, webhook, now)
+            turn = advance(flow, state, event)
         caller_gone = webhook.hook != "voice" and form.get("CallStatus") in TERMINAL_STATUSES
         if caller_gone:
             # Twilio still calls the action after the caller hung up: record, ring nobody.
             turn = Turn(replace(turn.state, stage="ended"), (), Hangup())
             calls.promote_outcome(call, "abandoned")
+            await call_ended(session, call, now=now)
         known_call = call
 
-        async def already_rung() -> list[int]:
-            if known_call.id is None:  # not inserted yet: a new call has rung nobody
-                return []
+        async def route(action: Route) -> Choice:
+            if known_call.id is None:
+                await session.flush()
             attempts = await call_records.attempts_of(session, known_call.id)
-            return [a.specialist_id for a in attempts if a.specialist_id is not None]
+            return await route_live(
+                session,
+                request_for(action),
+                call=known_call,
+                now=now,
+                exclude={a.specialist_id for a in attempts if a.specialist_id is not None},
+                ring_timeout=action.ring_timeout,
+                max_wait=action.max_wait,
+            )
 
-        # Reads first; the writes (and SQLite's write lock) come together at the end.
         settled = await settle(
-            session,
-            flow,
-            turn,
-            now=now,
-            region=tel.settings.default_region,
-            already_rung=already_rung,
+            session, flow, turn, now=now, region=tel.settings.default_region, route=route
         )
         await session.flush()
         version = row.version + 1 if row is not None else 1
-        xml = await _render(session, tel.urls, call, settled, version, now)
+        xml = await _render(session, tel, call, settled, version, now)
         if isinstance(settled.turn.action, Hangup) and not caller_gone:
             calls.promote_outcome(call, "ended")
         await _save(session, call, row, state, settled.turn.state, xml, now)
@@ -300,6 +313,12 @@ async def _event_for(
             dial_duration=form_int(form.get("DialCallDuration")),
             now=now,
         )
+        # The <Dial> is over: whoever was rung or talked with the caller is free again.
+        await presence.release_call(session, call.id, now=now)
+        if end.outcome == "answered":
+            entry = await queues.entry_of(session, call.id)
+            if entry is not None:
+                queues.leave(entry, "connected", now=now)
         who = str(end.specialist_id) if end.specialist_id is not None else None
         return RouteResult(end.outcome, specialist_id=who, now=now)
     if webhook.hook == "recorded":
@@ -325,20 +344,26 @@ async def _event_for(
 
 async def _render(
     session: AsyncSession,
-    urls: CallbackUrls,
+    tel: Telephony,
     call: Call,
     settled: Settled,
     version: int,
     now: datetime,
 ) -> str:
     """TwiML for the settled action; a ring also records its attempts."""
+    urls = tel.urls
     state = settled.turn.state
     action = settled.turn.action
     prompts = settled.prompts
     language = state.language
     if isinstance(action, Gather):
         return str(twiml.gather(prompts, action, urls.gather(version, language, state.step)))
+    if isinstance(action, Route) and settled.wait is not None:
+        call.routed_at = call.routed_at or now
+        call.team = action.team
+        return str(_hold(tel, action, settled, version))
     if isinstance(action, Route):
+        call.routed_at = call.routed_at or now
         attempts = [
             calls.start_attempt(
                 session,
@@ -352,6 +377,9 @@ async def _render(
             for c in settled.ring
         ]
         await session.flush()
+        for a in attempts:
+            if a.specialist_id is not None:
+                await presence.attach_attempt(session, a.specialist_id, call.id, a.id)
         legs = [
             twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
             for a in attempts
@@ -381,6 +409,53 @@ async def _render(
     if isinstance(action, Hangup):
         return str(twiml.hangup(prompts))
     raise FlowDidNotSettle(f"cannot answer a caller with {type(action).__name__}")
+
+
+async def _hold(tel: Telephony, action: Route, settled: Settled, version: int) -> object:
+    """Hold in the queue: position (about once a minute), the callback offer, music."""
+    wait = settled.wait
+    assert wait is not None
+    spoken: list[PromptItem] = list(settled.prompts)
+    if wait.announce:
+        minutes = max(1, round(wait.waited.total_seconds() / 60))
+        spoken += fill_queue_placeholders(action.hold, wait.position, minutes)
+        spoken += action.callback_offer
+    return twiml.hold(
+        spoken,
+        url=tel.urls.queue(version, settled.turn.state.language),
+        callback_key=action.callback_key,
+        music_url=tel.settings.hold_music_url,
+        pause_seconds=tel.settings.queue_check_seconds,
+    )
+
+
+async def _queue_event(
+    session: AsyncSession,
+    call: Call,
+    flow: Flow,
+    state: CallState,
+    webhook: VoiceWebhook,
+    now: datetime,
+) -> Event:
+    """A queued caller's periodic check, or their key press asking for a callback."""
+    digits = webhook.form.get("Digits", "").strip()
+    current = advance(flow, state, NoInput(now=now)).action
+    if digits and isinstance(current, Route) and digits == current.callback_key:
+        entry = await queues.entry_of(session, call.id)
+        if entry is not None:
+            queues.leave(entry, "callback", now=now)
+        return RouteResult("callback_requested", now=now)
+    return NoInput(now=now)
+
+
+async def call_ended(session: AsyncSession, call: Call, *, now: datetime) -> None:
+    """The caller is gone: free anyone reserved for the call and leave the queue."""
+    if call.id is None:
+        return
+    await presence.release_call(session, call.id, now=now)
+    entry = await queues.entry_of(session, call.id)
+    if entry is not None and entry.state != "left":
+        queues.leave(entry, "abandoned", now=now)
 
 
 async def _sync_call(session: AsyncSession, call: Call, state: CallState, now: datetime) -> None:

@@ -69,6 +69,12 @@ async def recorded(request: Request, form: TwilioForm, tel: TelephonyDep) -> Res
     return await _voice(request, tel, form, "recorded")
 
 
+@router.post("/queue")
+async def queue(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+    """A queued caller's hold loop came round (or they pressed the callback key)."""
+    return await _voice(request, tel, form, "queue")
+
+
 @router.post("/transfer")
 async def transfer(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A transfer to an external number ended."""

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import repository as accounts
 from app.calls import repository as call_records
 from app.calls import service as calls
-from app.models.call import Call, RingAttempt
+from app.models.call import TERMINAL_STATUSES, Call, RingAttempt
+from app.routing import presence
 from app.telephony import twiml
 from app.telephony.driver import VOICE_DEADLINE_SECONDS, Telephony
 
@@ -99,8 +100,16 @@ async def whisper_answer(
             attempt = await _leg(session, call_sid, attempt_id)
             call = await call_records.call_by_id(session, attempt.call_id)
             if call is not None:
+                now = tel.clock.now()
                 calls.whisper_reached(attempt, form.get("CallSid"))
-                calls.whisper_answered(call, attempt, accepted=accepted, now=tel.clock.now())
+                calls.whisper_answered(call, attempt, accepted=accepted, now=now)
+                if attempt.specialist_id is not None:
+                    if attempt.result == "accepted":
+                        await presence.connected(session, attempt.specialist_id, call.id, now=now)
+                    elif attempt.result == "declined":
+                        await presence.release_attempt(
+                            session, attempt.specialist_id, attempt.id, now=now, talked=False
+                        )
     except Exception:
         # The caller is waiting: connect on a 1 even if the call log cannot record it.
         logger.exception(
@@ -127,4 +136,11 @@ async def leg_status(
     except LookupError:
         logger.warning("status callback for an unknown leg", extra={"call_sid": call_sid})
         return
-    calls.leg_status(attempt, form.get("CallStatus", ""), form.get("CallSid"), now=now)
+    status = form.get("CallStatus", "")
+    calls.leg_status(attempt, status, form.get("CallSid"), now=now)
+    if status in TERMINAL_STATUSES and attempt.specialist_id is not None:
+        # The leg is over (declined, unanswered, failed, or the conversation ended).
+        talked = attempt.result == "accepted"
+        await presence.release_attempt(
+            session, attempt.specialist_id, attempt.id, now=now, talked=talked
+        )

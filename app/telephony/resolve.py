@@ -1,11 +1,12 @@
 """Answering the engine's queries from the database, and choosing who to ring.
 
-Used by the webhook driver and by `switchboard simulate`; it reads, never writes.
+Used by the webhook driver and by `switchboard simulate`. It reads; only the `route`
+function the driver passes in reserves specialists and queues callers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -28,9 +29,9 @@ from app.ivr import (
     Turn,
     advance,
 )
-from app.rota.lookup import on_shift, team_open
-from app.rota.repository import team_by_slug
-from app.telephony.twiml import contact_kind
+from app.rota.lookup import team_open
+from app.routing.decide import RouteRequest
+from app.routing.dispatch import Choice, Ring, Wait
 
 # Queries and empty route steps answered within one webhook; a sane flow needs a handful.
 MAX_RESOLUTIONS = 32
@@ -60,6 +61,7 @@ class Settled:
     prompts: tuple[PromptItem, ...]
     ring: tuple[Candidate, ...]  # who to ring when turn.action is a Route
     notes: tuple[str, ...]  # what was looked up and decided, for logs and simulate
+    wait: Wait | None = None  # a Route whose caller holds in the queue instead
 
 
 async def lookup_account(
@@ -86,43 +88,19 @@ async def lookup_account(
     ]
 
 
-async def ring_candidates(
-    session: AsyncSession, route: Route, *, now: datetime, exclude: Collection[int]
-) -> list[Candidate]:
-    """The next batch for a route: on shift now in the team, speaking the call's language.
+def request_for(action: Route) -> RouteRequest:
+    """The routing request of an engine Route action."""
+    return RouteRequest(
+        team=action.team,
+        language=action.language,
+        skill=action.skill,
+        tier=action.tier,
+        strategy=action.strategy,
+        batch_size=max(1, min(action.batch_size, MAX_LEGS)),
+    )
 
-    Specialists already rung for this call are skipped; those with the call's topic skill
-    come first; contacts that cannot be dialled are left out. A team that does not serve
-    the call's language (an overflow such as a Japanese caller sent on to support-en) is
-    there to reach someone: its speakers of the language come first, then everyone else.
-    """
-    team = await team_by_slug(session, route.team)
-    serves = team is None or not team.languages or route.language in team.languages
-    language_filter = route.language if serves else None
-    shifts = await on_shift(session, now, team=route.team, language=language_filter)
-    seen: set[int] = set(exclude)
-    ranked: list[tuple[int, int, Candidate]] = []
-    for order, shift in enumerate(shifts):
-        if shift.specialist_id in seen or contact_kind(shift.contact) is None:
-            continue
-        seen.add(shift.specialist_id)
-        skilled = route.skill is not None and route.skill in shift.skills
-        speaks = route.language in shift.languages
-        why = (
-            f"on shift in {shift.team} {shift.starts_at:%a %H:%M}-{shift.ends_at:%a %H:%M} UTC "
-            f"({shift.source_kind}), "
-            + (
-                f"speaks {route.language}"
-                if speaks
-                else f"overflow: {shift.team} does not serve {route.language}"
-            )
-            + (f", skill {route.skill}" if skilled else "")
-        )
-        candidate = Candidate(shift.specialist_id, shift.name, shift.contact, shift.team, why)
-        rank = (0 if speaks else 2) + (0 if skilled else 1)
-        ranked.append((rank, order, candidate))
-    batch = max(1, min(route.batch_size, MAX_LEGS))
-    return [c for _, _, c in sorted(ranked, key=lambda r: (r[0], r[1]))][:batch]
+
+RouteFn = Callable[[Route], Awaitable[Choice]]
 
 
 async def settle(
@@ -132,9 +110,14 @@ async def settle(
     *,
     now: datetime,
     region: str,
-    already_rung: Callable[[], Awaitable[Collection[int]]] | None = None,
+    route: RouteFn,
 ) -> Settled:
-    """Answer lookups, hours checks and empty routes until the caller has something to hear."""
+    """Answer lookups, hours checks and routes until the caller has something to hear.
+
+    `route` decides a Route action: ring people (the call rests there), hold the caller in
+    the queue (rests there too), or nobody, which the engine hears as `nobody_available`
+    (the next team, then the step's fallback) or `queue_timeout` (the fallback).
+    """
     prompts: list[PromptItem] = list(turn.prompts)
     notes: list[str] = []
     unsaid: tuple[PromptItem, ...] = ()
@@ -152,21 +135,27 @@ async def settle(
             notes.append(f"team {action.team} is {'open' if is_open else 'closed'} now")
             event = HoursResult(is_open, now=now)
         elif isinstance(action, Route):
-            # Asked only when a route comes up: most webhooks never need it.
-            exclude = await already_rung() if already_rung is not None else ()
-            batch = await ring_candidates(session, action, now=now, exclude=exclude)
-            if batch:
+            choice = await route(action)
+            if isinstance(choice, Ring):
                 if unsaid and not action.announce:
                     # "Please hold" of a team that had nobody, said now that someone rings.
                     turn = replace(turn, action=replace(action, announce=unsaid))
-                return Settled(turn, tuple(prompts), tuple(batch), tuple(notes))
+                ring = tuple(
+                    Candidate(p.specialist_id, p.name, p.contact, p.team, why)
+                    for p, why in zip(choice.people, choice.reasons, strict=True)
+                )
+                return Settled(turn, tuple(prompts), ring, tuple(notes))
+            if isinstance(choice, Wait):
+                notes.append(
+                    f"everyone who could take the call in {action.team} is busy: "
+                    f"queued at position {choice.position}"
+                )
+                return Settled(turn, tuple(prompts), (), tuple(notes), wait=choice)
             unsaid = action.announce or unsaid
-            others = " not rung already" if exclude else ""
-            notes.append(
-                f"nobody to ring in {action.team}: no one on shift who speaks "
-                f"{action.language}{others}"
+            notes.append(f"nobody to ring in {action.team}: {choice.reason}")
+            event = RouteResult(
+                "queue_timeout" if choice.timed_out else "nobody_available", now=now
             )
-            event = RouteResult("nobody_available", now=now)
         else:
             return Settled(turn, tuple(prompts), (), tuple(notes))
         turn = advance(flow, turn.state, event)

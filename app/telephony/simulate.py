@@ -39,8 +39,9 @@ from app.ivr import (
     flows_for_number,
 )
 from app.ivr.problems import errors
+from app.routing.dispatch import Choice, describe, route_preview
 from app.telephony.flows import flows_dir, known_teams, load_for_app
-from app.telephony.resolve import settle
+from app.telephony.resolve import request_for, settle
 
 MAX_TURNS = 60  # a flow's menus all end after their retries; this only stops a runaway
 
@@ -124,19 +125,26 @@ async def simulate(
         scripted: Iterator[str] | None = iter(digits) if digits is not None else None
         rung: set[int] = set()
 
-        async def already_rung() -> set[int]:
-            return rung
-
         turn = advance(flow, None, Start(from_number, to_number, now=now))
         async with db.sessionmaker() as session:  # read only; rolled back on close
             for _ in range(MAX_TURNS):
+
+                async def route(action: Route) -> Choice:
+                    choice, decision = await route_preview(
+                        session, request_for(action), now=now, exclude=rung
+                    )
+                    print(
+                        f"  [routing for {action.team}, {action.language}"
+                        + (f", skill {action.skill}" if action.skill else "")
+                        + f", {action.tier} caller, {action.strategy}]",
+                        file=out,
+                    )
+                    for line in describe(decision):
+                        print(f"    {line}", file=out)
+                    return choice
+
                 settled = await settle(
-                    session,
-                    flow,
-                    turn,
-                    now=now,
-                    region=settings.default_region,
-                    already_rung=already_rung,
+                    session, flow, turn, now=now, region=settings.default_region, route=route
                 )
                 for note in settled.notes:
                     print(f"  [{note}]", file=out)
@@ -149,6 +157,14 @@ async def simulate(
                     shown = "(silence)" if isinstance(event, NoInput) else token
                     if scripted is not None or event is None:
                         print(f"> caller: {shown if event else '(hangs up)'}", file=out)
+                elif isinstance(action, Route) and settled.wait is not None:
+                    print(
+                        f"  holds in the {action.team} queue: everyone who could take the "
+                        f"call is busy (up to {action.max_wait} s)",
+                        file=out,
+                    )
+                    print("  (the wait runs out)", file=out)
+                    event = RouteResult("queue_timeout", now=now)
                 elif isinstance(action, Route):
                     _spoken(action.announce, out)
                     print(f"  rings {action.team} now (batch {action.attempt}):", file=out)

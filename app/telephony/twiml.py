@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import Response
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from app.core.phone import contact_kind
 from app.ivr import Gather as GatherAction
 from app.ivr import Play, Prompt, PromptItem, Record, Transfer
 from app.telephony.urls import LEG_EVENTS
@@ -104,17 +105,6 @@ class Leg:
     status_url: str
 
 
-def contact_kind(contact: str) -> str | None:
-    """'number', 'client' or 'sip' for a specialist's contact; None if not dialable."""
-    if contact.startswith("+") and contact[1:].isdigit() and 7 <= len(contact) <= 16:
-        return "number"
-    if contact.startswith("client:") and len(contact) > len("client:"):
-        return "client"
-    if contact.startswith(("sip:", "sips:")):
-        return "sip"
-    return None
-
-
 def ring(
     prompts: Sequence[PromptItem], legs: Sequence[Leg], *, timeout: int, url: str
 ) -> VoiceResponse:
@@ -142,6 +132,34 @@ def _add_leg(dial: Dial, leg: Leg) -> None:
         dial.client(leg.contact.removeprefix("client:"), **common)
     elif kind == "sip":
         dial.sip(leg.contact, **common)
+
+
+def hold(
+    prompts: Sequence[PromptItem],
+    *,
+    url: str,
+    callback_key: str | None,
+    music_url: str,
+    pause_seconds: int,
+) -> VoiceResponse:
+    """A queued caller's hold loop: announcements and music, then back to `url` to check.
+
+    With a callback offer, all of it plays inside a one-key <Gather> posting to `url`, so
+    the key can be pressed at any time.
+    """
+    response = VoiceResponse()
+    target: VoiceResponse | Gather = response
+    if callback_key is not None:
+        target = response.gather(
+            input="dtmf", num_digits=1, timeout=1, action=url, method="POST", finish_on_key=""
+        )
+    speak(target, prompts)
+    if music_url:
+        target.play(music_url)
+    else:
+        target.pause(length=pause_seconds)
+    response.redirect(url, method="POST")
+    return response
 
 
 def whisper(text: str, *, answer_url: str, no_key_text: str) -> VoiceResponse:

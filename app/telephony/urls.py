@@ -27,6 +27,10 @@ class CallbackUrls:
         """The <Dial action> of a ringing batch."""
         return self.url("dial", v=version, lang=language)
 
+    def queue(self, version: int, language: str) -> str:
+        """A queued caller's hold loop: its <Redirect> and the callback key's <Gather>."""
+        return self.url("queue", v=version, lang=language)
+
     def transfer(self, version: int, language: str) -> str:
         """The <Dial action> of a transfer to an external number."""
         return self.url("transfer", v=version, lang=language)
