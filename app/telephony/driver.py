@@ -19,6 +19,7 @@ from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import repository as call_records
 from app.calls import service as calls
@@ -411,7 +412,7 @@ async def _render(
     raise FlowDidNotSettle(f"cannot answer a caller with {type(action).__name__}")
 
 
-async def _hold(tel: Telephony, action: Route, settled: Settled, version: int) -> object:
+def _hold(tel: Telephony, action: Route, settled: Settled, version: int) -> VoiceResponse:
     """Hold in the queue: position (about once a minute), the callback offer, music."""
     wait = settled.wait
     assert wait is not None
