@@ -21,13 +21,16 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
 from app.ops import router as ops_router
+from app.reports.endpoints import router as reports_router
 from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
 from app.rota.endpoints_queries import router as rota_queries_router
 from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.refresher import keep_horizon, refresh_once
+from app.routing.endpoints import router as routing_router
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.flows import load_for_app as load_flows
+from app.worklist.endpoints import router as worklist_router
 
 logger = logging.getLogger("switchboard")
 
@@ -78,9 +81,12 @@ def create_app(
     app.include_router(accounts_bulk_router)
     app.include_router(accounts_router)
     app.include_router(calls_router)
+    app.include_router(reports_router)
+    app.include_router(worklist_router)
     app.include_router(twilio_router)
     app.include_router(rota_resources_router)
     app.include_router(rota_changes_router)
     app.include_router(rota_queries_router)
     app.include_router(rota_calendar_router)
+    app.include_router(routing_router)
     return app
