@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.core.db import Database
+from app.routing.metrics import live_line
 
 router = APIRouter(tags=["operations"])
 
@@ -39,6 +40,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus text exposition of this process's metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus text: this process's metrics and the live line read from the database."""
+    live = await live_line(request.app.state.db, request.app.state.clock)
+    body = generate_latest() + generate_latest(live)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
