@@ -111,13 +111,70 @@ class NoteOut(BaseModel):
     created_at: datetime
 
 
+class HandledBy(BaseModel):
+    """The specialist who answered a call."""
+
+    specialist_id: int
+    name: str | None
+
+
+class HistoryVoicemail(BaseModel):
+    """A message the caller left."""
+
+    url: str
+    duration: int | None
+    transcription: str | None
+
+
+class ClaimedBy(BaseModel):
+    """The specialist who claimed a work item."""
+
+    id: int
+    name: str | None
+
+
+class HistoryWorkItem(BaseModel):
+    """A voicemail or callback request the call put on the work list, and how it stands."""
+
+    id: int
+    kind: str
+    status: str
+    outcome: str | None
+    claimed_by: ClaimedBy | None
+    completed_at: datetime | None
+
+
+class HistoryCall(BaseModel):
+    """A call as the account's history shows it."""
+
+    sid: str
+    started_at: datetime
+    outcome: str | None
+    status: str
+    handled_by: HandledBy | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None = Field(description="the whole call in seconds, as Twilio reports it")
+    wait_seconds: int | None = Field(
+        description="from routing to the answer (or to the end when nobody answered); "
+        "null when the call never reached a specialist queue"
+    )
+    talk_seconds: int | None = Field(description="from the answer to the end")
+    voicemail: HistoryVoicemail | None
+    callback_number: str | None
+    language: str | None
+    topic: str | None
+    team: str | None
+    work_items: list[HistoryWorkItem]
+
+
 class HistoryEntry(BaseModel):
     """One item of an account's history: a note or a call."""
 
     kind: Literal["note", "call"]
     at: datetime
     note: NoteOut | None = None
-    call: dict[str, Any] | None = None
+    call: HistoryCall | None = None
 
 
 class AccountHistory(BaseModel):

@@ -50,6 +50,4 @@ NoteWriter = Annotated[Principal, Depends(require_role("admin", "specialist"))]
 RotaReader = Annotated[Principal, Depends(require_role("admin", "scheduler", "specialist"))]
 RotaWriter = Annotated[Principal, Depends(require_role("admin", "scheduler"))]
 CallReader = Annotated[Principal, Depends(require_role("admin", "scheduler", "specialist"))]
-ReportReader = Annotated[
-    Principal, Depends(require_role("admin", "scheduler", "specialist", "viewer"))
-]
+ReportReader = Annotated[Principal, Depends(require_role("admin", "scheduler", "viewer"))]

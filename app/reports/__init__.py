@@ -1,0 +1,1 @@
+"""Call reports: offered, answered, abandoned, speed of answer, service level, handle time."""
