@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
+from sqlalchemy import select
 
 from app.auth.deps import CallReader
 from app.calls import repository
@@ -13,6 +14,7 @@ from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, id_cursor, next_page
+from app.models.routing import QueueEntry
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
@@ -73,4 +75,5 @@ async def get_call(sid: str, session: DbSession, _: CallReader) -> CallDetail:
     call = await repository.detail(session, sid)
     if call is None:
         raise NotFound(f"call {sid} does not exist")
-    return call_detail(call)
+    entry = await session.scalar(select(QueueEntry).where(QueueEntry.call_id == call.id))
+    return call_detail(call, entry)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from app.models.call import Call
+from app.models.routing import QueueEntry
 
 
 class Voicemail(BaseModel):
@@ -68,9 +69,22 @@ class AttemptOut(BaseModel):
     result: str
 
 
-class CallDetail(CallOut):
-    """A call with its IVR path, status timeline and ringing attempts."""
+class QueueOut(BaseModel):
+    """The call's time in a team's queue (the last queue it waited in)."""
 
+    team: str
+    priority: int
+    enqueued_at: datetime
+    left_at: datetime | None
+    result: str | None  # connected, timeout, callback, abandoned, moved_on; None: waiting
+    wait_seconds: float | None
+
+
+class CallDetail(CallOut):
+    """A call with its IVR path, queue, status timeline and ringing attempts."""
+
+    routed_at: datetime | None
+    queue: QueueOut | None
     path: list[PathStep]
     status_events: list[StatusEventOut]
     attempts: list[AttemptOut]
@@ -110,10 +124,23 @@ def call_out(call: Call) -> CallOut:
     )
 
 
-def call_detail(call: Call) -> CallDetail:
+def call_detail(call: Call, entry: QueueEntry | None = None) -> CallDetail:
     """The full view of a call (steps, events and attempts must be loaded)."""
+    queue = None
+    if entry is not None:
+        wait = (entry.left_at - entry.enqueued_at).total_seconds() if entry.left_at else None
+        queue = QueueOut(
+            team=entry.team,
+            priority=entry.priority,
+            enqueued_at=entry.enqueued_at,
+            left_at=entry.left_at,
+            result=entry.result,
+            wait_seconds=wait,
+        )
     return CallDetail(
         **call_out(call).model_dump(),
+        routed_at=call.routed_at,
+        queue=queue,
         path=[PathStep(seq=s.seq, step=s.step, input=s.input, at=s.at) for s in call.steps],
         status_events=[
             StatusEventOut(status=e.status, sequence=e.sequence, at=e.at, received_at=e.received_at)

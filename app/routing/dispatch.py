@@ -51,15 +51,6 @@ class Nobody:
 Choice = Ring | Wait | Nobody
 
 
-def describe(decision: Decision) -> list[str]:
-    """One line per person considered, for logs and `switchboard simulate`."""
-    lines = []
-    for c in decision.considered:
-        mark = "ring" if c.status == "candidate" else c.status.replace("_", " ")
-        lines.append(f"{c.person.name} (#{c.person.specialist_id}): {mark}: {c.reason}")
-    return lines
-
-
 def _active(entry: QueueEntry | None, team: str) -> QueueEntry | None:
     if entry is not None and entry.state != "left" and entry.team == team:
         return entry

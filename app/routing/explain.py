@@ -8,6 +8,7 @@ only a leave override removed is on leave, anyone else is simply off shift.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -84,9 +85,11 @@ class Explanation:
     excluded: tuple[Excluded, ...]
 
 
-async def explain(session: AsyncSession, request: RouteRequest, *, at: datetime) -> Explanation:
+async def explain(
+    session: AsyncSession, request: RouteRequest, *, at: datetime, exclude: Collection[int] = ()
+) -> Explanation:
     """Who would be rung at `at` for a call needing this route, and why not the others."""
-    decision = await consider(session, request, now=at)
+    decision = await consider(session, request, now=at, exclude=exclude)
     excluded = [
         Excluded(c.person.specialist_id, c.person.name, _STATUS_CODES[c.status], c.reason)
         for c in decision.considered
@@ -112,3 +115,15 @@ async def explain(session: AsyncSession, request: RouteRequest, *, at: datetime)
             code, detail = reasons.get(sid, ("off_shift", "not on shift now"))
             excluded.append(Excluded(sid, name, code, detail))
     return Explanation(decision, tuple(excluded))
+
+
+def explanation_lines(found: Explanation) -> list[str]:
+    """The explanation as text: candidates in ringing order, then everyone left out."""
+    lines = [
+        f"{i}. {c.person.name} (#{c.person.specialist_id}): {c.reason}"
+        for i, c in enumerate(
+            (c for c in found.decision.considered if c.status == "candidate"), start=1
+        )
+    ]
+    lines += [f"-  {e.name} (#{e.specialist_id}): {e.reason}: {e.detail}" for e in found.excluded]
+    return lines

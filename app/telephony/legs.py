@@ -18,6 +18,7 @@ from app.calls import repository as call_records
 from app.calls import service as calls
 from app.models.call import TERMINAL_STATUSES, Call, RingAttempt
 from app.routing import presence
+from app.routing import queue as queues
 from app.telephony import twiml
 from app.telephony.driver import VOICE_DEADLINE_SECONDS, Telephony
 
@@ -106,6 +107,9 @@ async def whisper_answer(
                 if attempt.specialist_id is not None:
                     if attempt.result == "accepted":
                         await presence.connected(session, attempt.specialist_id, call.id, now=now)
+                        entry = await queues.entry_of(session, call.id)
+                        if entry is not None:  # the wait is over when someone accepts
+                            queues.leave(entry, "connected", now=now)
                     elif attempt.result == "declined":
                         await presence.release_attempt(
                             session, attempt.specialist_id, attempt.id, now=now, talked=False

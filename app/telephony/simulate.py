@@ -39,7 +39,8 @@ from app.ivr import (
     flows_for_number,
 )
 from app.ivr.problems import errors
-from app.routing.dispatch import Choice, describe, route_preview
+from app.routing.dispatch import Choice, route_preview
+from app.routing.explain import explain, explanation_lines
 from app.telephony.flows import flows_dir, known_teams, load_for_app
 from app.telephony.resolve import request_for, settle
 
@@ -130,16 +131,16 @@ async def simulate(
             for _ in range(MAX_TURNS):
 
                 async def route(action: Route) -> Choice:
-                    choice, decision = await route_preview(
-                        session, request_for(action), now=now, exclude=rung
-                    )
+                    request = request_for(action)
+                    choice, _ = await route_preview(session, request, now=now, exclude=rung)
+                    found = await explain(session, request, at=now, exclude=rung)
                     print(
                         f"  [routing for {action.team}, {action.language}"
                         + (f", skill {action.skill}" if action.skill else "")
                         + f", {action.tier} caller, {action.strategy}]",
                         file=out,
                     )
-                    for line in describe(decision):
+                    for line in explanation_lines(found):
                         print(f"    {line}", file=out)
                     return choice
 

@@ -82,7 +82,7 @@ def test_known_caller_full_walk_to_an_answered_call() -> None:
         batch_size=2,
         ring_timeout=20,
         max_attempts=3,
-        max_wait=180,
+        max_wait=300,
         attempt=1,
         hold=(
             Prompt(
@@ -92,6 +92,15 @@ def test_known_caller_full_walk_to_an_answered_call() -> None:
                 "en-US",
             ),
         ),
+        callback_offer=(
+            Prompt(
+                "To be called back instead of waiting, press 1 at any time.",
+                "en",
+                "Polly.Joanna",
+                "en-US",
+            ),
+        ),
+        callback_key="1",
         announce=(
             Prompt(
                 "Please hold while we connect you to a specialist.",

@@ -154,6 +154,9 @@ async def test_two_calls_one_free_specialist_the_second_waits_then_is_connected(
 
         call = await _call(client, admin, second.sid)
         assert call["outcome"] == "answered" and call["answered_by"] == ids["Ann"]
+        assert call["routed_at"] == "2026-11-20T15:00:00Z"
+        assert call["queue"]["result"] == "connected" and call["queue"]["team"] == "line"
+        assert call["queue"]["wait_seconds"] == 95.0  # 15 + 50 + 30 s on hold
         queue = await _queue(db)
         assert [(state, result) for _, state, result in queue] == [("left", "connected")]
 

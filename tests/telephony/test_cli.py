@@ -117,6 +117,7 @@ def test_simulate_prints_what_the_caller_hears_and_who_would_ring(
     assert "> caller: (silence)" in out
     assert "rings support-en now (batch 1):" in out
     assert "- Ann Example <+14155550001>: on shift in support-en" in out
+    assert "1. Ann Example (#" in out  # the routing explanation, as /v1/routing/explain
     assert "skill billing" in out
     assert "records a voicemail" in out and out.rstrip().endswith("hangs up")
 
