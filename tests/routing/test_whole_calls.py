@@ -67,6 +67,23 @@ async def _hang_up(client: httpx.AsyncClient, caller: Caller, seq: str = "9") ->
     assert answer.status_code == 204
 
 
+async def _talking_and_waiting(
+    client: httpx.AsyncClient, admin: dict[str, str], *, accept: bool = True
+) -> tuple[Caller, Caller]:
+    """Ann (the only specialist) takes a first call; a second caller then queues."""
+    await _account(client, admin, "Busy", "+14155550100", "standard")
+    await _account(client, admin, "Waiting", "+14155550101", "standard")
+    talking = Caller(client, sid="CA" + "0" * 32, from_number="+14155550100")
+    waiting = Caller(client, sid="CA" + "1" * 32, from_number="+14155550101")
+    doc = await talking.dial_in()
+    if accept:
+        ((whisper, _),) = leg_urls(doc)
+        await _accept(client, talking, whisper, "CA_ANN_0")
+    doc = await waiting.dial_in()
+    assert "Dial" not in verbs(doc)
+    return talking, waiting
+
+
 async def test_a_voicemail_picking_up_a_leg_never_takes_the_call(
     settings: Settings, clock: FixedClock, db: Database, admin: dict[str, str], tmp_path: Path
 ) -> None:
@@ -209,15 +226,7 @@ async def test_the_maximum_wait_leads_to_voicemail(
 ) -> None:
     await staff(db, clock.now(), {"line": [ANN]})
     async with line_client(settings, clock, tmp_path / "flows") as (_, client):
-        await _account(client, admin, "Busy", "+14155550100", "standard")
-        await _account(client, admin, "Waiting", "+14155550101", "standard")
-        talking = Caller(client, sid="CA" + "0" * 32, from_number="+14155550100")
-        waiting = Caller(client, sid="CA" + "1" * 32, from_number="+14155550101")
-        doc = await talking.dial_in()
-        ((whisper, _),) = leg_urls(doc)
-        await _accept(client, talking, whisper, "CA_ANN_0")
-
-        await waiting.dial_in()
+        _, waiting = await _talking_and_waiting(client, admin)
         clock.advance(timedelta(seconds=119))
         doc = await waiting.stay_silent()
         assert verbs(doc) == ["Gather", "Redirect"]
@@ -236,12 +245,7 @@ async def test_the_caller_can_ask_for_a_callback_instead_of_waiting(
 ) -> None:
     await staff(db, clock.now(), {"line": [ANN]})
     async with line_client(settings, clock, tmp_path / "flows") as (_, client):
-        await _account(client, admin, "Busy", "+14155550100", "standard")
-        await _account(client, admin, "Waiting", "+14155550101", "standard")
-        talking = Caller(client, sid="CA" + "0" * 32, from_number="+14155550100")
-        waiting = Caller(client, sid="CA" + "1" * 32, from_number="+14155550101")
-        await talking.dial_in()
-        await waiting.dial_in()
+        _, waiting = await _talking_and_waiting(client, admin, accept=False)
         doc = await waiting.press("7")  # not the callback key: keep waiting
         assert verbs(doc) == ["Gather", "Redirect"]
         doc = await waiting.press("1")
@@ -286,14 +290,7 @@ async def test_a_caller_hanging_up_in_the_queue_is_abandoned_and_frees_nothing_e
 ) -> None:
     ids = await staff(db, clock.now(), {"line": [ANN]})
     async with line_client(settings, clock, tmp_path / "flows") as (_, client):
-        await _account(client, admin, "Busy", "+14155550100", "standard")
-        await _account(client, admin, "Waiting", "+14155550101", "standard")
-        talking = Caller(client, sid="CA" + "0" * 32, from_number="+14155550100")
-        waiting = Caller(client, sid="CA" + "1" * 32, from_number="+14155550101")
-        doc = await talking.dial_in()
-        ((whisper, _),) = leg_urls(doc)
-        await _accept(client, talking, whisper, "CA_ANN_0")
-        await waiting.dial_in()
+        talking, waiting = await _talking_and_waiting(client, admin)
         await _hang_up(client, waiting)
         call = await _call(client, admin, waiting.sid)
         assert call["outcome"] == "abandoned"
