@@ -477,10 +477,11 @@ async def run(args: argparse.Namespace) -> None:
         kind = (args.database_url or "sqlite").split("://", 1)[0]
         print(
             f"\n{kind}, {iterations} decisions each, full year of rota history; ms "
-            f"(on shift / candidates: averages per decision)"
+            f"(on shift, candidates: averages per decision; wait: share of route_live that "
+            f"queued the call)"
         )
         print(
-            f"{'specs':>6} {'teams':>5} {'size':>9} {'on shift':>8} {'cand':>6} | "
+            f"{'specs':>6} {'teams':>5} {'size':>9} {'on shift':>8} {'cand':>6} {'wait':>5} | "
             f"{'consider p50':>12} {'p95':>7} {'p99':>7} {'max':>7} | "
             f"{'route_live p50':>14} {'p95':>7} {'p99':>7} {'max':>7}"
         )
@@ -488,7 +489,8 @@ async def run(args: argparse.Namespace) -> None:
             c, live = r.consider_ms, r.live_ms
             print(
                 f"{r.specialists:>6} {r.teams:>5} {_mb(r.size_bytes):>9} {r.on_shift:>8.1f} "
-                f"{r.candidates:>6.1f} | {_pct(c, 0.5):>12.2f} {_pct(c, 0.95):>7.2f} "
+                f"{r.candidates:>6.1f} {r.outcomes['wait'] / len(live):>5.0%} | "
+                f"{_pct(c, 0.5):>12.2f} {_pct(c, 0.95):>7.2f} "
                 f"{_pct(c, 0.99):>7.2f} {max(c):>7.2f} | {_pct(live, 0.5):>14.2f} "
                 f"{_pct(live, 0.95):>7.2f} {_pct(live, 0.99):>7.2f} {max(live):>7.2f}"
             )

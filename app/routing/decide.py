@@ -128,10 +128,18 @@ async def consider(
             statuses[sid] = ("busy", doing)
         else:
             statuses[sid] = ("candidate", "")
+    last = await _last_offered(session, request.team) if request.strategy == "round_robin" else None
+    ranked = order(
+        list(people.values()),
+        language=request.language,
+        skill=request.skill,
+        strategy=request.strategy,
+        last_offered=last,
+    )
     free = [
-        (sid, people[sid].languages)
-        for sid, (status, _) in statuses.items()
-        if status == "candidate"
+        (p.specialist_id, p.languages)
+        for p in ranked
+        if statuses[p.specialist_id][0] == "candidate"
     ]
     if free:
         place = place or Place(call_id, priority_of(request.tier), now)
@@ -143,14 +151,6 @@ async def consider(
                 "held",
                 f"kept for a {tier} caller waiting since {entry.enqueued_at:%H:%M:%S} UTC",
             )
-    last = await _last_offered(session, request.team) if request.strategy == "round_robin" else None
-    ranked = order(
-        list(people.values()),
-        language=request.language,
-        skill=request.skill,
-        strategy=request.strategy,
-        last_offered=last,
-    )
     considered: list[Considered] = []
     for person in ranked:
         status, reason = statuses[person.specialist_id]

@@ -73,10 +73,11 @@ async def held_for_others(
     *,
     serves_all_languages: bool,
 ) -> dict[int, QueueEntry]:
-    """Free specialists kept for a caller ahead in line: {specialist: that caller's entry}.
+    """Free specialists kept for callers ahead in line: {specialist: that caller's entry}.
 
-    A specialist is kept for the first caller ahead whose language they speak (any caller,
-    for a team that does not restrict languages) and who has not already rung them.
+    Each caller ahead, first in line first, keeps one free specialist (taken in the order
+    given): one who speaks their language (anyone, for a team that does not restrict
+    languages) and has not already been rung for them. Everyone else stays free.
     """
     if not ahead or not free:
         return {}
@@ -92,10 +93,10 @@ async def held_for_others(
         ).all()
     }
     held: dict[int, QueueEntry] = {}
-    for sid, languages in free:
-        for entry in ahead:
+    for entry in ahead:
+        for sid, languages in free:
             speaks = serves_all_languages or entry.language in languages
-            if speaks and (entry.call_id, sid) not in rung:
+            if sid not in held and speaks and (entry.call_id, sid) not in rung:
                 held[sid] = entry
                 break
     return held

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.models.call import Call
 from app.models.rota import ManualDayOffRow, OverrideRow, Specialist, Team, TeamMember
-from app.models.routing import SpecialistPresence
+from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
 from tests.telephony.rota_rows import Person, staff
 
@@ -180,3 +181,43 @@ async def test_a_japanese_caller_on_an_overflow_team_reaches_speakers_first(
         headers=await keys.headers("scheduler"),
     )
     assert [r["name"] for r in answer.json()["would_ring"]] == ["Cy"]
+
+
+async def test_a_caller_waiting_ahead_keeps_one_free_specialist_not_all(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock, keys: Any
+) -> None:
+    await _arrange(db, clock)
+    now = clock.now()
+    async with db.transaction() as session:
+        call = Call(
+            sid="CA" + "9" * 32,
+            from_number="+14155550199",
+            to_number="+18005550100",
+            status="in-progress",
+            started_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(call)
+        await session.flush()
+        session.add(
+            QueueEntry(
+                call_id=call.id,
+                team="support-en",
+                language="en",
+                priority=0,
+                enqueued_at=now - timedelta(seconds=30),
+                deadline=now + timedelta(minutes=3),
+                state="waiting",
+                updated_at=now,
+            )
+        )
+    answer = await client.get(
+        "/v1/routing/explain",
+        params={"team": "support-en", "language": "en", "skill": "billing"},
+        headers=await keys.headers("scheduler"),
+    )
+    body = answer.json()
+    # Bob, first in line, is kept for the caller waiting ahead; Hal is free for this call.
+    assert [r["name"] for r in body["would_ring"]] == ["Hal"]
+    assert {e["name"]: e["reason"] for e in body["excluded"]}["Bob"] == "held_for_queue"
