@@ -51,6 +51,13 @@ class Nobody:
 Choice = Ring | Wait | Nobody
 
 
+def _ring(decision: Decision, ids: list[int]) -> Ring:
+    """Ring these of the decision's candidates, in the given order, with their reasons."""
+    found = {c.person.specialist_id: c for c in decision.considered}
+    chosen = [found[sid] for sid in ids]
+    return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen))
+
+
 def _active(entry: QueueEntry | None, team: str) -> QueueEntry | None:
     if entry is not None and entry.state != "left" and entry.team == team:
         return entry
@@ -91,13 +98,7 @@ async def route_live(
             if entry is not None:
                 entry.state = "ringing"
                 entry.updated_at = now
-            chosen = {sid: i for i, sid in enumerate(got)}
-            people = sorted(
-                (p for p in candidates if p.specialist_id in chosen),
-                key=lambda p: chosen[p.specialist_id],
-            )
-            reasons = {c.person.specialist_id: c.reason for c in decision.considered}
-            return Ring(tuple(people), tuple(reasons[p.specialist_id] for p in people))
+            return _ring(decision, got)
     if (candidates or decision.could_wait) and max_wait > 0:
         if entry is None:
             if stored is not None:  # queued before for another team: reuse its row
@@ -146,15 +147,11 @@ def _nobody_reason(decision: Decision) -> str:
     return f"no one on shift in {request.team} can take a {request.language} call now"
 
 
-async def route_preview(
-    session: AsyncSession, request: RouteRequest, *, now: datetime, exclude: Collection[int]
-) -> tuple[Choice, Decision]:
-    """What routing would do now, without reserving or queueing anything (simulate)."""
-    decision = await consider(session, request, now=now, exclude=exclude)
-    people = decision.candidates[: request.batch_size]
+def preview(decision: Decision) -> Choice:
+    """What routing would do with a decision, without reserving or queueing (simulate)."""
+    people = decision.candidates[: decision.request.batch_size]
     if people:
-        reasons = {c.person.specialist_id: c.reason for c in decision.considered}
-        return Ring(tuple(people), tuple(reasons[p.specialist_id] for p in people)), decision
+        return _ring(decision, [p.specialist_id for p in people])
     if decision.could_wait:
-        return Wait(1, timedelta(0), True), decision
-    return Nobody(False, _nobody_reason(decision)), decision
+        return Wait(1, timedelta(0), True)
+    return Nobody(False, _nobody_reason(decision))

@@ -39,7 +39,7 @@ from app.ivr import (
     flows_for_number,
 )
 from app.ivr.problems import errors
-from app.routing.dispatch import Choice, route_preview
+from app.routing.dispatch import Choice, preview
 from app.routing.explain import explain, explanation_lines
 from app.telephony.flows import flows_dir, known_teams, load_for_app
 from app.telephony.resolve import request_for, settle
@@ -132,8 +132,8 @@ async def simulate(
 
                 async def route(action: Route) -> Choice:
                     request = request_for(action)
-                    choice, _ = await route_preview(session, request, now=now, exclude=rung)
                     found = await explain(session, request, at=now, exclude=rung)
+                    choice = preview(found.decision)
                     print(
                         f"  [routing for {action.team}, {action.language}"
                         + (f", skill {action.skill}" if action.skill else "")
