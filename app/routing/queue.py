@@ -145,6 +145,15 @@ def enqueue(
     return entry
 
 
+async def leave_call(
+    session: AsyncSession, call_id: int | None, result: str, *, now: datetime
+) -> None:
+    """The call left its queue for good (nothing happens if it never queued or left)."""
+    entry = await entry_of(session, call_id)
+    if entry is not None:
+        leave(entry, result, now=now)
+
+
 def leave(entry: QueueEntry, result: str, *, now: datetime) -> None:
     """The caller left the queue for good."""
     if entry.state == "left":

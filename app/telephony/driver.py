@@ -317,9 +317,7 @@ async def _event_for(
         # The <Dial> is over: whoever was rung or talked with the caller is free again.
         await presence.release_call(session, call.id, now=now)
         if end.outcome == "answered":
-            entry = await queues.entry_of(session, call.id)
-            if entry is not None:
-                queues.leave(entry, "connected", now=now)
+            await queues.leave_call(session, call.id, "connected", now=now)
         who = str(end.specialist_id) if end.specialist_id is not None else None
         return RouteResult(end.outcome, specialist_id=who, now=now)
     if webhook.hook == "recorded":
@@ -442,9 +440,7 @@ async def _queue_event(
     digits = webhook.form.get("Digits", "").strip()
     current = advance(flow, state, NoInput(now=now)).action
     if digits and isinstance(current, Route) and digits == current.callback_key:
-        entry = await queues.entry_of(session, call.id)
-        if entry is not None:
-            queues.leave(entry, "callback", now=now)
+        await queues.leave_call(session, call.id, "callback", now=now)
         return RouteResult("callback_requested", now=now)
     return NoInput(now=now)
 
@@ -454,9 +450,7 @@ async def call_ended(session: AsyncSession, call: Call, *, now: datetime) -> Non
     if call.id is None:
         return
     await presence.release_call(session, call.id, now=now)
-    entry = await queues.entry_of(session, call.id)
-    if entry is not None and entry.state != "left":
-        queues.leave(entry, "abandoned", now=now)
+    await queues.leave_call(session, call.id, "abandoned", now=now)
 
 
 async def _sync_call(session: AsyncSession, call: Call, state: CallState, now: datetime) -> None:

@@ -107,9 +107,8 @@ async def whisper_answer(
                 if attempt.specialist_id is not None:
                     if attempt.result == "accepted":
                         await presence.connected(session, attempt.specialist_id, call.id, now=now)
-                        entry = await queues.entry_of(session, call.id)
-                        if entry is not None:  # the wait is over when someone accepts
-                            queues.leave(entry, "connected", now=now)
+                        # The wait is over when someone accepts.
+                        await queues.leave_call(session, call.id, "connected", now=now)
                     elif attempt.result == "declined":
                         await presence.release_attempt(
                             session, attempt.specialist_id, attempt.id, now=now, talked=False
