@@ -29,6 +29,7 @@ from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
 from app.telephony.endpoints import router as twilio_router
+from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
 from app.worklist.endpoints import router as worklist_router
 
@@ -75,6 +76,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    app.add_middleware(TwilioFastPath)  # inside the observer: metrics and logs still see it
     app.add_middleware(RequestObserver)
     app.include_router(ops_router)
     app.include_router(api_keys_router)

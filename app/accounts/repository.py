@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.models.account import Account, AccountNote, AccountPhone
+
+
+class AccountBrief(NamedTuple):
+    """The columns of an account a call needs."""
+
+    id: int
+    name: str
+    tier: str
+    number: str
 
 
 def _with_phones() -> Select[Account]:
@@ -49,6 +59,20 @@ async def by_phone(session: AsyncSession, e164: str) -> list[Account]:
         .order_by(Account.id)
     )
     return list((await session.scalars(query)).unique().all())
+
+
+async def brief_by_phone(session: AsyncSession, e164: str) -> list[AccountBrief]:
+    """Id, name, tier and number of every account with this number: one indexed join.
+
+    What caller ID needs on every call, without loading accounts and their phones.
+    """
+    query = (
+        select(Account.id, Account.name, Account.tier, Account.number)
+        .join(AccountPhone, AccountPhone.account_id == Account.id)
+        .where(AccountPhone.e164 == e164)
+        .order_by(Account.id)
+    )
+    return [AccountBrief(*row) for row in await session.execute(query)]
 
 
 async def page(

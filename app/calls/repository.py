@@ -20,6 +20,27 @@ async def by_sid(session: AsyncSession, sid: str, *, lock: bool = False) -> Call
     return await session.scalar(query)
 
 
+async def call_and_state(
+    session: AsyncSession, sid: str
+) -> tuple[Call | None, CallStateRow | None]:
+    """The call with a CallSid and its IVR state, in one statement, the call row locked.
+
+    The row lock (PostgreSQL; SQLite has one writer anyway) holds until commit, so two
+    webhooks of one call are answered one after the other.
+    """
+    query = (
+        select(Call, CallStateRow)
+        .outerjoin(CallStateRow, CallStateRow.call_id == Call.id)
+        .where(Call.sid == sid)
+        .with_for_update(of=Call)
+        .execution_options(populate_existing=True)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None, None
+    return found[0], found[1]
+
+
 async def state_of(session: AsyncSession, call_id: int) -> CallStateRow | None:
     """The stored IVR state of a call (None before its first voice webhook)."""
     return await session.scalar(

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository
@@ -136,34 +137,41 @@ def _moves_forward(call: Call, status: str, sequence: int | None) -> bool:
     return status_rank(status) >= status_rank(call.status)
 
 
-def log_path(
-    session: AsyncSession,
+def path_rows(
     call_id: int,
     entries: Sequence[tuple[str, str | None, str | None]],
     *,
     first_seq: int,
     now: datetime,
-) -> int:
-    """Append IVR path entries (step, input, ISO time) to the call; returns the next seq."""
-    seq = first_seq
-    for step, heard, at in entries:
+) -> list[dict[str, Any]]:
+    """The call_steps rows of IVR path entries (step, input, ISO time) from `first_seq` on.
+
+    Written with `insert_path` in one statement however many entries a webhook adds.
+    """
+    rows: list[dict[str, Any]] = []
+    for seq, (step, heard, at) in enumerate(entries, start=first_seq):
         when = now
         if at:
             try:
                 when = datetime.fromisoformat(at)
             except ValueError:
                 when = now
-        session.add(
-            CallStep(
-                call_id=call_id,
-                seq=seq,
-                step=step[:100],
-                input=None if heard is None else heard[:500],
-                at=when if when.tzinfo is not None else now,
-            )
+        rows.append(
+            {
+                "call_id": call_id,
+                "seq": seq,
+                "step": step[:100],
+                "input": None if heard is None else heard[:500],
+                "at": when if when.tzinfo is not None else now,
+            }
         )
-        seq += 1
-    return seq
+    return rows
+
+
+async def insert_path(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append path rows made by `path_rows` (one executemany, no ORM objects)."""
+    if rows:
+        await session.execute(insert(CallStep), rows)
 
 
 def record_voicemail(call: Call, url: str, duration: int | None, *, now: datetime) -> None:

@@ -12,7 +12,7 @@ from app.core.clock import Clock
 from app.core.db import Database
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The app instance's database."""
     db: Database = request.app.state.db
     return db
@@ -25,7 +25,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The app's clock (a FixedClock in tests)."""
     clock: Clock = request.app.state.clock
     return clock

@@ -140,21 +140,47 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return "".join(parts)
 
 
+def app_error_response(exc: AppError, path: str) -> JSONResponse:
+    """The problem+json answer for an AppError raised while answering `path`."""
+    return problem(
+        exc.status,
+        exc.slug,
+        exc.title,
+        exc.detail,
+        instance=path,
+        headers=exc.headers,
+        errors=exc.errors,
+        **exc.extra,
+    )
+
+
+def unexpected_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """Log an unexpected error with an id and answer 500 problem+json quoting it."""
+    error_id = uuid.uuid4().hex
+    logger.error(
+        "unhandled error %s on %s %s",
+        error_id,
+        method,
+        path,
+        exc_info=exc,
+        extra={"error_id": error_id},
+    )
+    return problem(
+        500,
+        "internal-error",
+        "Internal server error",
+        f"An unexpected error occurred; quote error id {error_id} to the operator.",
+        instance=path,
+        error_id=error_id,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the API can return as problem+json."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(
-            exc.status,
-            exc.slug,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            headers=exc.headers,
-            errors=exc.errors,
-            **exc.extra,
-        )
+        return app_error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -215,20 +241,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        error_id = uuid.uuid4().hex
-        logger.error(
-            "unhandled error %s on %s %s",
-            error_id,
-            request.method,
-            request.url.path,
-            exc_info=exc,
-            extra={"error_id": error_id},
-        )
-        return problem(
-            500,
-            "internal-error",
-            "Internal server error",
-            f"An unexpected error occurred; quote error id {error_id} to the operator.",
-            instance=request.url.path,
-            error_id=error_id,
-        )
+        return unexpected_response(request.method, request.url.path, exc)

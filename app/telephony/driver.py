@@ -164,8 +164,7 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
         raise CallUnknown("the webhook has no CallSid")
     now = tel.clock.now()
     async with tel.db.transaction() as session:
-        call = await call_records.by_sid(session, sid, lock=True)
-        row = await call_records.state_of(session, call.id) if call is not None else None
+        call, row = await call_records.call_and_state(session, sid)
         replayed = _replay(webhook, row)
         if replayed is not None:
             logger.info("repeated webhook for call %s; answering as before", sid)
@@ -210,7 +209,12 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
         async def route(action: Route) -> Choice:
             if known_call.id is None:
                 await session.flush()
-            attempts = await call_records.attempts_of(session, known_call.id)
+            # Attempts exist only once the call was routed: a first route asks nothing.
+            attempts = (
+                await call_records.attempts_of(session, known_call.id)
+                if known_call.routed_at is not None
+                else []
+            )
             return await route_live(
                 session,
                 request_for(action),
@@ -224,6 +228,9 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
         settled = await settle(
             session, flow, turn, now=now, region=tel.settings.default_region, route=route
         )
+        # What the IVR learnt goes into the call row before it is first written, so a new
+        # call is one INSERT, not an INSERT and an UPDATE.
+        await _sync_call(session, call, settled.turn.state, now)
         await session.flush()
         version = row.version + 1 if row is not None else 1
         xml = await _render(session, tel, call, settled, version, now)
@@ -249,13 +256,10 @@ async def _save(
     await _sync_call(session, call, after, now)
     new_entries = appended(before.path if before else (), after.path)
     first = row.path_logged if row is not None else 0
-    calls.log_path(
-        session,
-        call.id,
-        [(e.step, e.input, e.at) for e in new_entries],
-        first_seq=first,
-        now=now,
+    path = calls.path_rows(
+        call.id, [(e.step, e.input, e.at) for e in new_entries], first_seq=first, now=now
     )
+    await calls.insert_path(session, path)
     values = {
         "state": after.to_dict(),
         "last_response": xml,

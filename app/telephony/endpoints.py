@@ -2,133 +2,199 @@
 
 `/twilio/voice` (the number's Voice URL) and `/twilio/status` (its status callback) are set
 by the operator; every other URL is one Switchboard put in its own TwiML.
+
+Each webhook is a `Hook`: a coroutine from the app's telephony, the URL's query parameters
+and the signed form to TwiML (200) or None (204). The routes below serve them through
+FastAPI (and the OpenAPI document); `app.telephony.fastpath` serves the same hooks for
+Twilio's url-encoded posts without the framework's routing and dependency machinery.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.core.db import Database
 from app.ivr import flows_for_number
 from app.telephony import callbacks, fallback, legs
-from app.telephony.driver import Hook, Telephony, VoiceWebhook, answer, form_int
+from app.telephony.driver import Hook as VoiceHook
+from app.telephony.driver import Telephony, VoiceWebhook, answer, form_int
 from app.telephony.signature import TwilioForm
 from app.telephony.twiml import xml_response
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
 
+Hook = Callable[[Telephony, Mapping[str, str], Mapping[str, str]], Awaitable[str | None]]
+"""(telephony, query parameters, form) -> TwiML to answer, or None for 204 No Content."""
 
-def telephony(request: Request) -> Telephony:
-    """The app's settings, database, clock and flows, for one webhook."""
-    state = request.app.state
+
+def telephony_of(state: Any) -> Telephony:
+    """The app's settings, database, clock and flows (from `app.state`), for one webhook."""
     db: Database = state.db
     return Telephony(state.settings, db, state.clock, state.flows)
+
+
+async def telephony(request: Request) -> Telephony:
+    """The app's settings, database, clock and flows, for one webhook."""
+    return telephony_of(request.app.state)
 
 
 TelephonyDep = Annotated[Telephony, Depends(telephony)]
 
 
-def _int(request: Request, name: str) -> int | None:
+def _int(query: Mapping[str, str], name: str) -> int | None:
     """A whole-number query parameter; None when absent, garbled or too large (never a 422)."""
-    return form_int(request.query_params.get(name))
+    return form_int(query.get(name))
 
 
-def _text(request: Request, name: str, limit: int = 64) -> str | None:
-    raw = request.query_params.get(name)
+def _text(query: Mapping[str, str], name: str, limit: int = 64) -> str | None:
+    raw = query.get(name)
     return raw[:limit] if raw else None
 
 
-async def _voice(request: Request, tel: Telephony, form: dict[str, str], hook: Hook) -> Response:
-    webhook = VoiceWebhook(hook, form, _int(request, "v"), _text(request, "lang", 16))
-    return xml_response(await answer(tel, webhook))
+def _caller_hook(hook: VoiceHook) -> Hook:
+    async def handle(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> str:
+        webhook = VoiceWebhook(hook, form, _int(query, "v"), _text(query, "lang", 16))
+        return await answer(tel, webhook)
+
+    return handle
+
+
+async def _fallback_recorded(
+    tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]
+) -> str:
+    flow = flows_for_number(tel.flows, form.get("To", ""))
+    return str(fallback.goodbye(_text(query, "lang", 16), flow))
+
+
+async def _whisper(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> str:
+    call_sid = _text(query, "call") or ""
+    return await legs.whisper(tel, form, call_sid, _int(query, "attempt"))
+
+
+async def _whisper_answer(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> str:
+    call_sid = _text(query, "call") or ""
+    return await legs.whisper_answer(tel, form, call_sid, _int(query, "attempt"))
+
+
+async def _leg(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
+    call_sid = _text(query, "call") or ""
+    async with tel.db.transaction() as session:
+        await legs.leg_status(session, form, call_sid, _int(query, "attempt"), now=tel.clock.now())
+
+
+async def _status(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
+    await callbacks.call_status(tel, form)
+
+
+async def _recording(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
+    await callbacks.recording(tel, form, now=tel.clock.now())
+
+
+async def _transcription(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
+    await callbacks.transcription(tel, form, now=tel.clock.now())
+
+
+HOOKS: dict[str, Hook] = {
+    "/twilio/voice": _caller_hook("voice"),
+    "/twilio/gather": _caller_hook("gather"),
+    "/twilio/dial": _caller_hook("dial"),
+    "/twilio/recorded": _caller_hook("recorded"),
+    "/twilio/queue": _caller_hook("queue"),
+    "/twilio/transfer": _caller_hook("transfer"),
+    "/twilio/fallback/recorded": _fallback_recorded,
+    "/twilio/whisper": _whisper,
+    "/twilio/whisper/answer": _whisper_answer,
+    "/twilio/leg": _leg,
+    "/twilio/status": _status,
+    "/twilio/recording": _recording,
+    "/twilio/transcription": _transcription,
+}
+
+
+async def _serve(path: str, request: Request, tel: Telephony, form: dict[str, str]) -> Response:
+    query = dict(request.query_params)
+    xml = await HOOKS[path](tel, query, form)
+    if xml is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return xml_response(xml)
 
 
 @router.post("/voice")
 async def voice(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A new call: start its flow."""
-    return await _voice(request, tel, form, "voice")
+    return await _serve("/twilio/voice", request, tel, form)
 
 
 @router.post("/gather")
 async def gather(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """What the caller pressed or said (no Digits/SpeechResult: no input)."""
-    return await _voice(request, tel, form, "gather")
+    return await _serve("/twilio/gather", request, tel, form)
 
 
 @router.post("/dial")
 async def dial(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A ringing batch ended (DialCallStatus says how)."""
-    return await _voice(request, tel, form, "dial")
+    return await _serve("/twilio/dial", request, tel, form)
 
 
 @router.post("/recorded")
 async def recorded(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """The caller's voicemail ended."""
-    return await _voice(request, tel, form, "recorded")
+    return await _serve("/twilio/recorded", request, tel, form)
 
 
 @router.post("/queue")
 async def queue(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A queued caller's hold loop came round (or they pressed the callback key)."""
-    return await _voice(request, tel, form, "queue")
+    return await _serve("/twilio/queue", request, tel, form)
 
 
 @router.post("/transfer")
 async def transfer(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A transfer to an external number ended."""
-    return await _voice(request, tel, form, "transfer")
+    return await _serve("/twilio/transfer", request, tel, form)
 
 
 @router.post("/fallback/recorded")
 async def fallback_recorded(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """The fallback voicemail ended: thank the caller (no database on this path)."""
-    flow = flows_for_number(tel.flows, form.get("To", ""))
-    return xml_response(fallback.goodbye(_text(request, "lang", 16), flow))
+    return await _serve("/twilio/fallback/recorded", request, tel, form)
 
 
 @router.post("/whisper")
 async def whisper(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A specialist picked up: say who is calling, gather 1 to accept."""
-    call_sid = _text(request, "call") or ""
-    return xml_response(await legs.whisper(tel, form, call_sid, _int(request, "attempt")))
+    return await _serve("/twilio/whisper", request, tel, form)
 
 
 @router.post("/whisper/answer")
 async def whisper_answer(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """The specialist's key after the whisper: 1 connects, anything else hangs up."""
-    call_sid = _text(request, "call") or ""
-    return xml_response(await legs.whisper_answer(tel, form, call_sid, _int(request, "attempt")))
+    return await _serve("/twilio/whisper/answer", request, tel, form)
 
 
 @router.post("/leg", status_code=status.HTTP_204_NO_CONTENT)
 async def leg(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """Status of the leg ringing one specialist."""
-    call_sid = _text(request, "call") or ""
-    async with tel.db.transaction() as session:
-        await legs.leg_status(
-            session, form, call_sid, _int(request, "attempt"), now=tel.clock.now()
-        )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await _serve("/twilio/leg", request, tel, form)
 
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
-async def call_status(form: TwilioForm, tel: TelephonyDep) -> Response:
+async def call_status(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """The call's status callback: idempotent and order-safe."""
-    await callbacks.call_status(tel, form)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await _serve("/twilio/status", request, tel, form)
 
 
 @router.post("/recording", status_code=status.HTTP_204_NO_CONTENT)
-async def recording(form: TwilioForm, tel: TelephonyDep) -> Response:
+async def recording(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A voicemail recording is available."""
-    await callbacks.recording(tel, form, now=tel.clock.now())
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await _serve("/twilio/recording", request, tel, form)
 
 
 @router.post("/transcription", status_code=status.HTTP_204_NO_CONTENT)
-async def transcription(form: TwilioForm, tel: TelephonyDep) -> Response:
+async def transcription(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A voicemail transcription is available."""
-    await callbacks.transcription(tel, form, now=tel.clock.now())
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return await _serve("/twilio/transcription", request, tel, form)

@@ -70,13 +70,17 @@ async def lookup_account(
     """Accounts matching a caller ID (however formatted) or a typed account number."""
     if action.by == "caller_id":
         e164 = try_e164(action.value, region)
-        found = await accounts.by_phone(session, e164) if e164 else []
+        found = await accounts.brief_by_phone(session, e164) if e164 else []
     else:
         typed = action.value.strip()
         account = (
             await accounts.by_number(session, typed) if is_valid_account_number(typed) else None
         )
-        found = [account] if account is not None else []
+        found = (
+            [accounts.AccountBrief(account.id, account.name, account.tier, account.number)]
+            if account is not None
+            else []
+        )
     return [
         AccountInfo(
             id=str(a.id),

@@ -46,6 +46,29 @@ def signature_valid(
     return bool(RequestValidator(token).validate(url, params, signature, algorithm=algorithm))
 
 
+def check_request(
+    settings: Settings,
+    *,
+    raw_path: str,
+    query: str,
+    params: FormData | dict[str, str],
+    signature: str,
+    signature_settings: str | None,
+    call_sid: str | None,
+) -> None:
+    """Raise Forbidden unless the request carries Twilio's signature (when checks are on)."""
+    if not settings.twilio_signature_check:
+        return
+    url = signed_url(settings.public_base_url, raw_path, query)
+    algorithm = get_signature_algorithm(signature_settings)
+    if not signature_valid(settings.twilio_auth_token, url, params, signature, algorithm):
+        logger.warning(
+            "refused a /twilio request with a missing or wrong signature",
+            extra={"path": raw_path, "call_sid": call_sid},
+        )
+        raise Forbidden("the X-Twilio-Signature header is missing or does not match")
+
+
 async def twilio_form(request: Request) -> dict[str, str]:
     """The POSTed form of a signed Twilio request; 403 when the signature is wrong."""
     settings: Settings = request.app.state.settings
@@ -55,19 +78,16 @@ async def twilio_form(request: Request) -> dict[str, str]:
         request.state.call_sid = call_sid  # for the access log line
     if any(not isinstance(value, str) for _, value in form.multi_items()):
         raise Forbidden("Twilio webhooks post url-encoded fields, not files")
-    if settings.twilio_signature_check:
-        raw_path = request.scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else request.url.path
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        url = signed_url(settings.public_base_url, path, query)
-        algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature_valid(settings.twilio_auth_token, url, form, signature, algorithm):
-            logger.warning(
-                "refused a /twilio request with a missing or wrong signature",
-                extra={"path": path, "call_sid": call_sid if isinstance(call_sid, str) else None},
-            )
-            raise Forbidden("the X-Twilio-Signature header is missing or does not match")
+    raw_path = request.scope.get("raw_path")
+    check_request(
+        settings,
+        raw_path=raw_path.decode("latin-1") if raw_path else request.url.path,
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        params=form,
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        signature_settings=request.headers.get(SIGNATURE_SETTINGS_HEADER),
+        call_sid=call_sid if isinstance(call_sid, str) else None,
+    )
     return {key: str(value) for key, value in form.items()}
 
 

@@ -112,7 +112,7 @@ async def test_a_failing_lookup_rolls_back_and_apologises(
     async def boom(*_: object, **__: object) -> NoReturn:
         raise RuntimeError("accounts table on fire")
 
-    monkeypatch.setattr(accounts_repository, "by_phone", boom)
+    monkeypatch.setattr(accounts_repository, "brief_by_phone", boom)
     caller = Caller(client, sid="CA0000000000000000000000000000000C")
     await caller.dial_in()
     doc = await caller.press("1")  # English; the caller-ID lookup fails
@@ -132,7 +132,7 @@ async def test_a_slow_database_is_cut_short(
         return []
 
     monkeypatch.setattr(driver, "VOICE_DEADLINE_SECONDS", 0.2)
-    monkeypatch.setattr(accounts_repository, "by_phone", slow)
+    monkeypatch.setattr(accounts_repository, "brief_by_phone", slow)
     caller = Caller(client, sid="CA0000000000000000000000000000000B")
     await caller.dial_in()
     doc = await caller.press("1")

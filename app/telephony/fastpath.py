@@ -1,0 +1,134 @@
+"""Twilio's webhooks as plain ASGI: the hot path of every call, without the framework.
+
+A call's webhooks are small url-encoded POSTs that need no routing table, dependency
+injection or response model: this middleware answers them directly with the same hooks,
+signature check and problem+json errors as the FastAPI routes in `endpoints.py`, at a
+fraction of the cost per request (see bench/README.md). Anything else — another method, a
+multipart body, an unknown path — goes on to FastAPI unchanged, so its answers (405, 404,
+the OpenAPI document) stay the framework's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER
+
+from app.core.errors import AppError, app_error_response, problem, unexpected_response
+from app.telephony.endpoints import HOOKS, telephony_of
+from app.telephony.signature import check_request
+from app.telephony.twiml import TWIML_MEDIA_TYPE
+
+FORM_TYPE = b"application/x-www-form-urlencoded"
+MAX_BODY = 64 * 1024  # Twilio's webhooks are a few kilobytes
+_SIGNATURE = SIGNATURE_HEADER.lower().encode()
+_SIGNATURE_SETTINGS = SIGNATURE_SETTINGS_HEADER.lower().encode()
+
+
+@dataclass(frozen=True)
+class HookRoute:
+    """What the request observer reads of a route: its template (a hook's path has no params)."""
+
+    path: str
+
+
+_ROUTES = {path: HookRoute(path) for path in HOOKS}
+
+
+class BodyTooLarge(Exception):
+    """The request body passed MAX_BODY."""
+
+
+class TwilioFastPath:
+    """Answers url-encoded POSTs to the /twilio hooks; passes everything else on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] not in HOOKS
+            or not _is_form(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        scope["route"] = _ROUTES[path]  # the route template of the metrics and the log
+        try:
+            response = await self._answer(scope, receive, path)
+        except AppError as exc:
+            response = app_error_response(exc, path)
+        except BodyTooLarge:
+            response = problem(
+                413,
+                "body-too-large",
+                "Request body too large",
+                f"Twilio webhooks are at most {MAX_BODY} bytes",
+                instance=path,
+            )
+        except Exception as exc:  # the caller's hooks apologise themselves; this is the rest
+            response = unexpected_response("POST", path, exc)
+        await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, path: str) -> Response:
+        body = await _read_body(receive)
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        form = dict(pairs)
+        call_sid = form.get("CallSid")
+        if call_sid:
+            scope.setdefault("state", {})["call_sid"] = call_sid  # for the access log line
+        app = scope["app"]
+        headers = _headers(scope)
+        check_request(
+            app.state.settings,
+            raw_path=(scope.get("raw_path") or path.encode()).decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            params=FormData(_fields(pairs)),
+            signature=headers.get(_SIGNATURE, ""),
+            signature_settings=headers.get(_SIGNATURE_SETTINGS),
+            call_sid=call_sid,
+        )
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        xml = await HOOKS[path](telephony_of(app.state), query, form)
+        if xml is None:
+            return Response(status_code=204)
+        return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
+
+
+def _fields(pairs: list[tuple[str, str]]) -> list[tuple[str, str | UploadFile]]:
+    return list(pairs)
+
+
+def _is_form(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bool(value.split(b";", 1)[0].strip().lower() == FORM_TYPE)
+    return False
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    wanted = (_SIGNATURE, _SIGNATURE_SETTINGS)
+    return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
