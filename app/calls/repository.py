@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +20,32 @@ async def by_sid(session: AsyncSession, sid: str, *, lock: bool = False) -> Call
     return await session.scalar(query)
 
 
+# Built once: the statements every webhook runs skip construction and cache-key work.
+_CALL_AND_STATE = (
+    select(Call, CallStateRow)
+    .outerjoin(CallStateRow, CallStateRow.call_id == Call.id)
+    .where(Call.sid == bindparam("sid"))
+    .with_for_update(of=Call)
+    .execution_options(populate_existing=True)
+)
+_SAVE_STATE = (
+    update(CallStateRow)
+    .where(
+        CallStateRow.call_id == bindparam("match_call_id"),
+        CallStateRow.version == bindparam("match_version"),
+    )
+    .values(
+        version=bindparam("new_version"),
+        state=bindparam("state"),
+        last_response=bindparam("last_response"),
+        path_logged=bindparam("path_logged"),
+        updated_at=bindparam("updated_at"),
+    )
+    .execution_options(synchronize_session=False)
+)
+STATE_FIELDS = ("state", "last_response", "path_logged", "updated_at")
+
+
 async def call_and_state(
     session: AsyncSession, sid: str
 ) -> tuple[Call | None, CallStateRow | None]:
@@ -28,14 +54,7 @@ async def call_and_state(
     The row lock (PostgreSQL; SQLite has one writer anyway) holds until commit, so two
     webhooks of one call are answered one after the other.
     """
-    query = (
-        select(Call, CallStateRow)
-        .outerjoin(CallStateRow, CallStateRow.call_id == Call.id)
-        .where(Call.sid == sid)
-        .with_for_update(of=Call)
-        .execution_options(populate_existing=True)
-    )
-    found = (await session.execute(query)).first()
+    found = (await session.execute(_CALL_AND_STATE, {"sid": sid})).first()
     if found is None:
         return None, None
     return found[0], found[1]
@@ -57,12 +76,15 @@ async def save_state(
     read_version: int,
     values: dict[str, Any],
 ) -> bool:
-    """Write a new state if it is still at `read_version`; False when another request won."""
+    """Write a new state if it is still at `read_version`; False when another request won.
+
+    `values` holds every one of STATE_FIELDS.
+    """
+    params = {name: values[name] for name in STATE_FIELDS}
     result = await session.execute(
-        update(CallStateRow)
-        .where(CallStateRow.call_id == call_id, CallStateRow.version == read_version)
-        .values(version=read_version + 1, **values)
-        .execution_options(synchronize_session=False)
+        _SAVE_STATE,
+        {"match_call_id": call_id, "match_version": read_version, "new_version": read_version + 1}
+        | params,
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 

@@ -168,10 +168,13 @@ def path_rows(
     return rows
 
 
+_INSERT_STEP = insert(CallStep)
+
+
 async def insert_path(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Append path rows made by `path_rows` (one executemany, no ORM objects)."""
     if rows:
-        await session.execute(insert(CallStep), rows)
+        await session.execute(_INSERT_STEP, rows)
 
 
 def record_voicemail(call: Call, url: str, duration: int | None, *, now: datetime) -> None:
