@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Integer, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -89,10 +89,21 @@ async def save_state(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def events_of(session: AsyncSession, call_id: int) -> list[CallStatusEvent]:
-    """A call's status events in arrival order."""
-    query = select(CallStatusEvent).where(CallStatusEvent.call_id == call_id)
-    return list((await session.scalars(query.order_by(CallStatusEvent.id))).all())
+_HAS_EVENT = (
+    select(CallStatusEvent.id)
+    .where(
+        CallStatusEvent.call_id == bindparam("call_id"),
+        CallStatusEvent.status == bindparam("status"),
+        CallStatusEvent.sequence.is_not_distinct_from(bindparam("sequence", type_=Integer)),
+    )
+    .limit(1)
+)
+
+
+async def has_event(session: AsyncSession, call_id: int, status: str, sequence: int | None) -> bool:
+    """Whether the call already has this status event (a repeated callback)."""
+    params = {"call_id": call_id, "status": status, "sequence": sequence}
+    return (await session.scalar(_HAS_EVENT, params)) is not None
 
 
 async def attempts_of(session: AsyncSession, call_id: int) -> list[RingAttempt]:

@@ -103,9 +103,8 @@ async def apply_status(
     status = "in-progress" if update.status == "answered" else update.status
     if status not in CALL_STATUSES:
         return False
-    for event in await repository.events_of(session, call.id):
-        if event.status == status and event.sequence == update.sequence:
-            return False
+    if await repository.has_event(session, call.id, status, update.sequence):
+        return False
     session.add(
         CallStatusEvent(
             call_id=call.id,

@@ -45,6 +45,23 @@ async def test_the_same_event_twice_changes_nothing(
     assert again["duration"] == 240 and again["ended_at"] == "2026-11-20T15:04:00Z"
 
 
+async def test_a_repeat_without_a_sequence_number_is_recorded_once(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    caller = Caller(client, sid=SID)
+    await caller.dial_in()
+    await _status(caller, "ringing", None, 1)
+    await _status(caller, "ringing", None, 1)
+    await _status(caller, "in-progress", 1, 2)
+    await _status(caller, "ringing", 0, 1)  # numbered: another event than the unnumbered one
+    events = (await _call(client, admin))["status_events"]
+    assert [(e["status"], e["sequence"]) for e in events] == [
+        ("ringing", None),
+        ("in-progress", 1),
+        ("ringing", 0),
+    ]
+
+
 async def test_events_out_of_order_never_move_the_status_back(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
