@@ -7,6 +7,11 @@ materialises the window and times `app.rota.lookup.on_shift` for random teams at
 instants inside the window (the indexed path) and outside it (the calculated path).
 
     .venv/bin/python -m bench.rota_lookup --specialists 1000 --teams 50
+    .venv/bin/python -m bench.rota_lookup --grid     # 100/1,000/10,000 x 1/10/100 teams
+    .venv/bin/python -m bench.rota_lookup --grid --reset --database-url postgresql+asyncpg://...
+
+The grid prints a markdown table per data set and the growth of p50/p95/p99 from 1,000 to
+10,000 specialists at each team count.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select, text
 
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.schema import downgrade, upgrade
 from app.models.rota import (
     OverrideRow,
     Rotation,
@@ -36,6 +43,11 @@ from app.rota.lookup import on_shift
 from app.rota.materialise import rematerialise
 
 ZONES = ["America/Los_Angeles", "Europe/Dublin", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney"]
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+GRID_SPECIALISTS = (100, 1000, 10000)
+GRID_TEAMS = (1, 10, 100)
+GRID_LOOKUPS = 300
+GRID_CALCULATED = 3
 
 
 async def build(db: Database, specialists: int, teams: int, now: datetime) -> None:
@@ -206,66 +218,230 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(args: argparse.Namespace) -> None:
-    """Build, materialise, time."""
-    now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    url = args.database_url
-    if not url:
-        url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+@dataclass
+class Result:
+    """What one data set measured (milliseconds)."""
+
+    specialists: int
+    teams: int
+    build_s: float
+    materialise_s: float
+    shifts: int
+    indexed_ms: list[float]
+    indexed_found: float  # average on shift (in English) per indexed lookup
+    calculated_ms: list[float]
+    calculated_found: float
+    refresh_s: list[float] = field(default_factory=list)
+
+
+async def _lookups(
+    db: Database, teams: int, count: int, offset_days: int, rng: random.Random
+) -> tuple[list[float], float]:
+    """Milliseconds per lookup of a random team at a random instant of a week; avg found."""
+    samples: list[float] = []
+    found = 0
+    for _ in range(count):
+        team = f"team-{rng.randrange(teams):03d}"
+        at = NOW + timedelta(days=offset_days, minutes=rng.randrange(7 * 24 * 60))
+        async with db.transaction() as s:
+            started = time.perf_counter()
+            result = await on_shift(s, at, team=team, language="en")
+            samples.append((time.perf_counter() - started) * 1000)
+        found += len(result)
+    return samples, found / max(1, count)
+
+
+async def bench(
+    url: str,
+    specialists: int,
+    teams: int,
+    *,
+    lookups: int,
+    calculated: int,
+    refreshes: int,
+    reset: bool,
+) -> Result:
+    """Build one data set in the database at `url`, materialise it and time lookups."""
+    if reset:
+        await asyncio.to_thread(downgrade, url, "base")
     await asyncio.to_thread(upgrade, url)
     db = Database.from_url(url)
     try:
+        async with db.transaction() as s:
+            if await s.scalar(select(func.count()).select_from(Specialist)):
+                raise SystemExit(f"{url} already holds data: pass --reset to empty it first")
         t0 = time.perf_counter()
-        await build(db, args.specialists, args.teams, now)
+        await build(db, specialists, teams, NOW)
         t1 = time.perf_counter()
         async with db.transaction() as s:
-            count = await rematerialise(s, now)
+            count = await rematerialise(s, NOW)
+            if s.get_bind().dialect.name == "postgresql":
+                await s.execute(text("ANALYZE"))
         t2 = time.perf_counter()
-        print(f"data: {args.specialists} specialists, {args.teams} teams, a year of history")
-        print(f"build {t1 - t0:.2f} s; materialise {count} shifts in {t2 - t1:.2f} s")
         writes: list[float] = []
-        for n in range(3):
+        for n in range(refreshes):
             async with db.transaction() as s:
                 started = time.perf_counter()
-                await rematerialise(s, now, teams={f"team-{n:03d}"})
+                await rematerialise(s, NOW, teams={f"team-{n % teams:03d}"})
                 writes.append(time.perf_counter() - started)
-        print(
-            f"rota write, refresh of stored shifts: {statistics.median(writes):.2f} s (median of 3)"
-        )
         rng = random.Random(1)
-        for label, offset_days in (
-            ("indexed (inside window)", 3),
-            ("calculated (beyond window)", 120),
-        ):
-            samples: list[float] = []
-            found = 0
-            for _ in range(args.lookups):
-                team = f"team-{rng.randrange(args.teams):03d}"
-                at = now + timedelta(days=offset_days, minutes=rng.randrange(7 * 24 * 60))
-                async with db.transaction() as s:
-                    started = time.perf_counter()
-                    result = await on_shift(s, at, team=team, language="en")
-                    samples.append((time.perf_counter() - started) * 1000)
-                found += len(result)
-                if offset_days > 100 and len(samples) >= args.lookups // 10:
-                    break
-            print(
-                f"{label}: n={len(samples)} p50 {statistics.median(samples):.2f} ms "
-                f"p95 {_pct(samples, 0.95):.2f} ms p99 {_pct(samples, 0.99):.2f} ms "
-                f"(avg {found / len(samples):.1f} on shift)"
-            )
+        await _lookups(db, teams, max(1, lookups // 10), 3, random.Random(2))  # warm up
+        indexed, indexed_found = await _lookups(db, teams, lookups, 3, rng)
+        slow, slow_found = await _lookups(db, teams, calculated, 120, rng)
+        return Result(
+            specialists,
+            teams,
+            t1 - t0,
+            t2 - t1,
+            count,
+            indexed,
+            indexed_found,
+            slow,
+            slow_found,
+            writes,
+        )
     finally:
         await db.dispose()
 
 
+def _stats(ms: list[float]) -> str:
+    if not ms:
+        return "n=0"
+    return (
+        f"n={len(ms)} p50 {_pct(ms, 0.5):.2f} ms "
+        f"p95 {_pct(ms, 0.95):.2f} ms p99 {_pct(ms, 0.99):.2f} ms"
+    )
+
+
+def report(r: Result) -> None:
+    """Print one data set's results."""
+    print(f"data: {r.specialists} specialists, {r.teams} teams, a year of history")
+    print(f"build {r.build_s:.2f} s; materialise {r.shifts} shifts in {r.materialise_s:.2f} s")
+    if r.refresh_s:
+        print(
+            f"rota write, refresh of stored shifts: {statistics.median(r.refresh_s):.2f} s "
+            f"(median of {len(r.refresh_s)})"
+        )
+    print(f"indexed (inside window): {_stats(r.indexed_ms)} (avg {r.indexed_found:.1f} on shift)")
+    print(
+        f"calculated (beyond window): {_stats(r.calculated_ms)} "
+        f"(avg {r.calculated_found:.1f} on shift)"
+    )
+
+
+def grid_table(results: list[Result], kind: str, lookups: int) -> None:
+    """The grid as a markdown table, and the growth from 1,000 to 10,000 per team count."""
+    print(
+        f"\n{kind}: `on_shift(team, language)` at a random instant of a week, {lookups} "
+        f"indexed lookups per data set (inside the materialised window); calculated: "
+        f"beyond it, from the rules; ms"
+    )
+    print()
+    print("| specialists | teams | on shift (avg) | p50 | p95 | p99 | max | calculated p50 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        ms = r.indexed_ms
+        calc = f"{statistics.median(r.calculated_ms):.1f}" if r.calculated_ms else "-"
+        print(
+            f"| {r.specialists:,} | {r.teams} | {r.indexed_found:.1f} | "
+            f"{_pct(ms, 0.5):.2f} | {_pct(ms, 0.95):.2f} | {_pct(ms, 0.99):.2f} | "
+            f"{max(ms):.2f} | {calc} |"
+        )
+    growth_table([(r.specialists, r.teams, r.indexed_ms) for r in results], "on-shift lookup")
+
+
+def growth_table(cells: list[tuple[int, int, list[float]]], what: str) -> None:
+    """Markdown: per team count, p50/p95/p99 at 10,000 over 1,000 specialists."""
+    by = {(s, t): ms for s, t, ms in cells}
+    rows = [t for t in sorted({t for _, t, _ in cells}) if (1000, t) in by and (10000, t) in by]
+    if not rows:
+        return
+    print(f"\n{what}, growth from 1,000 to 10,000 specialists (target: p99 < 2 ms, x < 1.5)")
+    print()
+    print("| teams | p50 1k → 10k | p95 1k → 10k | p99 1k → 10k | p99 growth |")
+    print("|---:|---:|---:|---:|---:|")
+    for t in rows:
+        small, large = by[(1000, t)], by[(10000, t)]
+        cells_text = [f"{_pct(small, q):.2f} → {_pct(large, q):.2f}" for q in (0.5, 0.95, 0.99)]
+        print(f"| {t} | {' | '.join(cells_text)} | {_pct(large, 0.99) / _pct(small, 0.99):.2f}x |")
+
+
+async def run(args: argparse.Namespace) -> None:
+    """One data set, or the grid."""
+    combos = [(args.specialists, args.teams)]
+    lookups = args.lookups or 500
+    calculated = args.calculated if args.calculated is not None else max(1, lookups // 10)
+    refreshes = 3
+    if args.grid:
+        combos = [(s, t) for s in GRID_SPECIALISTS for t in GRID_TEAMS if t <= s]
+        lookups = args.lookups or GRID_LOOKUPS
+        calculated = args.calculated if args.calculated is not None else GRID_CALCULATED
+        refreshes = 0
+        if args.database_url and not args.reset:
+            raise SystemExit("--grid rebuilds the database for every size: pass --reset too")
+    results = []
+    for n, (specialists, teams) in enumerate(combos):
+        url, tmp = args.database_url, None
+        if not url:
+            tmp = Path(tempfile.mkdtemp())
+            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        try:
+            result = await bench(
+                url,
+                specialists,
+                teams,
+                lookups=lookups,
+                calculated=calculated,
+                refreshes=refreshes,
+                reset=args.reset or (args.grid and n > 0),
+            )
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if args.grid:
+            print(
+                f"{specialists:>6} specialists {teams:>4} teams: build {result.build_s:5.1f} s, "
+                f"materialise {result.materialise_s:5.1f} s",
+                flush=True,
+            )
+        else:
+            report(result)
+        results.append(result)
+    if args.grid:
+        grid_table(results, (args.database_url or "sqlite").split("://", 1)[0], lookups)
+
+
 def main() -> None:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--specialists", type=int, default=1000)
     parser.add_argument("--teams", type=int, default=50)
-    parser.add_argument("--lookups", type=int, default=500)
-    parser.add_argument("--database-url", default="")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--lookups", type=int, default=0, help=f"default 500 ({GRID_LOOKUPS} with --grid)"
+    )
+    parser.add_argument(
+        "--calculated",
+        type=int,
+        default=None,
+        help=f"lookups beyond the window (default lookups/10; {GRID_CALCULATED} with --grid)",
+    )
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help=f"specialists in {GRID_SPECIALISTS} x teams in {GRID_TEAMS} (teams <= specialists)",
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="downgrade the --database-url to an empty schema first (deletes its data)",
+    )
+    args = parser.parse_args()
+    if not args.grid and args.teams > args.specialists:
+        parser.error("--teams must not exceed --specialists")
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
 from app.routing.decide import RouteRequest, consider
 from app.routing.dispatch import Nobody, Ring, Wait, route_live
-from bench.rota_lookup import _pct, build
+from bench.rota_lookup import _pct, build, growth_table
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # as bench.rota_lookup
 BUSY_SHARE = 0.20
@@ -56,7 +56,7 @@ IDLE_SHARE = 0.50  # free rows with an idle_since; the rest have no presence row
 HISTORY_CALLS_PER_SPECIALIST = 3
 GRID_SPECIALISTS = (100, 1000, 10000)
 GRID_TEAMS = (1, 10, 100)
-GRID_ITERATIONS = 100
+GRID_ITERATIONS = 300
 
 
 @dataclass
@@ -474,26 +474,35 @@ async def run(args: argparse.Namespace) -> None:
             report(result, url)
         results.append(result)
     if args.grid:
-        kind = (args.database_url or "sqlite").split("://", 1)[0]
+        grid_table(results, (args.database_url or "sqlite").split("://", 1)[0], iterations)
+
+
+def grid_table(results: list[Result], kind: str, iterations: int) -> None:
+    """The grid as a markdown table, and the growth from 1,000 to 10,000 per team count."""
+    print(
+        f"\n{kind}, {iterations} decisions each, full year of rota history; ms (on shift, "
+        f"candidates: averages per decision; wait: share of route_live that queued the call)"
+    )
+    print()
+    print(
+        "| specialists | teams | size | on shift | cand | wait "
+        "| consider p50 | p95 | p99 | max | route_live p50 | p95 | p99 | max |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        c, live = r.consider_ms, r.live_ms
         print(
-            f"\n{kind}, {iterations} decisions each, full year of rota history; ms "
-            f"(on shift, candidates: averages per decision; wait: share of route_live that "
-            f"queued the call)"
+            f"| {r.specialists:,} | {r.teams} | {_mb(r.size_bytes)} | {r.on_shift:.1f} | "
+            f"{r.candidates:.1f} | {r.outcomes['wait'] / len(live):.0%} | "
+            f"{_pct(c, 0.5):.2f} | {_pct(c, 0.95):.2f} | {_pct(c, 0.99):.2f} | {max(c):.2f} | "
+            f"{_pct(live, 0.5):.2f} | {_pct(live, 0.95):.2f} | {_pct(live, 0.99):.2f} | "
+            f"{max(live):.2f} |"
         )
-        print(
-            f"{'specs':>6} {'teams':>5} {'size':>9} {'on shift':>8} {'cand':>6} {'wait':>5} | "
-            f"{'consider p50':>12} {'p95':>7} {'p99':>7} {'max':>7} | "
-            f"{'route_live p50':>14} {'p95':>7} {'p99':>7} {'max':>7}"
-        )
-        for r in results:
-            c, live = r.consider_ms, r.live_ms
-            print(
-                f"{r.specialists:>6} {r.teams:>5} {_mb(r.size_bytes):>9} {r.on_shift:>8.1f} "
-                f"{r.candidates:>6.1f} {r.outcomes['wait'] / len(live):>5.0%} | "
-                f"{_pct(c, 0.5):>12.2f} {_pct(c, 0.95):>7.2f} "
-                f"{_pct(c, 0.99):>7.2f} {max(c):>7.2f} | {_pct(live, 0.5):>14.2f} "
-                f"{_pct(live, 0.95):>7.2f} {_pct(live, 0.99):>7.2f} {max(live):>7.2f}"
-            )
+    for what, cells in (
+        ("route_live", [(r.specialists, r.teams, r.live_ms) for r in results]),
+        ("consider", [(r.specialists, r.teams, r.consider_ms) for r in results]),
+    ):
+        growth_table(cells, what)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -206,6 +207,13 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_resource", "resource_type", "resource_id"),)
 
 
+# Shifts over 12 hours, in SQL: on-shift lookups (app.rota.lookup) find the shifts that
+# started more than a day before an instant through this partial index, repeating these
+# predicates in their queries so that the planner can use it.
+LONG_SHIFT_SQLITE = "julianday(ends_at) - julianday(starts_at) > 0.5"
+LONG_SHIFT_POSTGRESQL = "ends_at - starts_at > interval '12 hours'"
+
+
 class ShiftInstance(Base):
     """A materialised final shift inside the rolling horizon, for indexed on-shift lookups."""
 
@@ -213,6 +221,13 @@ class ShiftInstance(Base):
     __table_args__ = (
         Index("ix_shift_instances_team_start", "team_id", "starts_at"),
         Index("ix_shift_instances_specialist_start", "specialist_id", "starts_at"),
+        Index(
+            "ix_shift_instances_team_long",
+            "team_id",
+            "starts_at",
+            sqlite_where=text(LONG_SHIFT_SQLITE),
+            postgresql_where=text(LONG_SHIFT_POSTGRESQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

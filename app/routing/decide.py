@@ -2,12 +2,16 @@
 
 `consider` reads only; the webhook driver then reserves the first candidates atomically
 (app.routing.presence), `switchboard simulate` and `/v1/routing/explain` print it.
+`shortlist` is the same decision for live routing, cut short: the database filters and
+orders the people on shift (app.routing.roster) and returns only the first few, enough
+for one ringing batch, so its cost hardly grows with the number on shift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -16,13 +20,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.phone import contact_kind
 from app.models.call import RingAttempt
-from app.rota.lookup import on_shift
-from app.rota.repository import team_by_slug
+from app.models.routing import QueueEntry
+from app.rota.lookup import dialect_of, read, tags, when
 from app.routing import presence
 from app.routing.order import Person, Strategy, order
-from app.routing.queue import Place, held_for_others, priority_of, waiting_ahead
+from app.routing.queue import (
+    Line,
+    Place,
+    active_entry,
+    held_for_others,
+    priority_of,
+    waiting_ahead,
+)
+from app.routing.roster import (
+    ROW_WIDTH,
+    ShiftRow,
+    TeamView,
+    everyone,
+    people_query,
+    read_team,
+    row_of,
+)
 
 Status = Literal["candidate", "busy", "held", "already_rung", "lacks_language", "no_contact"]
+# Rows a shortlist reads beyond one ringing batch (and the callers ahead, who may each
+# keep one of them): duplicates, undialable contacts and a few callers ahead need no
+# second read.
+SHORTLIST_SPARE = 3
 
 
 @dataclass(frozen=True)
@@ -48,12 +72,18 @@ class Considered:
 
 @dataclass(frozen=True)
 class Decision:
-    """Everyone on shift in the team: candidates first, in ringing order, then the rest."""
+    """Everyone on shift in the team: candidates first, in ringing order, then the rest.
+
+    A shortlist (`complete` false) holds only the first of them in the database's order:
+    candidates, then people who are busy, then those who cannot take the call.
+    """
 
     request: RouteRequest
     team_exists: bool
     serves_language: bool
     considered: tuple[Considered, ...]
+    complete: bool = True
+    rowless: frozenset[int] = frozenset()  # of those considered: no presence row yet
 
     @property
     def candidates(self) -> list[Person]:
@@ -64,6 +94,93 @@ class Decision:
     def could_wait(self) -> bool:
         """Someone who could take the call is busy or kept for a caller ahead in line."""
         return any(c.status in ("busy", "held") for c in self.considered)
+
+
+class _Statuses:
+    """Python's view of each row, as `consider` judges every person on shift."""
+
+    def __init__(
+        self,
+        request: RouteRequest,
+        serves: bool,
+        *,
+        now: datetime,
+        call_id: int | None,
+        exclude: Collection[int],
+    ) -> None:
+        self.request, self.serves, self.now = request, serves, now
+        self.call_id, self.exclude = call_id, exclude
+        self._when: dict[tuple[datetime, datetime], str] = {}
+
+    def busy(self, row: ShiftRow) -> bool:
+        """The presence row is `taken` (by another call than this one)."""
+        if presence.free_at(row.state, row.held_until, self.now):
+            return False
+        return self.call_id is None or row.call_id != self.call_id
+
+    def person(self, row: ShiftRow) -> Person:
+        """The row's person, with the shift that puts them on duty."""
+        span = self._when.get((row.starts_at, row.ends_at))
+        if span is None:
+            span = f"{row.starts_at:%a %H:%M}-{row.ends_at:%a %H:%M} UTC"
+            self._when[(row.starts_at, row.ends_at)] = span
+        source = row.source_kind + (
+            f" for specialist {row.covering_for}" if row.covering_for else ""
+        )
+        team = self.request.team
+        return Person(
+            specialist_id=row.specialist_id,
+            name=row.name,
+            contact=row.contact,
+            team=team,
+            languages=row.languages,
+            skills=row.skills,
+            idle_since=row.idle_since,
+            shift=f"on shift in {team} {span} ({source})",
+        )
+
+    def status(self, row: ShiftRow, person: Person) -> tuple[Status, str]:
+        """Whether the person can be rung now, and why not."""
+        language = self.request.language
+        if self.serves and language not in person.languages:
+            return "lacks_language", f"does not speak {language}"
+        if contact_kind(person.contact) is None:
+            return "no_contact", f"contact {person.contact!r} cannot be dialled"
+        if person.specialist_id in self.exclude:
+            return "already_rung", "already rung for this call"
+        if self.busy(row):
+            return "busy", "on a call" if row.state == "busy" else "being rung for another call"
+        return "candidate", ""
+
+
+def _decide(
+    statuses: _Statuses,
+    team: TeamView,
+    place: Place,
+    ranked: Sequence[tuple[Person, Status, str]],
+    *,
+    complete: bool,
+    rowless: frozenset[int],
+) -> Decision:
+    """The decision from people in ringing order: hold some for callers ahead, explain."""
+    request = statuses.request
+    free = [(p.specialist_id, p.languages) for p, status, _ in ranked if status == "candidate"]
+    held: dict[int, QueueEntry] = {}
+    if free:
+        ahead = waiting_ahead(team.line, request.team, place)
+        held = held_for_others(team.line, ahead, free, serves_all_languages=not team.languages)
+    considered: list[Considered] = []
+    for person, status, reason in ranked:
+        entry = held.get(person.specialist_id)
+        if entry is not None:
+            tier = "paid" if entry.priority > 0 else "standard"
+            since = f"{entry.enqueued_at:%H:%M:%S}"
+            status, reason = "held", f"kept for a {tier} caller waiting since {since} UTC"
+        elif status == "candidate":
+            reason = _why(person, request, statuses.serves)
+        considered.append(Considered(person, status, reason))
+    considered.sort(key=lambda c: c.status != "candidate")
+    return Decision(request, True, statuses.serves, tuple(considered), complete, rowless)
 
 
 async def _last_offered(session: AsyncSession, team: str) -> int | None:
@@ -86,79 +203,102 @@ async def consider(
     place: Place | None = None,
 ) -> Decision:
     """Who would be rung now for a call needing this route, and why the others would not."""
-    team = await team_by_slug(session, request.team)
+    team = await read_team(session, request.team, now=now, call_id=call_id)
     if team is None:
         return Decision(request, False, False, ())
-    serves = not team.languages or request.language in team.languages
-    shifts = await on_shift(session, now, team=request.team)
-    people: dict[int, Person] = {}
-    for shift in shifts:
-        if shift.specialist_id in people:
-            continue
-        when = f"{shift.starts_at:%a %H:%M}-{shift.ends_at:%a %H:%M} UTC"
-        source = shift.source_kind + (
-            f" for specialist {shift.covering_for}" if shift.covering_for else ""
-        )
-        people[shift.specialist_id] = Person(
-            specialist_id=shift.specialist_id,
-            name=shift.name,
-            contact=shift.contact,
-            team=shift.team,
-            languages=shift.languages,
-            skills=shift.skills,
-            idle_since=None,
-            shift=f"on shift in {shift.team} {when} ({source})",
-        )
-    idle = await presence.idle_since(session, people)
-    people = {
-        sid: Person(**{**p.__dict__, "idle_since": idle.get(sid)}) for sid, p in people.items()
-    }
-    busy = await presence.taken(session, people, now=now, call_id=call_id)
-    statuses: dict[int, tuple[Status, str]] = {}
-    for sid, person in people.items():
-        if serves and request.language not in person.languages:
-            statuses[sid] = ("lacks_language", f"does not speak {request.language}")
-        elif contact_kind(person.contact) is None:
-            statuses[sid] = ("no_contact", f"contact {person.contact!r} cannot be dialled")
-        elif sid in exclude:
-            statuses[sid] = ("already_rung", "already rung for this call")
-        elif sid in busy:
-            row = busy[sid]
-            doing = "on a call" if row.state == "busy" else "being rung for another call"
-            statuses[sid] = ("busy", doing)
-        else:
-            statuses[sid] = ("candidate", "")
+    statuses = _Statuses(
+        request, team.serves(request.language), now=now, call_id=call_id, exclude=exclude
+    )
+    rows = {row.specialist_id: row for row in await everyone(session, team, now)}
+    people = [statuses.person(row) for row in rows.values()]
     last = await _last_offered(session, request.team) if request.strategy == "round_robin" else None
     ranked = order(
-        list(people.values()),
+        people,
         language=request.language,
         skill=request.skill,
         strategy=request.strategy,
         last_offered=last,
     )
-    free = [
-        (p.specialist_id, p.languages)
-        for p in ranked
-        if statuses[p.specialist_id][0] == "candidate"
-    ]
-    if free:
-        place = place or Place(call_id, priority_of(request.tier), now)
-        ahead = await waiting_ahead(session, request.team, place)
-        held = await held_for_others(session, ahead, free, serves_all_languages=not team.languages)
-        for sid, entry in held.items():
-            tier = "paid" if entry.priority > 0 else "standard"
-            statuses[sid] = (
-                "held",
-                f"kept for a {tier} caller waiting since {entry.enqueued_at:%H:%M:%S} UTC",
-            )
-    considered: list[Considered] = []
-    for person in ranked:
-        status, reason = statuses[person.specialist_id]
-        if status == "candidate":
-            reason = _why(person, request, serves)
-        considered.append(Considered(person, status, reason))
-    considered.sort(key=lambda c: c.status != "candidate")
-    return Decision(request, True, serves, tuple(considered))
+    judged = [(p, *statuses.status(rows[p.specialist_id], p)) for p in ranked]
+    place = place or Place(call_id, priority_of(request.tier), now)
+    rowless = frozenset(sid for sid, row in rows.items() if row.state is None)
+    return _decide(statuses, team, place, judged, complete=True, rowless=rowless)
+
+
+async def shortlist(
+    session: AsyncSession,
+    request: RouteRequest,
+    *,
+    now: datetime,
+    call_id: int | None,
+    exclude: Collection[int],
+) -> tuple[Decision, Line] | None:
+    """`consider` cut short for live routing: the first candidates, enough for a batch.
+
+    Also returns the team's queue as `read_team` would (read only when it matters).
+    None when it cannot tell: no such team, nobody on shift, an instant outside the stored
+    shifts, or a row that reads differently in Python than in SQL: use `consider`.
+    """
+    query = people_query(
+        dialect_of(session),
+        shortlist=True,
+        skill=request.skill is not None,
+        strategy=request.strategy,
+    )
+    params = {
+        **when(now),
+        "team": request.team,
+        "language": json.dumps(request.language),
+        "skill": json.dumps(request.skill),
+        "exclude": list(exclude),
+        "call_id": call_id or 0,
+        "now": now,
+    }
+    limit = request.batch_size + SHORTLIST_SPARE
+    found = await read(session, query, {**params, "limit": limit})
+    if not found:
+        return None
+    *_, languages, serves, queued = found[0]
+    team = TeamView(request.team, tags(languages), True, Line(None, (), frozenset()))
+    if bool(serves) != team.serves(request.language):
+        return None
+    if queued:
+        with_queue = await read_team(session, request.team, now=now, call_id=call_id)
+        if with_queue is None:
+            return None
+        team = replace(team, line=with_queue.line)
+    own = active_entry(team.line.own, request.team)
+    place = Place(call_id, priority_of(request.tier), own.enqueued_at if own else now)
+    ahead = len(waiting_ahead(team.line, request.team, place))
+    statuses = _Statuses(request, bool(serves), now=now, call_id=call_id, exclude=exclude)
+    while True:
+        complete = len(found) < limit
+        ranked: list[tuple[Person, Status, str]] = []
+        seen: set[int] = set()
+        rowless: set[int] = set()
+        for values in found:
+            row = row_of(values)
+            speaks, skilled, busy = values[ROW_WIDTH : ROW_WIDTH + 3]
+            person = statuses.person(row)
+            # The order came from SQL's view of the row: if Python's differs, trust neither.
+            if (
+                bool(speaks) != (request.language in person.languages)
+                or (request.skill is not None and bool(skilled) != (request.skill in person.skills))
+                or bool(busy) != statuses.busy(row)
+            ):
+                return None
+            if row.specialist_id not in seen:
+                seen.add(row.specialist_id)
+                ranked.append((person, *statuses.status(row, person)))
+                if row.state is None:
+                    rowless.add(row.specialist_id)
+        decision = _decide(
+            statuses, team, place, ranked, complete=complete, rowless=frozenset(rowless)
+        )
+        if complete or len(decision.candidates) >= request.batch_size:
+            return decision, team.line
+        limit = max(limit * 4, request.batch_size + ahead + SHORTLIST_SPARE)
+        found = await read(session, query, {**params, "limit": limit})
 
 
 def _why(person: Person, request: RouteRequest, serves: bool) -> str:

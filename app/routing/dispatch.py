@@ -7,17 +7,17 @@ together with the call's new state, so a webhook that fails leaves nothing reser
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.call import Call
-from app.models.routing import QueueEntry
 from app.routing import presence
 from app.routing import queue as queues
-from app.routing.decide import Decision, RouteRequest, consider
+from app.routing.decide import Decision, RouteRequest, consider, shortlist
 from app.routing.order import Person
+from app.routing.roster import read_team
 
 # How often a waiting caller hears their position.
 ANNOUNCE_EVERY = timedelta(seconds=60)
@@ -58,10 +58,48 @@ def _ring(decision: Decision, ids: list[int]) -> Ring:
     return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen))
 
 
-def _active(entry: QueueEntry | None, team: str) -> QueueEntry | None:
-    if entry is not None and entry.state != "left" and entry.team == team:
-        return entry
-    return None
+async def _reserve(
+    session: AsyncSession,
+    request: RouteRequest,
+    decision: Decision,
+    *,
+    call: Call,
+    now: datetime,
+    exclude: Collection[int],
+    place: queues.Place,
+    ring_timeout: int,
+) -> tuple[Decision, list[int]]:
+    """Reserve the decision's first free candidates; past a shortlist when it runs short.
+
+    Returns the decision that holds everyone reserved, and them in ringing order.
+    """
+    want = request.batch_size
+    tried = [p.specialist_id for p in decision.candidates]
+    got = await presence.reserve(
+        session,
+        tried,
+        want=want,
+        call_id=call.id,
+        now=now,
+        ring_timeout=ring_timeout,
+        rowless=decision.rowless,
+    )
+    if len(got) == want or decision.complete:
+        return decision, got
+    # Others took some of the shortlisted meanwhile: go on down the whole list.
+    full = await consider(session, request, now=now, call_id=call.id, exclude=exclude, place=place)
+    more = [p.specialist_id for p in full.candidates if p.specialist_id not in set(tried)]
+    got += await presence.reserve(
+        session,
+        more,
+        want=want - len(got),
+        call_id=call.id,
+        now=now,
+        ring_timeout=ring_timeout,
+        rowless=full.rowless,
+    )
+    merged = {c.person.specialist_id: c for c in (*full.considered, *decision.considered)}
+    return replace(full, considered=tuple(merged.values())), got
 
 
 async def route_live(
@@ -77,21 +115,33 @@ async def route_live(
     """Reserve and ring, or queue the call, or say there is nobody; writes in the session."""
     if call.id is None:
         await session.flush()
-    stored = await queues.entry_of(session, call.id)
-    entry = _active(stored, request.team)
+    short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude)
+    if short is not None:
+        decision, line = short
+        stored = line.own
+    else:  # nobody on shift, no such team, or no stored shifts: the whole decision
+        team = await read_team(session, request.team, now=now, call_id=call.id)
+        line = team.line if team is not None else queues.Line(None, (), frozenset())
+        stored = team.line.own if team is not None else await queues.entry_of(session, call.id)
+    entry = queues.active_entry(stored, request.team)
     since = entry.enqueued_at if entry is not None else now
     place = queues.Place(call.id, queues.priority_of(request.tier), since)
-    decision = await consider(
-        session, request, now=now, call_id=call.id, exclude=exclude, place=place
-    )
+    if short is None:
+        decision = (
+            await consider(session, request, now=now, call_id=call.id, exclude=exclude, place=place)
+            if team is not None
+            else Decision(request, False, False, ())
+        )
     candidates = decision.candidates
     if candidates:
-        got = await presence.reserve(
+        decision, got = await _reserve(
             session,
-            [p.specialist_id for p in candidates],
-            want=request.batch_size,
-            call_id=call.id,
+            request,
+            decision,
+            call=call,
             now=now,
+            exclude=exclude,
+            place=place,
             ring_timeout=ring_timeout,
         )
         if got:
@@ -130,9 +180,7 @@ async def route_live(
         announce = entry.announced_at is None or now - entry.announced_at >= ANNOUNCE_EVERY
         if announce:
             entry.announced_at = now
-        await session.flush()
-        position = await queues.position(session, entry)
-        return Wait(position, now - entry.enqueued_at, announce)
+        return Wait(queues.position_in(line, entry), now - entry.enqueued_at, announce)
     if entry is not None:
         queues.leave(entry, "moved_on", now=now)
     return Nobody(False, _nobody_reason(decision))

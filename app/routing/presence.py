@@ -3,12 +3,16 @@
 A specialist is free when their `specialist_presence` row says `free` or its lease
 (`held_until`) has run out. Reserving is a compare-and-set on that condition:
 
-- PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` picks the first free rows in ringing
-  order that no other transaction holds, then they are marked in the same transaction.
+- PostgreSQL: ``UPDATE ... WHERE specialist_id IN (SELECT ... FOR UPDATE SKIP LOCKED)``
+  marks those of the wanted candidates who are free and whom no other transaction holds
+  (a candidate without a presence row gets one, as ringing, in the same statement).
   A concurrent call skips them instead of waiting, and after our commit they are busy.
-- SQLite: one ``UPDATE ... WHERE free`` per candidate. SQLite runs one writer at a time
-  on the whole database, so the condition is checked and the row changed under its write
-  lock: two processes can never both see a person free and both take them.
+- SQLite: one upsert, ``INSERT ... ON CONFLICT DO UPDATE ... WHERE free``. SQLite runs one
+  writer at a time on the whole database, so the condition is checked and the rows changed
+  under its write lock: two processes can never both see a person free and both take them.
+
+Candidates are tried in ringing order, as many at a time as are still wanted, so the
+first free ones are taken.
 
 Every reservation carries a lease: ringing ends by itself `ring_timeout` plus a margin
 after it started, and a connected call after BUSY_LEASE. A leg whose callbacks never
@@ -19,13 +23,33 @@ releases the reservation long before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    CompoundSelect,
+    FromClause,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.routing import SpecialistPresence
@@ -36,13 +60,32 @@ RING_MARGIN = timedelta(seconds=90)
 BUSY_LEASE = timedelta(hours=4)
 
 
-def is_free(now: datetime) -> ColumnElement[bool]:
-    """SQL condition: the row's specialist can be reserved now."""
-    return or_(
-        SpecialistPresence.state == "free",
-        SpecialistPresence.held_until.is_(None),
-        SpecialistPresence.held_until <= now,
+def is_free(
+    now: datetime | BindParameter[datetime], rows: FromClause | None = None
+) -> ColumnElement[bool]:
+    """SQL condition: the row's specialist can be reserved now (rows: presence rows)."""
+    c = (rows if rows is not None else SpecialistPresence.__table__).c
+    return or_(c.state == "free", c.held_until.is_(None), c.held_until <= now)
+
+
+def free_at(state: str | None, held_until: datetime | None, now: datetime) -> bool:
+    """`is_free` of a row read earlier (no row at all: free)."""
+    return state is None or state == "free" or held_until is None or held_until <= now
+
+
+def busy_flag(rows: FromClause) -> ColumnElement[int]:
+    """SQL on outer-joined presence rows: 1 when the specialist is `taken`, else 0.
+
+    Parameters :now, and :call_id, the call whose own reservations do not count (0: none).
+    """
+    c = rows.c
+    at = bindparam("now", type_=SpecialistPresence.held_until.type)
+    taken_now = and_(
+        c.specialist_id.is_not(None),
+        ~is_free(at, rows),
+        or_(c.call_id.is_(None), c.call_id != bindparam("call_id")),
     )
+    return case((taken_now, 1), else_=0)
 
 
 async def taken(
@@ -59,33 +102,90 @@ async def taken(
     return {k: v for k, v in rows.items() if call_id is None or v.call_id != call_id}
 
 
-async def idle_since(session: AsyncSession, ids: Iterable[int]) -> dict[int, datetime | None]:
-    """When each specialist's last conversation ended (missing: never had one)."""
-    wanted = list(set(ids))
-    if not wanted:
-        return {}
-    query = select(SpecialistPresence.specialist_id, SpecialistPresence.idle_since).where(
-        SpecialistPresence.specialist_id.in_(wanted)
-    )
-    return {sid: idle for sid, idle in (await session.execute(query)).all()}
+# Statements are built once: a statement costs more to build than to run. The ids are one
+# parameter (a JSON list on SQLite, an array on PostgreSQL) so each stays the same statement.
+_AT = bindparam("at", type_=SpecialistPresence.held_until.type)
+_LEASE = bindparam("lease", type_=SpecialistPresence.held_until.type)
+_CALL = bindparam("call", type_=Integer)
 
 
-async def _ensure_rows(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    existing = set(
-        await session.scalars(
-            select(SpecialistPresence.specialist_id).where(
-                SpecialistPresence.specialist_id.in_(ids)
-            )
-        )
+@lru_cache(maxsize=1)
+def _mark_sqlite() -> ReturningInsert[int]:
+    """SQLite: reserve those of :ids (a JSON list) who are free, making rows for the rowless.
+
+    One upsert: a missing row is made as ringing, an existing one changes only if free.
+    It runs under SQLite's single write lock.
+    """
+    ids = func.json_each(bindparam("ids")).table_valued("value")
+    ringing = select(ids.c.value, literal("ringing"), _CALL, null(), _LEASE, _AT).where(true())
+    columns = ("specialist_id", "state", "call_id", "attempt_id", "held_until", "updated_at")
+    statement = sqlite_insert(SpecialistPresence).from_select(list(columns), ringing)
+    return statement.on_conflict_do_update(
+        index_elements=[SpecialistPresence.specialist_id],
+        set_={name: getattr(statement.excluded, name) for name in columns[1:]},
+        where=is_free(_AT),
+    ).returning(SpecialistPresence.specialist_id)
+
+
+@lru_cache(maxsize=1)
+def _mark_postgresql() -> ReturningUpdate[int]:
+    """PostgreSQL: reserve those of :ids who are free and whom no other transaction holds.
+
+    Rows another transaction holds are skipped (SKIP LOCKED), not waited for.
+    """
+    free = (
+        select(SpecialistPresence.specialist_id)
+        .where(SpecialistPresence.specialist_id.in_(bindparam("ids", expanding=True)), is_free(_AT))
+        .with_for_update(skip_locked=True)
     )
-    missing = [i for i in ids if i not in existing]
-    if not missing:
-        return
-    rows = [{"specialist_id": i, "state": "free", "updated_at": now} for i in missing]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(SpecialistPresence).values(rows).on_conflict_do_nothing()
-    await session.execute(statement)
+    return (
+        update(SpecialistPresence)
+        .where(SpecialistPresence.specialist_id.in_(free.scalar_subquery()))
+        .values(state="ringing", call_id=_CALL, attempt_id=None, held_until=_LEASE, updated_at=_AT)
+        .returning(SpecialistPresence.specialist_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@lru_cache(maxsize=1)
+def _mark_postgresql_rowless() -> CompoundSelect[int]:
+    """PostgreSQL: `_mark_postgresql`, and rows made as ringing for :rowless (an array).
+
+    One statement: its UPDATE does not see the rows its INSERT makes. A row another
+    transaction makes meanwhile is theirs (they are reserving that person): skipped.
+    """
+    ids = func.unnest(bindparam("rowless", type_=ARRAY(Integer))).column_valued("id")
+    ringing = select(ids, literal("ringing"), _CALL, null(), _LEASE, _AT)
+    columns = ["specialist_id", "state", "call_id", "attempt_id", "held_until", "updated_at"]
+    made = (
+        pg_insert(SpecialistPresence)
+        .from_select(columns, ringing)
+        .on_conflict_do_nothing()
+        .returning(SpecialistPresence.specialist_id)
+        .cte("made")
+    )
+    marked = _mark_postgresql().cte("marked")
+    return select(made.c.specialist_id).union_all(select(marked.c.specialist_id))
+
+
+async def _mark(
+    session: AsyncSession,
+    batch: list[int],
+    rowless: Collection[int] | None,
+    params: dict[str, Any],
+) -> set[int]:
+    """Reserve those of `batch` who are free; returns who was reserved."""
+    # Core statements on the session's connection: presence rows are no ORM objects here.
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        found = await connection.execute(_mark_sqlite(), {**params, "ids": json.dumps(batch)})
+        return set(found.scalars())
+    missing = [sid for sid in batch if rowless is None or sid in rowless]
+    if missing:
+        both = {**params, "ids": batch, "rowless": missing}
+        return set((await connection.execute(_mark_postgresql_rowless(), both)).scalars())
+    found = await connection.execute(_mark_postgresql(), {**params, "ids": batch})
+    return set(found.scalars())
 
 
 async def reserve(
@@ -96,54 +196,28 @@ async def reserve(
     call_id: int,
     now: datetime,
     ring_timeout: int,
+    rowless: Collection[int] | None = None,
 ) -> list[int]:
     """Reserve up to `want` of the given specialists (in this order) for ringing a call.
 
     Returns those reserved, in order; others were taken by someone else in the meantime.
+    `rowless`: those of them known to have no presence row yet (None: not known).
     """
-    if not ordered_ids or want <= 0:
-        return []
     ids = list(dict.fromkeys(ordered_ids))
-    await _ensure_rows(session, ids, now)
-    lease = now + timedelta(seconds=ring_timeout) + RING_MARGIN
-    values = {
-        "state": "ringing",
-        "call_id": call_id,
-        "attempt_id": None,
-        "held_until": lease,
-        "updated_at": now,
+    params = {
+        "at": now,
+        "call": call_id,
+        "lease": now + timedelta(seconds=ring_timeout) + RING_MARGIN,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        rank = case({sid: i for i, sid in enumerate(ids)}, value=SpecialistPresence.specialist_id)
-        locked = list(
-            await session.scalars(
-                select(SpecialistPresence.specialist_id)
-                .where(SpecialistPresence.specialist_id.in_(ids), is_free(now))
-                .order_by(rank)
-                .limit(want)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if locked:
-            await session.execute(
-                update(SpecialistPresence)
-                .where(SpecialistPresence.specialist_id.in_(locked))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        return locked
+    # The first `want` who are still free, in order: try as many as are still wanted, then
+    # the next ones for any that someone else took in the meantime.
     got: list[int] = []
-    for sid in ids:
-        result = await session.execute(
-            update(SpecialistPresence)
-            .where(SpecialistPresence.specialist_id == sid, is_free(now))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) == 1:
-            got.append(sid)
-            if len(got) == want:
-                break
+    tried = 0
+    while len(got) < want and tried < len(ids):
+        batch = ids[tried : tried + want - len(got)]
+        tried += len(batch)
+        marked = await _mark(session, batch, rowless, params)
+        got += [sid for sid in batch if sid in marked]
     return got
 
 

@@ -9,18 +9,18 @@ them), so the head of the queue gets them on its next check.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models.call import RingAttempt
 from app.models.routing import QueueEntry
 
 PRIORITY = {"paid": 1}  # everyone else 0
+IN_LINE = ("waiting", "ringing")  # a ringing caller keeps their place
 
 
 def priority_of(tier: str) -> int:
@@ -47,6 +47,13 @@ async def entry_of(session: AsyncSession, call_id: int | None) -> QueueEntry | N
     return found
 
 
+def active_entry(entry: QueueEntry | None, team: str) -> QueueEntry | None:
+    """The entry if it still waits (or rings) in this team's queue."""
+    if entry is not None and entry.state != "left" and entry.team == team:
+        return entry
+    return None
+
+
 def _ahead_of(place: Place) -> ColumnElement[bool]:
     return or_(
         QueueEntry.priority > place.priority,
@@ -54,22 +61,61 @@ def _ahead_of(place: Place) -> ColumnElement[bool]:
     )
 
 
-async def waiting_ahead(session: AsyncSession, team: str, place: Place) -> list[QueueEntry]:
-    """Callers waiting for the team ahead of this place, first in line first."""
-    query = (
-        select(QueueEntry)
-        .where(QueueEntry.state == "waiting", QueueEntry.team == team, _ahead_of(place))
-        .order_by(QueueEntry.priority.desc(), QueueEntry.enqueued_at, QueueEntry.id)
+@dataclass(frozen=True)
+class Line:
+    """A call's own queue entry, the callers waiting for a team, and whom each was rung to."""
+
+    own: QueueEntry | None
+    entries: tuple[QueueEntry, ...]  # the own entry and those in the team's line
+    rung: frozenset[tuple[int, int]]  # (call id, specialist id) of their ringing attempts
+
+
+def line_onclause(team_slug: ColumnElement[str]) -> ColumnElement[bool]:
+    """Join condition of the entries of a `Line` (parameter :call_id, 0 for none).
+
+    The call's own entry whatever its team, and the entries in the team's line.
+    """
+    return or_(
+        QueueEntry.call_id == bindparam("call_id"),
+        and_(QueueEntry.state.in_(IN_LINE), QueueEntry.team == team_slug),
     )
-    if place.call_id is not None:
-        query = query.where(QueueEntry.call_id != place.call_id)
-    return list(await session.scalars(query))
 
 
-async def held_for_others(
-    session: AsyncSession,
+def line_of(call_id: int | None, rows: Iterable[tuple[QueueEntry | None, int | None]]) -> Line:
+    """The Line from rows of (entry, a specialist its call rang), entries outer-joined."""
+    entries: dict[int, QueueEntry] = {}
+    rung: set[tuple[int, int]] = set()
+    for entry, specialist_id in rows:
+        if entry is None:
+            continue
+        entries[entry.id] = entry
+        if specialist_id is not None:
+            rung.add((entry.call_id, specialist_id))
+    own = next((e for e in entries.values() if e.call_id == call_id), None)
+    return Line(own, tuple(entries.values()), frozenset(rung))
+
+
+def waiting_ahead(line: Line, team: str, place: Place) -> list[QueueEntry]:
+    """Callers waiting for the team ahead of this place, first in line first."""
+    ahead = [
+        e
+        for e in line.entries
+        if e.state == "waiting"
+        and e.team == team
+        and e.call_id != place.call_id
+        and (
+            e.priority > place.priority
+            or (e.priority == place.priority and e.enqueued_at < place.since)
+        )
+    ]
+    ahead.sort(key=lambda e: (-e.priority, e.enqueued_at, e.id))
+    return ahead
+
+
+def held_for_others(
+    line: Line,
     ahead: Sequence[QueueEntry],
-    free: Collection[tuple[int, tuple[str, ...]]],
+    free: Iterable[tuple[int, tuple[str, ...]]],
     *,
     serves_all_languages: bool,
 ) -> dict[int, QueueEntry]:
@@ -78,28 +124,34 @@ async def held_for_others(
     Each caller ahead, first in line first, keeps one free specialist (taken in the order
     given): one who speaks their language (anyone, for a team that does not restrict
     languages) and has not already been rung for them. Everyone else stays free.
+    Given only the first of the free specialists, it keeps the same ones among them.
     """
-    if not ahead or not free:
-        return {}
-    rung = {
-        (call_id, sid)
-        for call_id, sid in (
-            await session.execute(
-                select(RingAttempt.call_id, RingAttempt.specialist_id).where(
-                    RingAttempt.call_id.in_([e.call_id for e in ahead]),
-                    RingAttempt.specialist_id.in_([sid for sid, _ in free]),
-                )
-            )
-        ).all()
-    }
     held: dict[int, QueueEntry] = {}
+    if not ahead:
+        return held
+    offered = list(free)
     for entry in ahead:
-        for sid, languages in free:
+        for sid, languages in offered:
             speaks = serves_all_languages or entry.language in languages
-            if sid not in held and speaks and (entry.call_id, sid) not in rung:
+            if sid not in held and speaks and (entry.call_id, sid) not in line.rung:
                 held[sid] = entry
                 break
     return held
+
+
+def position_in(line: Line, entry: QueueEntry) -> int:
+    """`position` from the team's line as read with the routing decision."""
+    return 1 + sum(
+        1
+        for e in line.entries
+        if e.state in IN_LINE
+        and e.team == entry.team
+        and e.call_id != entry.call_id
+        and (
+            e.priority > entry.priority
+            or (e.priority == entry.priority and e.enqueued_at < entry.enqueued_at)
+        )
+    )
 
 
 async def position(session: AsyncSession, entry: QueueEntry) -> int:
@@ -109,7 +161,7 @@ async def position(session: AsyncSession, entry: QueueEntry) -> int:
         select(func.count())
         .select_from(QueueEntry)
         .where(
-            QueueEntry.state.in_(("waiting", "ringing")),
+            QueueEntry.state.in_(IN_LINE),
             QueueEntry.team == entry.team,
             QueueEntry.call_id != entry.call_id,
             _ahead_of(place),

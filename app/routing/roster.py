@@ -1,0 +1,294 @@
+"""The people on shift in a team as routing reads them, and the team itself.
+
+Routing asks two things of the database: the team (its languages, whether its shifts are
+stored for the instant, its queue line) and the people on shift in it, each with their
+shift and presence row, in one statement. Statements are built once per shape: building
+one costs more than running it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Subquery,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.call import RingAttempt
+from app.models.rota import MaterialisedWindow, Specialist, Team
+from app.models.routing import QueueEntry, SpecialistPresence
+from app.rota import materialise
+from app.rota.lookup import (
+    dialect_of,
+    instant,
+    instant_column,
+    on_shift,
+    read,
+    running_shifts,
+    tags,
+    tags_column,
+    when,
+    window_covers,
+)
+from app.routing import presence
+from app.routing.order import Strategy
+from app.routing.queue import Line, line_of, line_onclause
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """The team as routing reads it first: its languages, its queue, the stored shifts."""
+
+    slug: str
+    languages: tuple[str, ...]
+    stored: bool  # the materialised window covers the instant: shifts can be read stored
+    line: Line
+
+    def serves(self, language: str) -> bool:
+        """Whether the team takes calls in this language (a team without languages: all)."""
+        return not self.languages or language in self.languages
+
+
+class ShiftRow(NamedTuple):
+    """A person on shift in the team, with their shift and their presence row."""
+
+    specialist_id: int
+    name: str
+    contact: str
+    languages: tuple[str, ...]
+    skills: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+    source_kind: str
+    covering_for: int | None
+    state: str | None  # presence; None: no presence row yet
+    held_until: datetime | None
+    call_id: int | None
+    idle_since: datetime | None
+
+
+ROW_WIDTH = len(ShiftRow._fields)
+
+
+def row_of(values: Sequence[Any]) -> ShiftRow:
+    """A `ShiftRow` from the first columns of `people_query`."""
+    sid, name, contact, languages, skills, starts, ends, *rest = values[:ROW_WIDTH]
+    shift = (instant(starts), instant(ends))
+    return ShiftRow(sid, name, contact, tags(languages), tags(skills), *shift, *rest)
+
+
+@lru_cache(maxsize=1)
+def _team_query() -> Select[*tuple[Any, ...]]:
+    query: Select[*tuple[Any, ...]] = (
+        select(
+            Team.id,
+            tags_column(Team.languages),
+            window_covers().label("stored"),
+            QueueEntry,
+            RingAttempt.specialist_id,
+        )
+        .select_from(Team)
+        .outerjoin(MaterialisedWindow, MaterialisedWindow.id == materialise.WINDOW_ID)
+        .outerjoin(QueueEntry, line_onclause(Team.__table__.c.slug))
+        .outerjoin(RingAttempt, RingAttempt.call_id == QueueEntry.call_id)
+        .where(Team.slug == bindparam("team"))
+    )
+    return query
+
+
+async def read_team(
+    session: AsyncSession, slug: str, *, now: datetime, call_id: int | None
+) -> TeamView | None:
+    """The team's languages and queue (with the call's own entry); None: no such team."""
+    params = {**when(now), "team": slug, "call_id": call_id or 0}
+    rows = (await session.execute(_team_query(), params)).all()
+    if not rows:
+        return None
+    _, languages, stored, *_ = rows[0]
+    line = line_of(call_id, ((entry, rung) for *_, entry, rung in rows))
+    return TeamView(slug, tags(languages), bool(stored), line)
+
+
+def _contains(dialect: str, column: Any, param: str) -> ColumnElement[bool]:
+    """SQL: a JSON list of codes holds the code whose JSON text is :param.
+
+    Codes are validated (letters, digits, - and _), so a list's JSON text holds '"code"'
+    exactly when the list holds the code; rows read are checked again in Python.
+    """
+    text = cast(column, Text)
+    position = func.strpos if dialect == "postgresql" else func.instr
+    return position(text, bindparam(param)) > 0
+
+
+def _with_people(dialect: str, running: Subquery) -> tuple[FromClause, FromClause, FromClause]:
+    """The running shifts joined to their active specialists and presence rows (outer).
+
+    Returns the join and the two joined tables. PostgreSQL would hash every specialist to
+    join a few hundred shifts; looked up one by one (LATERAL, kept a subquery by OFFSET 0)
+    they read only the rows needed, as SQLite does.
+    """
+    specialists: FromClause = Specialist.__table__
+    rows: FromClause = SpecialistPresence.__table__
+    of_shift = running.c.specialist_id
+    if dialect != "postgresql":
+        joined = running.join(
+            specialists, and_(specialists.c.id == of_shift, specialists.c.active)
+        ).outerjoin(rows, rows.c.specialist_id == of_shift)
+        return joined, specialists, rows
+    person = (
+        select(specialists)
+        .where(specialists.c.id == of_shift, specialists.c.active)
+        .offset(0)
+        .lateral("person")
+    )
+    state = select(rows).where(rows.c.specialist_id == of_shift).offset(0).lateral("state")
+    joined = running.join(person, true()).outerjoin(state, true())
+    return joined, person, state
+
+
+@lru_cache(maxsize=64)
+def people_query(
+    dialect: str, *, shortlist: bool, skill: bool, strategy: Strategy
+) -> Select[*tuple[Any, ...]]:
+    """The people on shift in :team at :now with their presence (`ShiftRow` columns).
+
+    A shortlist also reads what live routing needs of the team: its languages, whether
+    the team serves :language, and whether its queue matters (the call has a queue entry,
+    or callers wait for the team). It adds speaks, skilled and busy flags, and is ordered:
+    those who can take the call (who speak its language where the team serves it, not
+    already rung), free ones first in ringing order, then busy ones; then everyone else.
+    Up to :limit rows; none when the stored shifts do not cover :now.
+    """
+    running = running_shifts(dialect, by_team=True)
+    joined, person, state = _with_people(dialect, running)
+    query = select(
+        running.c.specialist_id,
+        person.c.name,
+        person.c.contact,
+        tags_column(person.c.languages),
+        tags_column(person.c.skills),
+        instant_column(running.c.starts_at, dialect),
+        instant_column(running.c.ends_at, dialect),
+        running.c.source_kind,
+        running.c.covering_for,
+        state.c.state,
+        state.c.held_until,
+        state.c.call_id,
+        state.c.idle_since,
+    ).select_from(joined)
+    if not shortlist:
+        return query
+    # The team once, as a one-row table: a subquery repeated in each expression would be
+    # planned again for each (PostgreSQL plans this statement on every call).
+    team = (
+        select(
+            tags_column(Team.languages).label("languages"),
+            or_(
+                func.json_array_length(Team.languages) == 0,
+                _contains(dialect, Team.languages, "language"),
+            ).label("serves"),
+            select(QueueEntry.id).where(line_onclause(bindparam("team"))).exists().label("queued"),
+        )
+        .where(Team.slug == bindparam("team"))
+        .subquery("team")
+    )
+    serves = team.c.serves
+    stored = select(MaterialisedWindow.id).where(
+        MaterialisedWindow.id == materialise.WINDOW_ID, window_covers()
+    )
+    speaks = _contains(dialect, person.c.languages, "language")
+    skilled = _contains(dialect, person.c.skills, "skill") if skill else false()
+    busy = presence.busy_flag(state)
+    rung = running.c.specialist_id.in_(bindparam("exclude", expanding=True))
+    keys: list[Any] = [
+        case((or_(rung, and_(serves, ~speaks)), 1), else_=0),
+        busy,
+        case((speaks, 0), else_=1),
+    ]
+    if skill:
+        keys.append(case((skilled, 0), else_=1))
+    if strategy == "longest_idle":
+        keys += [state.c.idle_since.is_not(None), state.c.idle_since]
+    elif strategy == "round_robin":
+        last = (
+            select(RingAttempt.specialist_id)
+            .where(RingAttempt.team == bindparam("team"), RingAttempt.specialist_id.is_not(None))
+            .order_by(RingAttempt.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        keys.append(case((running.c.specialist_id > last, 0), else_=1))
+    keys += [running.c.specialist_id, running.c.starts_at]
+    flags = (speaks.label("speaks"), skilled.label("skilled"), busy.label("busy"))
+    return (
+        query.add_columns(*flags, team.c.languages, team.c.serves, team.c.queued)
+        .join(team, true())
+        .where(stored.exists())
+        .order_by(*keys)
+        .limit(bindparam("limit"))
+    )
+
+
+async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list[ShiftRow]:
+    """Everyone on shift in the team with their presence, each once (their earliest shift)."""
+    if team.stored:
+        query = people_query(
+            dialect_of(session), shortlist=False, skill=False, strategy="fixed_order"
+        )
+        rows = [
+            row_of(values)
+            for values in await read(session, query, {**when(now), "team": team.slug})
+        ]
+    else:
+        shifts = await on_shift(session, now, team=team.slug)
+        found = {
+            sid: row
+            for sid, *row in await session.execute(
+                select(
+                    SpecialistPresence.specialist_id,
+                    SpecialistPresence.state,
+                    SpecialistPresence.held_until,
+                    SpecialistPresence.call_id,
+                    SpecialistPresence.idle_since,
+                ).where(SpecialistPresence.specialist_id.in_({s.specialist_id for s in shifts}))
+            )
+        }
+        rows = [
+            ShiftRow(
+                s.specialist_id,
+                s.name,
+                s.contact,
+                s.languages,
+                s.skills,
+                s.starts_at,
+                s.ends_at,
+                s.source_kind,
+                s.covering_for,
+                *found.get(s.specialist_id, (None, None, None, None)),
+            )
+            for s in shifts
+        ]
+    first: dict[int, ShiftRow] = {}
+    for row in rows:
+        seen = first.get(row.specialist_id)
+        if seen is None or row.starts_at < seen.starts_at:
+            first[row.specialist_id] = row
+    return list(first.values())
