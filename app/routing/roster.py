@@ -236,7 +236,14 @@ def people_query(
             .scalar_subquery()
         )
         keys.append(case((running.c.specialist_id > last, 0), else_=1))
-    keys += [running.c.specialist_id, running.c.starts_at]
+    # A person's shifts in the team, the one `everyone` keeps first (`shift_rank`).
+    keys += [
+        running.c.specialist_id,
+        running.c.starts_at,
+        running.c.ends_at.desc(),
+        running.c.source_kind,
+        func.coalesce(running.c.covering_for, 0),
+    ]
     flags = (speaks.label("speaks"), skilled.label("skilled"), busy.label("busy"))
     return (
         query.add_columns(*flags, team.c.languages, team.c.serves, team.c.queued)
@@ -248,7 +255,7 @@ def people_query(
 
 
 async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list[ShiftRow]:
-    """Everyone on shift in the team with their presence, each once (their earliest shift)."""
+    """Everyone on shift in the team with their presence, each once (by `shift_rank`)."""
     if team.stored:
         query = people_query(
             dialect_of(session), shortlist=False, skill=False, strategy="fixed_order"
@@ -289,6 +296,15 @@ async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list
     first: dict[int, ShiftRow] = {}
     for row in rows:
         seen = first.get(row.specialist_id)
-        if seen is None or row.starts_at < seen.starts_at:
+        if seen is None or shift_rank(row) < shift_rank(seen):
             first[row.specialist_id] = row
     return list(first.values())
+
+
+def shift_rank(row: ShiftRow) -> tuple[datetime, float, str, int]:
+    """Sort key of a person's shifts in the team: routing shows the first.
+
+    The earliest to start, then the longest, then by kind and the person covered, as
+    `people_query` orders them: two shifts starting together always give one answer.
+    """
+    return (row.starts_at, -row.ends_at.timestamp(), row.source_kind, row.covering_for or 0)
