@@ -111,6 +111,11 @@ def machine() -> str:
     )
 
 
+def nested(report: str) -> str:
+    """A benchmark's markdown report with its headings two levels down, under its step's."""
+    return "\n".join("##" + line if line.startswith("#") else line for line in report.split("\n"))
+
+
 def run(step: Step) -> tuple[str, float, int]:
     """Run one benchmark; its stdout (the report), seconds taken and exit code."""
     started = time.perf_counter()
@@ -153,7 +158,7 @@ def main() -> None:
     for step in plan(args):
         print(f"## {step.title}\n", flush=True)
         report, seconds, code = run(step)
-        text = report.rstrip() + "\n"
+        text = nested(report).rstrip() + "\n"
         text += f"\n_`{shlex.join(step.args[1:])}`: {seconds:.0f} s"
         text += f", exit {code}_\n" if code else "_\n"
         failed += code != 0
