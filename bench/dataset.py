@@ -1172,11 +1172,11 @@ async def reset_database(url: str) -> None:
         await engine.dispose()
 
 
-async def database_size(db: Database, url: str) -> int:
+async def database_size(db: Database) -> int:
     """Bytes on disk: the SQLite file (with its WAL) or pg_database_size."""
     async with db.transaction() as s:
         if db.is_sqlite:
-            path = Path(make_url(url).database or "")
+            path = Path(db.engine.url.database or "")
             return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
         return int(await s.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
@@ -1297,7 +1297,7 @@ async def build_dataset(
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await conn.exec_driver_sql("ANALYZE")
         lap("analyze")
-        size = await database_size(db, database_url)
+        size = await database_size(db)
         hourly = await coverage(db, now, (EN_TEAM, PAID_TEAM))
         candidates = await decisions(db, now, (EN_TEAM, PAID_TEAM))
         lap("verify")

@@ -23,6 +23,8 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 
 from app.core.db import Database
-from app.core.schema import downgrade, upgrade
+from app.core.schema import upgrade
 from app.models.rota import (
     OverrideRow,
     Rotation,
@@ -41,6 +43,7 @@ from app.models.rota import (
 )
 from app.rota.lookup import on_shift
 from app.rota.materialise import rematerialise
+from bench.dataset import reset_database
 
 ZONES = ["America/Los_Angeles", "Europe/Dublin", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney"]
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -252,7 +255,7 @@ async def _lookups(
 
 
 async def bench(
-    url: str,
+    url: str | None,
     specialists: int,
     teams: int,
     *,
@@ -262,14 +265,7 @@ async def bench(
     reset: bool,
 ) -> Result:
     """Build one data set in the database at `url`, materialise it and time lookups."""
-    if reset:
-        await asyncio.to_thread(downgrade, url, "base")
-    await asyncio.to_thread(upgrade, url)
-    db = Database.from_url(url)
-    try:
-        async with db.transaction() as s:
-            if await s.scalar(select(func.count()).select_from(Specialist)):
-                raise SystemExit(f"{url} already holds data: pass --reset to empty it first")
+    async with fresh_database(url, reset=reset) as db:
         t0 = time.perf_counter()
         await build(db, specialists, teams, NOW)
         t1 = time.perf_counter()
@@ -300,8 +296,34 @@ async def bench(
             slow_found,
             writes,
         )
+
+
+@asynccontextmanager
+async def fresh_database(url: str | None, *, reset: bool) -> AsyncIterator[Database]:
+    """A migrated database without data for one data set, disposed of afterwards.
+
+    At `url` (emptied first when `reset`), or without one in a temporary SQLite file that
+    is deleted afterwards.
+    """
+    tmp = None if url else Path(tempfile.mkdtemp())
+    if tmp is not None:
+        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    assert url is not None
+    try:
+        if reset:
+            await reset_database(url)
+        await asyncio.to_thread(upgrade, url)
+        db = Database.from_url(url)
+        try:
+            async with db.transaction() as s:
+                if await s.scalar(select(func.count()).select_from(Specialist)):
+                    raise SystemExit(f"{url} already holds data: pass --reset to empty it first")
+            yield db
+        finally:
+            await db.dispose()
     finally:
-        await db.dispose()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _stats(ms: list[float]) -> str:
@@ -381,23 +403,15 @@ async def run(args: argparse.Namespace) -> None:
             raise SystemExit("--grid rebuilds the database for every size: pass --reset too")
     results = []
     for n, (specialists, teams) in enumerate(combos):
-        url, tmp = args.database_url, None
-        if not url:
-            tmp = Path(tempfile.mkdtemp())
-            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        try:
-            result = await bench(
-                url,
-                specialists,
-                teams,
-                lookups=lookups,
-                calculated=calculated,
-                refreshes=refreshes,
-                reset=args.reset or (args.grid and n > 0),
-            )
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+        result = await bench(
+            args.database_url,
+            specialists,
+            teams,
+            lookups=lookups,
+            calculated=calculated,
+            refreshes=refreshes,
+            reset=args.reset or (args.grid and n > 0),
+        )
         if args.grid:
             print(
                 f"{specialists:>6} specialists {teams:>4} teams: build {result.build_s:5.1f} s, "

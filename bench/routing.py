@@ -25,29 +25,26 @@ import argparse
 import asyncio
 import random
 import re
-import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from app.calls.service import open_call
 from app.core.db import Database
-from app.core.schema import downgrade, upgrade
 from app.models.call import Call, RingAttempt
-from app.models.rota import ShiftInstance, Specialist, Team
+from app.models.rota import ShiftInstance, Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
 from app.routing.decide import RouteRequest, consider
 from app.routing.dispatch import Nobody, Ring, Wait, route_live
-from bench.rota_lookup import _pct, build, growth_table
+from bench.dataset import database_size
+from bench.rota_lookup import _pct, build, fresh_database, growth_table
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # as bench.rota_lookup
 BUSY_SHARE = 0.20
@@ -347,33 +344,18 @@ def query_times(db: Database, into: dict[str, list[float]]) -> Iterator[None]:
         event.remove(engine, "after_cursor_execute", after)
 
 
-async def _size(db: Database, url: str) -> int:
-    if db.is_sqlite:
-        path = Path(url.split("///", 1)[1])
-        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
-    async with db.transaction() as s:
-        return int(await s.scalar(text("SELECT pg_database_size(current_database())")) or 0)
-
-
 async def bench(
-    url: str, specialists: int, teams: int, iterations: int, *, reset: bool, breakdown: bool
+    url: str | None, specialists: int, teams: int, iterations: int, *, reset: bool, breakdown: bool
 ) -> Result:
     """Build one data set in the database at `url` and time decisions on it."""
-    if reset:
-        await asyncio.to_thread(downgrade, url, "base")
-    await asyncio.to_thread(upgrade, url)
-    db = Database.from_url(url)
-    try:
-        async with db.transaction() as s:
-            if await s.scalar(select(func.count()).select_from(Specialist)):
-                raise SystemExit(f"{url} already holds data: pass --reset to empty it first")
+    async with fresh_database(url, reset=reset) as db:
         t0 = time.perf_counter()
         await build(db, specialists, teams, NOW)
         async with db.transaction() as s:
             shifts = await rematerialise(s, NOW)
         counts = await populate(db, specialists, teams, NOW)
         build_s = time.perf_counter() - t0
-        size = await _size(db, url)
+        size = await database_size(db)
         picks = await instants(db, iterations, NOW)
         await time_consider(db, picks[: max(1, iterations // 10)])  # warm caches, pool
         consider_ms, on_shift, candidates = await time_consider(db, picks)
@@ -393,8 +375,6 @@ async def bench(
             outcomes,
             queries,
         )
-    finally:
-        await db.dispose()
 
 
 def _stats(ms: list[float]) -> str:
@@ -448,22 +428,14 @@ async def run(args: argparse.Namespace) -> None:
             raise SystemExit("--grid rebuilds the database for every size: pass --reset too")
     results = []
     for n, (specialists, teams) in enumerate(combos):
-        url, tmp = args.database_url, None
-        if not url:
-            tmp = Path(tempfile.mkdtemp())
-            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        try:
-            result = await bench(
-                url,
-                specialists,
-                teams,
-                iterations,
-                reset=args.reset or (args.grid and n > 0),
-                breakdown=args.breakdown,
-            )
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+        result = await bench(
+            args.database_url,
+            specialists,
+            teams,
+            iterations,
+            reset=args.reset or (args.grid and n > 0),
+            breakdown=args.breakdown,
+        )
         if args.grid:
             print(
                 f"{specialists:>6} specialists {teams:>4} teams: build {result.build_s:5.1f} s, "
@@ -471,7 +443,7 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
         else:
-            report(result, url)
+            report(result, args.database_url or "sqlite")
         results.append(result)
     if args.grid:
         grid_table(results, (args.database_url or "sqlite").split("://", 1)[0], iterations)

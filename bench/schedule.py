@@ -20,25 +20,18 @@ import argparse
 import asyncio
 import itertools
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-
-from sqlalchemy import func, select
 
 from app.auth.service import Principal
 from app.core.db import Database
-from app.core.schema import upgrade
-from app.models.rota import Specialist
 from app.rota.calculator import days_off, final_schedule
 from app.rota.endpoints_queries import schedule
 from app.rota.repository import load_snapshot
-from bench.dataset import database_size, reset_database
-from bench.rota_lookup import _pct, build
+from bench.dataset import database_size
+from bench.rota_lookup import _pct, build, fresh_database
 
 NOW = datetime.fromisoformat("2026-11-20T15:00:00+00:00")  # as bench.rota_lookup
 RANGE = timedelta(weeks=4)
@@ -113,24 +106,16 @@ async def measure(db: Database, result: Result, runs: int, budget_s: float) -> N
 
 
 async def bench(
-    url: str, specialists: int, teams: int, runs: int, budget_s: float, *, reset: bool
+    url: str | None, specialists: int, teams: int, runs: int, budget_s: float, *, reset: bool
 ) -> Result:
     """Build one data set in the database at `url` and time schedule renders on it."""
-    if reset:
-        await reset_database(url)
-    await asyncio.to_thread(upgrade, url)
-    db = Database.from_url(url)
-    try:
-        async with db.transaction() as s:
-            if await s.scalar(select(func.count()).select_from(Specialist)):
-                raise SystemExit(f"{url} already holds data: pass --reset to empty it first")
+    async with fresh_database(url, reset=reset) as db:
         t0 = time.perf_counter()
         await build(db, specialists, teams, NOW)
-        result = Result(specialists, teams, time.perf_counter() - t0, await database_size(db, url))
+        size = await database_size(db)
+        result = Result(specialists, teams, time.perf_counter() - t0, size)
         await measure(db, result, runs, budget_s)
         return result
-    finally:
-        await db.dispose()
 
 
 def _ms(value: float) -> str:
@@ -198,22 +183,14 @@ async def run(args: argparse.Namespace) -> None:
         combos = [(args.specialists, args.teams or 10)]
     results = []
     for n, (specialists, teams) in enumerate(combos):
-        url, tmp = args.database_url, None
-        if not url:
-            tmp = Path(tempfile.mkdtemp())
-            url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        try:
-            result = await bench(
-                url,
-                specialists,
-                teams,
-                args.runs,
-                args.budget,
-                reset=args.reset or n > 0,
-            )
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+        result = await bench(
+            args.database_url,
+            specialists,
+            teams,
+            args.runs,
+            args.budget,
+            reset=args.reset or n > 0,
+        )
         print(
             f"{specialists:>6} specialists {teams:>4} teams: build {result.build_s:5.1f} s, "
             f"{result.size_bytes / 1e6:.1f} MB, {len(result.render_ms)} renders, "
