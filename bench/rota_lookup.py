@@ -298,6 +298,14 @@ async def bench(
         )
 
 
+def database_options(parser: argparse.ArgumentParser) -> None:
+    """--database-url and --reset, for `fresh_database`."""
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--reset", action="store_true", help="empty the --database-url first (deletes its data)"
+    )
+
+
 @asynccontextmanager
 async def fresh_database(url: str | None, *, reset: bool) -> AsyncIterator[Database]:
     """A migrated database without data for one data set, disposed of afterwards.
@@ -441,17 +449,12 @@ def main() -> None:
         default=None,
         help=f"lookups beyond the window (default lookups/10; {GRID_CALCULATED} with --grid)",
     )
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument(
         "--grid",
         action="store_true",
         help=f"specialists in {GRID_SPECIALISTS} x teams in {GRID_TEAMS} (teams <= specialists)",
     )
-    parser.add_argument(
-        "--reset",
-        action="store_true",
-        help="downgrade the --database-url to an empty schema first (deletes its data)",
-    )
+    database_options(parser)
     args = parser.parse_args()
     if not args.grid and args.teams > args.specialists:
         parser.error("--teams must not exceed --specialists")

@@ -44,7 +44,7 @@ from app.rota.materialise import rematerialise
 from app.routing.decide import RouteRequest, consider
 from app.routing.dispatch import Nobody, Ring, Wait, route_live
 from bench.dataset import database_size
-from bench.rota_lookup import _pct, build, fresh_database, growth_table
+from bench.rota_lookup import _pct, build, database_options, fresh_database, growth_table
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # as bench.rota_lookup
 BUSY_SHARE = 0.20
@@ -487,17 +487,12 @@ def main() -> None:
     parser.add_argument(
         "--iterations", type=int, default=0, help=f"default 500 ({GRID_ITERATIONS} with --grid)"
     )
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument(
         "--grid",
         action="store_true",
         help=f"specialists in {GRID_SPECIALISTS} x teams in {GRID_TEAMS} (teams <= specialists)",
     )
-    parser.add_argument(
-        "--reset",
-        action="store_true",
-        help="downgrade the --database-url to an empty schema first (deletes its data)",
-    )
+    database_options(parser)
     parser.add_argument(
         "--breakdown", action="store_true", help="time each SQL statement of route_live"
     )

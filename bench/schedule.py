@@ -31,7 +31,7 @@ from app.rota.calculator import days_off, final_schedule
 from app.rota.endpoints_queries import schedule
 from app.rota.repository import load_snapshot
 from bench.dataset import database_size
-from bench.rota_lookup import _pct, build, fresh_database
+from bench.rota_lookup import _pct, build, database_options, fresh_database
 
 NOW = datetime.fromisoformat("2026-11-20T15:00:00+00:00")  # as bench.rota_lookup
 RANGE = timedelta(weeks=4)
@@ -215,10 +215,7 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=10.0, help="seconds of renders per data set (min 5 runs)"
     )
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
-    parser.add_argument(
-        "--reset", action="store_true", help="empty the --database-url first (deletes its data)"
-    )
+    database_options(parser)
     args = parser.parse_args()
     if args.teams and args.specialists and args.teams > args.specialists:
         parser.error("--teams must not exceed --specialists")
