@@ -131,10 +131,11 @@ async def test_a_slow_database_is_cut_short(
         await asyncio.sleep(5)
         return []
 
-    monkeypatch.setattr(driver, "VOICE_DEADLINE_SECONDS", 0.2)
     monkeypatch.setattr(accounts_repository, "brief_by_phone", slow)
     caller = Caller(client, sid="CA0000000000000000000000000000000B")
     await caller.dial_in()
+    # The deadline only from here: on a loaded machine the first webhook may take longer.
+    monkeypatch.setattr(driver, "VOICE_DEADLINE_SECONDS", 0.2)
     doc = await caller.press("1")
     assert says(doc)[0].startswith("We're sorry, something went wrong on our side.")
 

@@ -1,0 +1,87 @@
+"""Shared by the shortlist tests: the whole decision as live routing asks it, a team."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.routing.decide import Decision, RouteRequest, consider
+from app.routing.queue import IN_LINE, Line, Place, active_entry, priority_of
+from app.routing.roster import read_team
+from tests.telephony.rota_rows import Person
+
+RING_TIMEOUT = 20
+
+
+async def whole(
+    session: AsyncSession,
+    request: RouteRequest,
+    *,
+    now: datetime,
+    call_id: int | None,
+    exclude: Sequence[int],
+) -> tuple[Decision, Line]:
+    """`consider` as `route_live` asks it (the call's place from its own queue entry)."""
+    team = await read_team(session, request.team, now=now, call_id=call_id)
+    line = team.line if team is not None else Line(None, (), frozenset())
+    entry = active_entry(line.own, request.team)
+    place = Place(call_id, priority_of(request.tier), entry.enqueued_at if entry else now)
+    full = await consider(session, request, now=now, call_id=call_id, exclude=exclude, place=place)
+    return full, line
+
+
+def desk_team(n: int, **fields: str) -> list[Person]:
+    """n people in team desk who speak English: Desk01, Desk02, ... (contact overridable)."""
+    return [
+        Person(f"Desk{i:02d}", fields.get("contact", f"+1415555{i:04d}"), ["en"])
+        for i in range(1, n + 1)
+    ]
+
+
+def disagreements(
+    request: RouteRequest,
+    short: tuple[Decision, Line] | None,
+    full: Decision,
+    full_line: Line,
+) -> list[str]:
+    """How the shortlist differs from the whole decision (nothing: they agree)."""
+    if short is None:
+        return ["gave up though people are on shift"] if full.considered else []
+    decision, line = short
+    problems = []
+    got = [p.specialist_id for p in decision.candidates]
+    want = [p.specialist_id for p in full.candidates]
+    if got != want[: len(got)]:
+        problems.append(f"candidates {got}, consider's {want}")
+    if not decision.complete and len(got) < request.batch_size:
+        problems.append(
+            f"incomplete with {len(got)} candidates for a batch of {request.batch_size}"
+        )
+    listed = [c.person.specialist_id for c in decision.considered]
+    if len(set(listed)) != len(listed):
+        problems.append(f"lists someone twice: {listed}")
+    if decision.complete and sorted(listed) != sorted(
+        c.person.specialist_id for c in full.considered
+    ):
+        problems.append(f"complete but lists {sorted(listed)}, consider {len(full.considered)}")
+    whole = {c.person.specialist_id: c for c in full.considered}
+    for c in decision.considered:
+        other = whole.get(c.person.specialist_id)
+        if other is None:
+            problems.append(f"lists {c.person.specialist_id}, who is not on shift")
+        elif (c.status, c.reason, c.person) != (other.status, other.reason, other.person):
+            problems.append(f"{c} but consider: {other}")
+    if decision.rowless != full.rowless & set(listed):
+        problems.append(f"rowless {set(decision.rowless)}, consider {set(full.rowless)}")
+    if (decision.team_exists, decision.serves_language) != (True, full.serves_language):
+        problems.append(f"team exists/serves {decision.team_exists}/{decision.serves_language}")
+    own = (line.own.id if line.own else None, full_line.own.id if full_line.own else None)
+    in_line = [
+        {e.id for e in ln.entries if e.team == request.team and e.state in IN_LINE}
+        for ln in (line, full_line)
+    ]
+    if own[0] != own[1] or in_line[0] != in_line[1] or line.rung != full_line.rung:
+        problems.append(f"queue line differs: own {own}, entries {in_line}")
+    return problems
