@@ -1172,6 +1172,22 @@ async def reset_database(url: str) -> None:
         await engine.dispose()
 
 
+async def settle_database(db: Database) -> None:
+    """Leave a freshly built database as a long-running one would be before measuring.
+
+    SQLite: the WAL checkpointed into the file. PostgreSQL: VACUUM (ANALYZE), so that the
+    planner has statistics, the visibility map is set, and autovacuum, woken by the bulk
+    inserts, does not run beside the measurements (it did: a lookup's p50 moved from 1.4 to
+    3.3 ms between two runs on the same data).
+    """
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM (ANALYZE)")
+
+
 async def database_size(db: Database) -> int:
     """Bytes on disk: the SQLite file (with its WAL) or pg_database_size."""
     async with db.transaction() as s:
@@ -1289,13 +1305,7 @@ async def build_dataset(
             if not db.is_sqlite:
                 await _fix_sequences(s)
         lap("materialise")
-        if db.is_sqlite:
-            async with db.engine.connect() as conn:
-                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            async with db.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.exec_driver_sql("ANALYZE")
+        await settle_database(db)
         lap("analyze")
         size = await database_size(db)
         hourly = await coverage(db, now, (EN_TEAM, PAID_TEAM))

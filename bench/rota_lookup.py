@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from app.core.db import Database
 from app.core.schema import upgrade
@@ -43,7 +43,7 @@ from app.models.rota import (
 )
 from app.rota.lookup import on_shift
 from app.rota.materialise import rematerialise
-from bench.dataset import reset_database
+from bench.dataset import reset_database, settle_database
 
 ZONES = ["America/Los_Angeles", "Europe/Dublin", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney"]
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -271,9 +271,8 @@ async def bench(
         t1 = time.perf_counter()
         async with db.transaction() as s:
             count = await rematerialise(s, NOW)
-            if s.get_bind().dialect.name == "postgresql":
-                await s.execute(text("ANALYZE"))
         t2 = time.perf_counter()
+        await settle_database(db)
         writes: list[float] = []
         for n in range(refreshes):
             async with db.transaction() as s:

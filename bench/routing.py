@@ -43,7 +43,7 @@ from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
 from app.routing.decide import RouteRequest, consider
 from app.routing.dispatch import Nobody, Ring, Wait, route_live
-from bench.dataset import database_size
+from bench.dataset import database_size, settle_database
 from bench.rota_lookup import _pct, build, database_options, fresh_database, growth_table
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # as bench.rota_lookup
@@ -203,7 +203,6 @@ async def populate(db: Database, specialists: int, teams: int, now: datetime) ->
             for name in ("calls", "call_attempts", "call_queue"):
                 sequence = f"pg_get_serial_sequence('{name}', 'id')"
                 await s.execute(text(f"SELECT setval({sequence}, max(id)) FROM {name}"))
-            await s.execute(text("ANALYZE"))
     return {
         "calls": len(calls),
         "attempts": len(attempts),
@@ -355,6 +354,7 @@ async def bench(
             shifts = await rematerialise(s, NOW)
         counts = await populate(db, specialists, teams, NOW)
         build_s = time.perf_counter() - t0
+        await settle_database(db)
         size = await database_size(db)
         picks = await instants(db, iterations, NOW)
         await time_consider(db, picks[: max(1, iterations // 10)])  # warm caches, pool
