@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FixedClock
 from app.core.db import Database
-from app.models.call import Call
 from app.models.rota import Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.routing import metrics
 from tests.conftest import make_specialist
+from tests.routing.calls import add_call
 from tests.telephony.rota_rows import Person, staff
 
 TEAM_GAUGES = (
@@ -43,31 +43,6 @@ def gauges(text: str) -> dict[str, dict[str, float]]:
 
 def person(name: str) -> Person:
     return Person(name, f"+1415555{next(_sids):04d}", ["en"])
-
-
-async def add_call(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    status: str,
-    age: timedelta,
-    ended: bool = False,
-) -> int:
-    """Insert a call started `age` before now; returns its id."""
-    started = now - age
-    call = Call(
-        sid=f"CA{next(_sids):032d}",
-        from_number="+14155550142",
-        to_number="+18005550100",
-        status=status,
-        started_at=started,
-        ended_at=now if ended else None,
-        created_at=started,
-        updated_at=now,
-    )
-    session.add(call)
-    await session.flush()
-    return call.id
 
 
 async def enqueue(

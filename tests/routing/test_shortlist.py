@@ -25,8 +25,8 @@ from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
 from app.routing.decide import SHORTLIST_SPARE, RouteRequest, shortlist
 from app.routing.order import Strategy
+from tests.routing.calls import add_call
 from tests.routing.shortlists import disagreements, whole
-from tests.routing.test_metrics import add_call
 from tests.telephony.rota_rows import Person, staff
 
 LANGUAGES = ("en", "ja", "de")

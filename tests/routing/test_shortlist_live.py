@@ -24,18 +24,10 @@ from app.rota.materialise import rematerialise
 from app.routing import decide, dispatch, presence
 from app.routing.decide import SHORTLIST_SPARE, Decision, RouteRequest, shortlist
 from app.routing.dispatch import Choice, Nobody, Ring, Wait, route_live
-from app.routing.order import Strategy
 from app.routing.queue import Line
+from tests.routing.calls import add_call
 from tests.routing.shortlists import RING_TIMEOUT, desk_team, disagreements, whole
-from tests.routing.test_metrics import add_call
 from tests.telephony.rota_rows import Person, staff
-
-LANGUAGES = ("en", "ja", "de")
-ASKED = (*LANGUAGES, "fr")  # nobody speaks fr: only an overflow team can take it
-SKILLS = ("billing", "tech")
-STRATEGIES: tuple[Strategy, ...] = ("fixed_order", "longest_idle", "round_robin")
-UNDIALABLE = ("ext 12", "client:", "+12", "call me")
-
 
 # --- reading more rows when the first ones cannot take the call ----------------------------
 
