@@ -37,6 +37,10 @@ DEMO_ACCOUNTS = (
     # Two businesses run from one office line: a shared number is a real case.
     DemoAccount("demo-bikes", "100006", "Harbor Bikes", "standard", "en", ("+14155550142",)),
     DemoAccount("demo-kayaks", "100007", "Harbor Kayaks", "standard", "en", ("+14155550142",)),
+    DemoAccount("demo-taqueria", "100008", "Taquería El Sol", "standard", "es", ("+525512345678",)),
+    DemoAccount("demo-thames", "100009", "Thames Print Ltd", "paid", "en", ("+442079460123",)),
+    DemoAccount("demo-harbour", "100010", "Harbour Surf Co", "standard", "en", ("+61291234567",)),
+    DemoAccount("demo-lion", "100011", "Lion City Florist", "standard", "en", ("+6561234567",)),
 )
 
 

@@ -22,9 +22,14 @@ TEAMS = {
     "support-fr": "Europe/Paris",
     "support-de": "Europe/Berlin",
     "paid-support": "Europe/Dublin",
+    "support-es": "America/Mexico_City",
+    "support-uk": "Europe/London",
+    "support-sg": "Asia/Singapore",
+    "support-au": "Australia/Sydney",
 }
 # NOW is Friday 2026-11-20: the next Tuesday is a working day for every team's holidays,
-# the Saturday after is a weekend day.
+# the Saturday after is a weekend day of the second weekend crew (the demo began on
+# Monday 2026-10-19, crews alternate weekly from there).
 TUESDAY = date(2026, 11, 24)
 SATURDAY = date(2026, 11, 28)
 
@@ -51,8 +56,8 @@ async def test_seeded_rota_answers(
     client: httpx.AsyncClient, keys: Keys, db: Database, clock: FixedClock
 ) -> None:
     summary = await _seed(db, clock)
-    assert (summary.teams, summary.specialists, summary.rotations) == (5, 19, 8)
-    assert str(summary) == "7 accounts, 5 teams, 19 specialists, 8 rotations"
+    assert (summary.teams, summary.specialists, summary.rotations) == (9, 33, 14)
+    assert str(summary) == "11 accounts, 9 teams, 33 specialists, 14 rotations"
     h = await keys.headers("scheduler")
     teams = (await client.get("/v1/teams", headers=h)).json()["items"]
     assert {t["slug"]: t["time_zone"] for t in teams} == TEAMS
@@ -66,8 +71,8 @@ async def test_seeded_rota_answers(
     assert {s["source"]["rotation_name"] for s in paid} == {"early", "late"}
     for day in (SATURDAY, SATURDAY + timedelta(days=1)):
         on = await _on_shift(client, h, "support-en", _local(day, time(12), TEAMS["support-en"]))
-        assert len(on) == 1, day
-        assert on[0]["source"]["rotation_name"] == "weekend"
+        assert {s["specialist_name"] for s in on} == {"Jordan Reyes", "Emily Chen"}, day
+        assert {s["source"]["rotation_name"] for s in on} == {"weekend-b"}
     # People live in other zones than their team: a Dublin-based specialist in support-en.
     people = (await client.get("/v1/specialists", headers=h)).json()["items"]
     assert {p["time_zone"] for p in people if "support-en" in p["teams"]} >= {
@@ -124,7 +129,7 @@ def test_cli_seed_if_empty(
     monkeypatch.chdir(tmp_path)  # no stray .env
     assert switchboard(["seed", "--if-empty"]) == 0
     out = capsys.readouterr().out
-    assert out.strip() == "demo data loaded: 7 accounts, 5 teams, 19 specialists, 8 rotations"
+    assert out.strip() == "demo data loaded: 11 accounts, 9 teams, 33 specialists, 14 rotations"
     assert switchboard(["seed", "--if-empty"]) == 0
     assert capsys.readouterr().out.strip() == "database already has data; demo data not loaded"
     assert switchboard(["seed"]) == 0
@@ -145,3 +150,24 @@ async def test_a_database_with_only_a_rota_is_not_empty(
     assert r.status_code == 201, r.text
     async with db.transaction() as session:
         assert not await database_is_empty(session)
+
+
+async def test_english_is_covered_round_the_clock_on_a_weekday(
+    client: httpx.AsyncClient, keys: Keys, db: Database, clock: FixedClock
+) -> None:
+    """Follow the sun: Sydney, Singapore, London (and the paid line in Dublin), California."""
+    await _seed(db, clock)
+    h = await keys.headers("scheduler")
+    teams_by_hour = []
+    people: set[str] = set()
+    for hour in range(24):
+        at = datetime.combine(TUESDAY, time(hour, 30), tzinfo=ZoneInfo("UTC")).isoformat()
+        r = await client.get("/v1/rota/on-shift", params={"language": "en", "at": at}, headers=h)
+        assert r.status_code == 200, r.text
+        teams = {s["team"] for s in r.json()["on_shift"]}
+        people.update(s["specialist_name"] for s in r.json()["on_shift"])
+        assert teams, f"nobody speaks English at {at}"
+        teams_by_hour.append(teams)
+    for team in ("support-au", "support-sg", "support-uk", "support-en"):
+        assert any(team in teams for teams in teams_by_hour), team
+    assert "Yui Tanaka" in people and "Haruto Sato" not in people  # only Yui speaks English
