@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # The queue's hold loop: music (or silence) between checks for a free specialist.
     hold_music_url: str = Field(default="")
     queue_check_seconds: int = Field(default=15, ge=5, le=120)
+    # The rota planner: the solver's time limit per proposal (a request may ask for less)
+    # and its search threads.
+    planner_time_limit_seconds: float = Field(default=20.0, gt=0, le=600)
+    planner_workers: int = Field(default=2, ge=1, le=16)
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
 from app.ops import router as ops_router
+from app.planning.endpoints import router as planning_router
 from app.reports.endpoints import router as reports_router
 from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(rota_resources_router)
     app.include_router(rota_changes_router)
     app.include_router(rota_queries_router)
+    app.include_router(planning_router)
     app.include_router(rota_calendar_router)
     app.include_router(routing_router)
     return app

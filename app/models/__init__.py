@@ -4,6 +4,7 @@ from app.models.account import Account, AccountNote, AccountPhone
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.call import Call, CallStateRow, CallStatusEvent, CallStep, RingAttempt
+from app.models.planning import RotaPlan
 from app.models.rota import (
     AuditEntry,
     LieuAdjustmentRow,
@@ -36,6 +37,7 @@ __all__ = [
     "OverrideRow",
     "QueueEntry",
     "RingAttempt",
+    "RotaPlan",
     "Rotation",
     "RotationVersionRow",
     "ShiftInstance",
