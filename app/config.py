@@ -25,6 +25,14 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite+aiosqlite:///./switchboard.db")
     twilio_auth_token: str = Field(default="")
+    # The softphone (Twilio Voice JS SDK): an API key and a TwiML App of the account.
+    twilio_account_sid: str = Field(default="")
+    twilio_api_key_sid: str = Field(default="")
+    twilio_api_key_secret: str = Field(default="")
+    twiml_app_sid: str = Field(default="")
+    voice_token_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    # How often each app instance reads new console events for its live pages.
+    events_poll_seconds: float = Field(default=0.5, ge=0.05, le=10)
     public_base_url: str = Field(default="http://127.0.0.1:8000")
     flows_dir: Path = Field(default=Path("ivr_flows"))
     fallback_number: str | None = Field(default=None)
@@ -106,6 +114,18 @@ class Settings(BaseSettings):
         if self.twilio_auth_token.lower() in PLACEHOLDER_TOKENS:
             raise ValueError("TWILIO_AUTH_TOKEN is a placeholder; set the real auth token")
         return self
+
+    @property
+    def softphone_configured(self) -> bool:
+        """Whether voice tokens can be issued (all four softphone settings are set)."""
+        return all(
+            (
+                self.twilio_account_sid,
+                self.twilio_api_key_sid,
+                self.twilio_api_key_secret,
+                self.twiml_app_sid,
+            )
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -29,7 +29,9 @@ from app.rota.endpoints_queries import router as rota_queries_router
 from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
+from app.routing.endpoints_availability import router as availability_router
 from app.telephony.endpoints import router as twilio_router
+from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
 from app.worklist.endpoints import router as worklist_router
@@ -93,4 +95,6 @@ def create_app(
     app.include_router(planning_router)
     app.include_router(rota_calendar_router)
     app.include_router(routing_router)
+    app.include_router(availability_router)
+    app.include_router(voice_router)
     return app

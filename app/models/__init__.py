@@ -4,6 +4,13 @@ from app.models.account import Account, AccountNote, AccountPhone
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.call import Call, CallStateRow, CallStatusEvent, CallStep, RingAttempt
+from app.models.console import (
+    CallWrapUp,
+    ConsoleEvent,
+    Disposition,
+    SwapRequest,
+    TeamConsoleSettings,
+)
 from app.models.planning import RotaPlan
 from app.models.rota import (
     AuditEntry,
@@ -31,6 +38,9 @@ __all__ = [
     "CallStateRow",
     "CallStatusEvent",
     "CallStep",
+    "CallWrapUp",
+    "ConsoleEvent",
+    "Disposition",
     "LieuAdjustmentRow",
     "ManualDayOffRow",
     "MaterialisedWindow",
@@ -43,7 +53,9 @@ __all__ = [
     "ShiftInstance",
     "Specialist",
     "SpecialistPresence",
+    "SwapRequest",
     "Team",
+    "TeamConsoleSettings",
     "TeamMember",
     "WorkItem",
 ]

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
 PRESENCE_STATES = ("free", "ringing", "busy")
+AVAILABILITIES = ("available", "away", "offline")
 QUEUE_STATES = ("waiting", "ringing", "left")
 # How a caller left the queue: connected to a specialist, waited the step's max_wait,
 # pressed the key for a callback, or hung up.
@@ -34,7 +44,10 @@ class SpecialistPresence(Base):
     """Whether a specialist is free, being rung for a call, or on a call."""
 
     __tablename__ = "specialist_presence"
-    __table_args__ = (CheckConstraint(_one_of("state", PRESENCE_STATES), name="state_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("state", PRESENCE_STATES), name="state_known"),
+        CheckConstraint(_one_of("availability", AVAILABILITIES), name="availability_known"),
+    )
 
     specialist_id: Mapped[int] = mapped_column(
         ForeignKey("specialists.id", ondelete="CASCADE"), primary_key=True
@@ -49,6 +62,12 @@ class SpecialistPresence(Base):
     # When their last conversation ended (longest idle first); None: no call yet.
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the person said: available (may be rung), away or offline (not rung). Apart
+    # from `state`, which is what calls did; no row at all means available.
+    availability: Mapped[str] = mapped_column(
+        String(10), default="available", server_default=text("'available'")
+    )
+    availability_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class QueueEntry(Base):

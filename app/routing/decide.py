@@ -42,7 +42,9 @@ from app.routing.roster import (
     row_of,
 )
 
-Status = Literal["candidate", "busy", "held", "already_rung", "lacks_language", "no_contact"]
+Status = Literal[
+    "candidate", "busy", "held", "already_rung", "lacks_language", "no_contact", "away"
+]
 # Rows a shortlist reads beyond one ringing batch (and the callers ahead, who may each
 # keep one of them): duplicates, undialable contacts and a few callers ahead need no
 # second read.
@@ -148,6 +150,8 @@ class _Statuses:
             return "no_contact", f"contact {person.contact!r} cannot be dialled"
         if person.specialist_id in self.exclude:
             return "already_rung", "already rung for this call"
+        if row.availability not in (None, "available"):
+            return "away", f"set themselves {row.availability}"
         if self.busy(row):
             return "busy", "on a call" if row.state == "busy" else "being rung for another call"
         return "candidate", ""

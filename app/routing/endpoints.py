@@ -46,6 +46,7 @@ class ExcludedOut(BaseModel):
         "lacks_language",
         "no_contact",
         "already_rung",
+        "away",
     ]
     detail: str
 

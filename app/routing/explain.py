@@ -28,6 +28,7 @@ _STATUS_CODES = {
     "lacks_language": "lacks_language",
     "no_contact": "no_contact",
     "already_rung": "already_rung",
+    "away": "away",
 }
 
 

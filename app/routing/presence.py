@@ -123,7 +123,7 @@ def _mark_sqlite() -> ReturningInsert[int]:
     return statement.on_conflict_do_update(
         index_elements=[SpecialistPresence.specialist_id],
         set_={name: getattr(statement.excluded, name) for name in columns[1:]},
-        where=is_free(_AT),
+        where=and_(is_free(_AT), SpecialistPresence.availability == "available"),
     ).returning(SpecialistPresence.specialist_id)
 
 
@@ -135,7 +135,11 @@ def _mark_postgresql() -> ReturningUpdate[int]:
     """
     free = (
         select(SpecialistPresence.specialist_id)
-        .where(SpecialistPresence.specialist_id.in_(bindparam("ids", expanding=True)), is_free(_AT))
+        .where(
+            SpecialistPresence.specialist_id.in_(bindparam("ids", expanding=True)),
+            is_free(_AT),
+            SpecialistPresence.availability == "available",
+        )
         .with_for_update(skip_locked=True)
     )
     return (

@@ -83,6 +83,7 @@ class ShiftRow(NamedTuple):
     held_until: datetime | None
     call_id: int | None
     idle_since: datetime | None
+    availability: str | None  # available, away, offline; None: no presence row (available)
 
 
 ROW_WIDTH = len(ShiftRow._fields)
@@ -193,6 +194,7 @@ def people_query(
         state.c.held_until,
         state.c.call_id,
         state.c.idle_since,
+        state.c.availability,
     ).select_from(joined)
     if not shortlist:
         return query
@@ -218,8 +220,9 @@ def people_query(
     skilled = _contains(dialect, person.c.skills, "skill") if skill else false()
     busy = presence.busy_flag(state)
     rung = running.c.specialist_id.in_(bindparam("exclude", expanding=True))
+    away = func.coalesce(state.c.availability, "available") != "available"
     keys: list[Any] = [
-        case((or_(rung, and_(serves, ~speaks)), 1), else_=0),
+        case((or_(rung, and_(serves, ~speaks), away), 1), else_=0),
         busy,
         case((speaks, 0), else_=1),
     ]
@@ -275,6 +278,7 @@ async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list
                     SpecialistPresence.held_until,
                     SpecialistPresence.call_id,
                     SpecialistPresence.idle_since,
+                    SpecialistPresence.availability,
                 ).where(SpecialistPresence.specialist_id.in_({s.specialist_id for s in shifts}))
             )
         }
@@ -289,7 +293,7 @@ async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list
                 s.ends_at,
                 s.source_kind,
                 s.covering_for,
-                *found.get(s.specialist_id, (None, None, None, None)),
+                *found.get(s.specialist_id, (None, None, None, None, None)),
             )
             for s in shifts
         ]

@@ -34,6 +34,8 @@ ASKED = (*LANGUAGES, "fr")  # nobody speaks fr: only an overflow team can take i
 SKILLS = ("billing", "tech")
 STRATEGIES: tuple[Strategy, ...] = ("fixed_order", "longest_idle", "round_robin")
 UNDIALABLE = ("ext 12", "client:", "+12", "call me")
+# Mostly available; away and offline people are never rung.
+AVAILABILITY = ("available", "available", "available", "away", "offline")
 
 
 # --- the equivalence of shortlist and consider over varied teams ---------------------------
@@ -128,6 +130,7 @@ async def _live_state(
                 held_until=None if state == "free" else rng.choice(lease),
                 idle_since=rng.choice(idle),
                 updated_at=now,
+                availability=rng.choice(AVAILABILITY),
             )
         )
     queued: dict[str, list[int]] = {}

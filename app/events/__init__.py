@@ -1,0 +1,1 @@
+"""Live events for the console: written with the change, pushed by Server-Sent Events."""

@@ -1,0 +1,45 @@
+"""Writing console events: one small insert in the transaction that made the change.
+
+A webhook pays for one INSERT and nothing else: screen-pop data, wallboard figures and
+delivery happen later, in the event hub of whichever app instance has a listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.console import ConsoleEvent
+
+
+def event_row(
+    kind: str,
+    *,
+    at: datetime,
+    specialist_id: int | None = None,
+    team: str | None = None,
+    call_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One event as a row for `publish`."""
+    return {
+        "kind": kind,
+        "at": at,
+        "specialist_id": specialist_id,
+        "team": team,
+        "call_id": call_id,
+        "data": data,
+    }
+
+
+async def publish(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
+    """Append events in the current transaction (visible to listeners once it commits)."""
+    found = list(rows)
+    if not found:
+        return
+    connection = await session.connection()
+    await connection.execute(insert(ConsoleEvent), found)
