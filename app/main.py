@@ -20,6 +20,8 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
+from app.events.endpoints import router as events_router
+from app.events.hub import EventHub
 from app.ops import router as ops_router
 from app.planning.endpoints import router as planning_router
 from app.reports.endpoints import router as reports_router
@@ -61,9 +63,13 @@ def create_app(
             if check_schema:
                 await refresh_once(db, app.state.clock)
             refresher = asyncio.create_task(keep_horizon(db, app.state.clock))
+            app.state.events = EventHub(
+                db, app.state.clock, poll_seconds=settings.events_poll_seconds
+            )
             try:
                 yield
             finally:
+                await app.state.events.close()
                 refresher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await refresher
@@ -97,4 +103,5 @@ def create_app(
     app.include_router(routing_router)
     app.include_router(availability_router)
     app.include_router(voice_router)
+    app.include_router(events_router)
     return app

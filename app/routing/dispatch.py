@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events.publish import event_row, publish
 from app.models.call import Call
 from app.routing import presence
 from app.routing import queue as queues
@@ -148,9 +149,20 @@ async def route_live(
             if entry is not None:
                 entry.state = "ringing"
                 entry.updated_at = now
+            await publish(
+                session,
+                [
+                    event_row("ring", at=now, specialist_id=sid, team=request.team, call_id=call.id)
+                    for sid in got
+                ],
+            )
             return _ring(decision, got)
     if (candidates or decision.could_wait) and max_wait > 0:
         if entry is None:
+            joined = event_row(
+                "queue", at=now, team=request.team, call_id=call.id, data={"change": "joined"}
+            )
+            await publish(session, [joined])
             if stored is not None:  # queued before for another team: reuse its row
                 entry = stored
                 entry.team, entry.language, entry.skill = (
@@ -176,13 +188,15 @@ async def route_live(
         entry.updated_at = now
         if now >= entry.deadline:
             queues.leave(entry, "timeout", now=now)
+            await publish(session, [queues.left_event(entry)])
             return Nobody(True, f"waited {max_wait} s in the {request.team} queue")
         announce = entry.announced_at is None or now - entry.announced_at >= ANNOUNCE_EVERY
         if announce:
             entry.announced_at = now
         return Wait(queues.position_in(line, entry), now - entry.enqueued_at, announce)
-    if entry is not None:
+    if entry is not None and entry.state != "left":
         queues.leave(entry, "moved_on", now=now)
+        await publish(session, [queues.left_event(entry)])
     return Nobody(False, _nobody_reason(decision))
 
 

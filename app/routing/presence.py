@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.events.publish import event_row, publish
 from app.models.routing import SpecialistPresence
 
 # Time for the whisper, the key press and Twilio's <Dial> action after the ring timeout.
@@ -250,6 +251,9 @@ async def connected(
         .values(state="busy", call_id=call_id, held_until=now + BUSY_LEASE, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await publish(
+        session, [event_row("answered", at=now, specialist_id=specialist_id, call_id=call_id)]
+    )
 
 
 async def release_attempt(
@@ -265,15 +269,21 @@ async def release_attempt(
     }
     if talked:
         values["idle_since"] = now
-    await session.execute(
+    freed = await session.execute(
         update(SpecialistPresence)
         .where(
             SpecialistPresence.specialist_id == specialist_id,
             SpecialistPresence.attempt_id == attempt_id,
         )
         .values(**values)
+        .returning(SpecialistPresence.specialist_id)
         .execution_options(synchronize_session=False)
     )
+    if freed.first() is not None:
+        data = {"talked": talked, "attempt_id": attempt_id}
+        await publish(
+            session, [event_row("ring_ended", at=now, specialist_id=specialist_id, data=data)]
+        )
 
 
 async def release_call(session: AsyncSession, call_id: int, *, now: datetime) -> None:
@@ -282,10 +292,18 @@ async def release_call(session: AsyncSession, call_id: int, *, now: datetime) ->
     Whoever was on the call (busy) has just finished a conversation: idle from now.
     """
     base = {"state": "free", "call_id": None, "attempt_id": None, "held_until": None}
+    ended = []
     for state, extra in (("busy", {"idle_since": now}), ("ringing", {})):
-        await session.execute(
+        freed = await session.execute(
             update(SpecialistPresence)
             .where(SpecialistPresence.call_id == call_id, SpecialistPresence.state == state)
             .values(**base, **extra, updated_at=now)
+            .returning(SpecialistPresence.specialist_id)
             .execution_options(synchronize_session=False)
         )
+        talked = {"talked": state == "busy"}
+        ended += [
+            event_row("ring_ended", at=now, specialist_id=sid, call_id=call_id, data=talked)
+            for sid in freed.scalars()
+        ]
+    await publish(session, ended)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.events.publish import event_row, publish
 from app.models.routing import QueueEntry
 
 PRIORITY = {"paid": 1}  # everyone else 0
@@ -202,8 +204,20 @@ async def leave_call(
 ) -> None:
     """The call left its queue for good (nothing happens if it never queued or left)."""
     entry = await entry_of(session, call_id)
-    if entry is not None:
+    if entry is not None and entry.state != "left":
         leave(entry, result, now=now)
+        await publish(session, [left_event(entry)])
+
+
+def left_event(entry: QueueEntry) -> dict[str, Any]:
+    """The console event of a caller leaving the queue (the wallboards count the wait)."""
+    return event_row(
+        "queue",
+        at=entry.updated_at,
+        team=entry.team,
+        call_id=entry.call_id,
+        data={"change": "left", "result": entry.result},
+    )
 
 
 def leave(entry: QueueEntry, result: str, *, now: datetime) -> None:
