@@ -14,6 +14,7 @@ from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
 from app.auth.endpoints import router as api_keys_router
 from app.calls.endpoints import router as calls_router
+from app.calls.endpoints_wrapup import router as wrapup_router
 from app.config import Settings, get_settings, warn_if_insecure
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
@@ -32,6 +33,7 @@ from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
+from app.routing.endpoints_wallboard import router as wallboard_router
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
@@ -104,4 +106,6 @@ def create_app(
     app.include_router(availability_router)
     app.include_router(voice_router)
     app.include_router(events_router)
+    app.include_router(wrapup_router)
+    app.include_router(wallboard_router)
     return app

@@ -22,6 +22,7 @@ from app.accounts.schemas import (
 )
 from app.calls import repository as calls
 from app.models.call import Call
+from app.models.console import CallWrapUp
 from app.models.rota import Specialist
 from app.models.routing import WorkItem
 
@@ -96,6 +97,15 @@ async def _work_items(session: AsyncSession, call_ids: list[int]) -> dict[int, l
     return by_call
 
 
+async def _dispositions(session: AsyncSession, call_ids: list[int]) -> dict[int, str]:
+    if not call_ids:
+        return {}
+    rows = await session.execute(
+        select(CallWrapUp.call_id, CallWrapUp.disposition).where(CallWrapUp.call_id.in_(call_ids))
+    )
+    return {call_id: code for call_id, code in rows.all()}
+
+
 async def _names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -120,8 +130,15 @@ async def account_history(session: AsyncSession, account_id: int) -> AccountHist
         [c.answered_by_id for c in account_calls]
         + [i.claimed_by_id for found in items.values() for i in found],
     )
+    codes = await _dispositions(session, [c.id for c in account_calls])
     entries += [
-        HistoryEntry(kind="call", at=c.started_at, call=_call_entry(c, items[c.id], names))
+        HistoryEntry(
+            kind="call",
+            at=c.started_at,
+            call=_call_entry(c, items[c.id], names).model_copy(
+                update={"disposition": codes.get(c.id)}
+            ),
+        )
         for c in account_calls
     ]
     entries.sort(key=lambda e: e.at, reverse=True)

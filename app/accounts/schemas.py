@@ -166,6 +166,7 @@ class HistoryCall(BaseModel):
     topic: str | None
     team: str | None
     work_items: list[HistoryWorkItem]
+    disposition: str | None = None
 
 
 class HistoryEntry(BaseModel):

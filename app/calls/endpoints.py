@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from app.auth.deps import CallReader
-from app.calls import repository
+from app.calls import repository, wrapup
 from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
@@ -45,6 +45,7 @@ async def list_calls(
     status: Status | None = None,
     outcome: Outcome | None = None,
     team: Annotated[str | None, Query(max_length=64)] = None,
+    disposition: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[CallOut]:
     """Calls, newest first, filtered, one page at a time."""
     if start is not None and end is not None and end <= start:
@@ -64,6 +65,7 @@ async def list_calls(
         status=status,
         outcome=outcome,
         team=team,
+        disposition=disposition,
     )
     rows, next_cursor = next_page(rows, limit, lambda c: {"before_id": c.id})
     return Page[CallOut](items=[call_out(c) for c in rows], next_cursor=next_cursor)
@@ -76,4 +78,6 @@ async def get_call(sid: str, session: DbSession, _: CallReader) -> CallDetail:
     if call is None:
         raise NotFound(f"call {sid} does not exist")
     entry = await session.scalar(select(QueueEntry).where(QueueEntry.call_id == call.id))
-    return call_detail(call, entry)
+    detail = call_detail(call, entry)
+    detail.disposition = await wrapup.disposition_of(session, call.id)
+    return detail

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.models.call import Call, CallStateRow, CallStatusEvent, RingAttempt
+from app.models.console import CallWrapUp
 
 
 async def by_sid(session: AsyncSession, sid: str, *, lock: bool = False) -> Call | None:
@@ -145,6 +146,7 @@ async def page(
     status: str | None = None,
     outcome: str | None = None,
     team: str | None = None,
+    disposition: str | None = None,
 ) -> list[Call]:
     """A keyset page of calls, newest first, filtered."""
     query = select(Call).order_by(Call.id.desc()).limit(limit)
@@ -164,6 +166,9 @@ async def page(
         query = query.where(Call.outcome == outcome)
     if team:
         query = query.where(Call.team == team)
+    if disposition:
+        coded = select(CallWrapUp.call_id).where(CallWrapUp.disposition == disposition)
+        query = query.where(Call.id.in_(coded))
     return list((await session.scalars(query)).all())
 
 

@@ -88,6 +88,7 @@ class CallDetail(CallOut):
     path: list[PathStep]
     status_events: list[StatusEventOut]
     attempts: list[AttemptOut]
+    disposition: str | None = None  # the outcome code the specialist put on it
 
 
 def voicemail_of(call: Call) -> Voicemail | None:

@@ -64,9 +64,8 @@ class SpecialistPresence(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # What the person said: available (may be rung), away or offline (not rung). Apart
     # from `state`, which is what calls did; no row at all means available.
-    availability: Mapped[str] = mapped_column(
-        String(10), default="available", server_default=text("'available'")
-    )
+    # A server default only: reservations insert rows with INSERT ... SELECT (presence.py).
+    availability: Mapped[str] = mapped_column(String(10), server_default=text("'available'"))
     availability_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

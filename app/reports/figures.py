@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-GroupBy = Literal["team", "language", "topic", "specialist", "hour", "day"]
+GroupBy = Literal["team", "language", "topic", "specialist", "disposition", "hour", "day"]
 GroupKey = str | int | date | datetime | None
 _MICROSECOND = timedelta(microseconds=1)
 _ZERO = timedelta(0)
@@ -47,6 +47,7 @@ class CallFacts:
     language: str | None = None
     topic: str | None = None
     specialist_id: int | None = None
+    disposition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,8 @@ def group_key(call: CallFacts, group_by: GroupBy, zone: ZoneInfo) -> GroupKey:
         return call.topic
     if group_by == "specialist":
         return call.specialist_id
+    if group_by == "disposition":
+        return call.disposition
     local = call.started_at.astimezone(zone)
     if group_by == "day":
         return local.date()

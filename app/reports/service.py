@@ -14,12 +14,14 @@ reading the timestamps: fine for a report asked for now and then.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.call import Call
+from app.models.console import CallWrapUp
 from app.models.rota import Specialist
 from app.reports.figures import CallFacts, GroupBy, Summary, SummaryTally
 
@@ -38,6 +40,12 @@ async def summary(
     language: str | None = None,
 ) -> Summary:
     """The figures of the calls that started in [start, end), per group and in total."""
+    # The disposition only when grouping by it: the other reports need no second table.
+    disposition: Any = (
+        select(CallWrapUp.disposition).where(CallWrapUp.call_id == Call.id).scalar_subquery()
+        if group_by == "disposition"
+        else null()
+    )
     query = select(
         Call.started_at,
         Call.answered_at,
@@ -50,6 +58,7 @@ async def summary(
         Call.language,
         Call.topic,
         Call.answered_by_id,
+        disposition,
     ).where(Call.started_at >= start, Call.started_at < end)
     if team is not None:
         query = query.where(Call.team == team)
@@ -75,6 +84,7 @@ async def summary(
                     language=row[8],
                     topic=row[9],
                     specialist_id=row[10],
+                    disposition=row[11],
                 )
             )
     return tally.summary()
