@@ -30,6 +30,7 @@ from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
 from app.rota.endpoints_queries import router as rota_queries_router
 from app.rota.endpoints_resources import router as rota_resources_router
+from app.rota.endpoints_swaps import router as swaps_router
 from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
@@ -108,4 +109,5 @@ def create_app(
     app.include_router(events_router)
     app.include_router(wrapup_router)
     app.include_router(wallboard_router)
+    app.include_router(swaps_router)
     return app

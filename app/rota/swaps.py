@@ -1,0 +1,254 @@
+"""Shift swap requests between teammates: offer a shift or ask someone to take it; the
+teammate accepts or declines; an accepted swap becomes a cover override (through the
+override service, so with its checks, audit and refresh), after a scheduler's approval
+when the team asks for one. Nobody takes a shift while already on shift then."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.service import Principal
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models.console import SwapRequest, TeamConsoleSettings
+from app.models.rota import Team, TeamMember
+from app.rota.override_service import create_override
+from app.rota.repository import load_snapshot, team_by_slug
+from app.rota.schedule import final_shifts
+from app.rota.schemas import OverrideIn
+from app.rota.shifts import Shift
+from app.rota.writes import RotaWrite
+
+SUPERVISORS = ("admin", "scheduler")
+OPEN_STATES = ("pending", "accepted")
+
+
+def _me(principal: Principal) -> int:
+    if principal.specialist_id is None:
+        raise Forbidden("only a specialist (a key or user linked to one) may do this")
+    return principal.specialist_id
+
+
+async def _shifts(session: AsyncSession, sid: int, start: datetime, end: datetime) -> list[Shift]:
+    snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
+    found = await asyncio.to_thread(final_shifts, snapshot.rota, start, end)
+    return [s for s in found if s.specialist_id == sid]
+
+
+async def _require_own_shift(
+    session: AsyncSession, sid: int, team: str, start: datetime, end: datetime
+) -> None:
+    mine = await _shifts(session, sid, start, end)
+    if not any(s.team == team and s.start <= start and end <= s.end for s in mine):
+        raise Conflict(
+            f"specialist {sid} has no shift in {team} covering {start:%Y-%m-%d %H:%M}–"
+            f"{end:%Y-%m-%d %H:%M} UTC (the rota may have changed)"
+        )
+
+
+async def _require_free(session: AsyncSession, sid: int, start: datetime, end: datetime) -> None:
+    busy = await _shifts(session, sid, start, end)
+    if busy:
+        clash = busy[0]
+        raise Conflict(
+            f"specialist {sid} already works {clash.team} {clash.start:%Y-%m-%d %H:%M}–"
+            f"{clash.end:%Y-%m-%d %H:%M} UTC then: no double booking"
+        )
+
+
+async def _members(session: AsyncSession, team_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(TeamMember.specialist_id).where(TeamMember.team_id == team_id)
+    )
+    return set(rows)
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kind: str,
+    team: str,
+    start: datetime,
+    end: datetime,
+    teammate_id: int | None,
+    note: str | None,
+    now: datetime,
+) -> SwapRequest:
+    """Offer one of my shifts (to a teammate or anyone in the team) or ask a teammate."""
+    me = _me(principal)
+    if end <= start:
+        raise ValidationFailed(
+            "end must be after start", errors=[{"field": "body.end", "message": "not after start"}]
+        )
+    if start < now:
+        raise ValidationFailed(
+            "a swap is for a shift still to come",
+            errors=[{"field": "body.start", "message": "in the past"}],
+        )
+    row = await team_by_slug(session, team)
+    if row is None:
+        raise ValidationFailed(
+            f"team {team!r} does not exist",
+            errors=[{"field": "body.team", "message": "no such team"}],
+        )
+    members = await _members(session, row.id)
+    if kind == "ask" and teammate_id is None:
+        raise ValidationFailed(
+            "asking needs the teammate asked",
+            errors=[{"field": "body.teammate_id", "message": "required for ask"}],
+        )
+    if teammate_id is not None and (teammate_id not in members or teammate_id == me):
+        raise ValidationFailed(
+            f"specialist {teammate_id} is not another member of {team}",
+            errors=[{"field": "body.teammate_id", "message": "not a teammate"}],
+        )
+    await _require_own_shift(session, me, team, start, end)
+    settings = await session.get(TeamConsoleSettings, row.id)
+    swap = SwapRequest(
+        kind=kind,
+        team_id=row.id,
+        requester_id=me,
+        teammate_id=teammate_id,
+        starts_at=start,
+        ends_at=end,
+        note=note,
+        state="pending",
+        needs_approval=bool(settings and settings.swaps_need_approval),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(swap)
+    await session.flush()
+    return swap
+
+
+async def get(session: AsyncSession, swap_id: int) -> SwapRequest:
+    """One swap request; 404 when there is none."""
+    swap = await session.get(SwapRequest, swap_id)
+    if swap is None:
+        raise NotFound(f"swap request {swap_id} does not exist")
+    return swap
+
+
+async def visible(
+    session: AsyncSession, principal: Principal, *, states: tuple[str, ...] | None
+) -> list[SwapRequest]:
+    """Requests I sent or received (or offered to my teams); every one for supervisors."""
+    query = select(SwapRequest).order_by(SwapRequest.starts_at, SwapRequest.id)
+    if states:
+        query = query.where(SwapRequest.state.in_(states))
+    if principal.role not in SUPERVISORS:
+        me = _me(principal)
+        my_teams = select(TeamMember.team_id).where(TeamMember.specialist_id == me)
+        query = query.where(
+            or_(
+                SwapRequest.requester_id == me,
+                SwapRequest.teammate_id == me,
+                (SwapRequest.teammate_id.is_(None)) & SwapRequest.team_id.in_(my_teams),
+            )
+        )
+    return list(await session.scalars(query))
+
+
+async def _make_override(
+    session: AsyncSession, principal: Principal, swap: SwapRequest, taker: int, now: datetime
+) -> None:
+    team = await session.get(Team, swap.team_id)
+    assert team is not None
+    await _require_own_shift(session, swap.requester_id, team.slug, swap.starts_at, swap.ends_at)
+    await _require_free(session, taker, swap.starts_at, swap.ends_at)
+    write = await RotaWrite(session, principal, now, dry_run=False).start()
+    rows = await create_override(
+        session,
+        OverrideIn(
+            kind="cover",
+            specialist_id=swap.requester_id,
+            substitute_id=taker,
+            team=team.slug,
+            start=swap.starts_at,
+            end=swap.ends_at,
+            reason=f"swap request {swap.id}" + (f": {swap.note}" if swap.note else ""),
+        ),
+        write,
+        allow_past=False,
+    )
+    swap.override_id = rows[0].id
+
+
+def _require_state(swap: SwapRequest, *states: str) -> None:
+    if swap.state not in states:
+        raise Conflict(f"swap request {swap.id} is {swap.state}")
+
+
+async def accept(
+    session: AsyncSession, principal: Principal, swap_id: int, *, now: datetime
+) -> SwapRequest:
+    """The teammate (or, for an open offer, anyone in the team) takes the shift."""
+    swap = await get(session, swap_id)
+    _require_state(swap, "pending")
+    me = _me(principal)
+    if swap.teammate_id is not None and swap.teammate_id != me:
+        raise Forbidden("this request is for another teammate")
+    if me == swap.requester_id or me not in await _members(session, swap.team_id):
+        raise Forbidden("only a teammate may take this shift")
+    await _require_free(session, me, swap.starts_at, swap.ends_at)
+    swap.accepted_by_id = me
+    swap.state = "accepted"
+    swap.updated_at = now
+    if not swap.needs_approval:
+        await _make_override(session, principal, swap, me, now)
+    await session.flush()
+    return swap
+
+
+async def decline(
+    session: AsyncSession, principal: Principal, swap_id: int, *, now: datetime
+) -> SwapRequest:
+    """The teammate asked says no."""
+    swap = await get(session, swap_id)
+    _require_state(swap, "pending")
+    if swap.teammate_id is None or swap.teammate_id != _me(principal):
+        raise Forbidden("only the teammate asked may decline")
+    swap.state, swap.updated_at = "declined", now
+    await session.flush()
+    return swap
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal, swap_id: int, *, now: datetime
+) -> SwapRequest:
+    """The requester withdraws it (before any override is made)."""
+    swap = await get(session, swap_id)
+    _require_state(swap, *OPEN_STATES)
+    if swap.override_id is not None:
+        raise Conflict("the swap is done; a scheduler changes its override")
+    if swap.requester_id != _me(principal):
+        raise Forbidden("only the requester may cancel")
+    swap.state, swap.updated_at = "cancelled", now
+    await session.flush()
+    return swap
+
+
+async def decide(
+    session: AsyncSession, principal: Principal, swap_id: int, *, approve: bool, now: datetime
+) -> SwapRequest:
+    """A scheduler approves an accepted swap (making the override) or rejects it."""
+    if principal.role not in SUPERVISORS:
+        raise Forbidden("only a scheduler or an admin approves swaps")
+    swap = await get(session, swap_id)
+    _require_state(swap, "accepted")
+    if swap.override_id is not None or swap.accepted_by_id is None:
+        raise Conflict(f"swap request {swap.id} needs no approval")
+    swap.decided_by = principal.name
+    swap.updated_at = now
+    if approve:
+        await _make_override(session, principal, swap, swap.accepted_by_id, now)
+        swap.state = "approved"
+    else:
+        swap.state = "rejected"
+    await session.flush()
+    return swap

@@ -1,0 +1,107 @@
+"""Shift swap requests: ask, offer, accept, decline, approval, no double booking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.rota_api.helpers import Api, iso, utc
+
+MONDAY = (utc(2026, 11, 23, 9), utc(2026, 11, 23, 17))
+TUESDAY = (utc(2026, 11, 24, 9), utc(2026, 11, 24, 17))
+
+
+async def _team(client: httpx.AsyncClient, keys: Any) -> tuple[Api, dict[str, int]]:
+    api = Api(client, await keys.headers("scheduler"))
+    await api.team("t")
+    ann, bob, cy = await api.people("t", "Ann", "Bob", "Cy")
+    await api.rotation("t", [ann], name="early", start="09:00", end="17:00")
+    await api.rotation("t", [bob], name="late", start="13:00", end="21:00")
+    await api.rotation("t", [cy], name="weekend", days=["sat", "sun"])
+    return api, {"Ann": ann, "Bob": bob, "Cy": cy}
+
+
+async def _as(keys: Any, ids: dict[str, int], name: str) -> dict[str, str]:
+    headers: dict[str, str] = await keys.headers("specialist", name=name, specialist_id=ids[name])
+    return headers
+
+
+async def test_an_accepted_swap_becomes_a_cover_and_nobody_is_double_booked(
+    client: httpx.AsyncClient, keys: Any
+) -> None:
+    api, ids = await _team(client, keys)
+    ann, bob, cy = [await _as(keys, ids, n) for n in ("Ann", "Bob", "Cy")]
+    monday = {"team": "t", "start": iso(MONDAY[0]), "end": iso(MONDAY[1])}
+
+    asked = await client.post(
+        "/v1/swaps", json={"kind": "ask", "teammate_id": ids["Bob"], **monday}, headers=ann
+    )
+    assert asked.status_code == 201, asked.text
+    swap = asked.json()
+    assert (swap["state"], swap["teammate"]["name"]) == ("pending", "Bob")
+    assert (await client.post(f"/v1/swaps/{swap['id']}/accept", headers=cy)).status_code == 403
+    double = await client.post(f"/v1/swaps/{swap['id']}/accept", headers=bob)
+    assert double.status_code == 409
+    assert "no double booking" in double.json()["detail"]
+    declined = await client.post(f"/v1/swaps/{swap['id']}/decline", headers=bob)
+    assert declined.json()["state"] == "declined"
+
+    offered = await client.post("/v1/swaps", json={"kind": "offer", **monday}, headers=ann)
+    assert offered.status_code == 201, offered.text
+    offer = offered.json()
+    seen_by_cy = await client.get("/v1/swaps", params={"state": "pending"}, headers=cy)
+    assert [s["id"] for s in seen_by_cy.json()] == [offer["id"]]
+    taken = await client.post(f"/v1/swaps/{offer['id']}/accept", headers=cy)
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["state"] == "accepted" and taken.json()["override_id"] is not None
+    shifts = await api.schedule(*MONDAY, team="t")
+    names = {(s["specialist_name"], s["start"]) for s in shifts}
+    assert ("Cy", iso(MONDAY[0])) in names
+    assert all(s["specialist_name"] != "Ann" for s in shifts)
+    again = await client.post(f"/v1/swaps/{offer['id']}/cancel", headers=ann)
+    assert again.status_code == 409
+
+    not_mine = await client.post(
+        "/v1/swaps",
+        json={"kind": "offer", "team": "t", "start": iso(TUESDAY[0]), "end": iso(TUESDAY[1])},
+        headers=cy,
+    )
+    assert not_mine.status_code == 409  # Cy has no shift then
+
+
+async def test_a_team_can_ask_for_a_schedulers_approval(
+    client: httpx.AsyncClient, keys: Any
+) -> None:
+    api, ids = await _team(client, keys)
+    put = await client.put(
+        "/v1/teams/t/console-settings",
+        json={
+            "wait_amber_seconds": 60,
+            "wait_red_seconds": 180,
+            "service_level_amber": 80,
+            "service_level_red": 60,
+            "swaps_need_approval": True,
+        },
+        headers=api.h,
+    )
+    assert put.status_code == 200, put.text
+    ann = await _as(keys, ids, "Ann")
+    cy = await _as(keys, ids, "Cy")
+    tuesday = {"team": "t", "start": iso(TUESDAY[0]), "end": iso(TUESDAY[1])}
+    offer = (
+        await client.post(
+            "/v1/swaps", json={"kind": "ask", "teammate_id": ids["Cy"], **tuesday}, headers=ann
+        )
+    ).json()
+    assert offer["needs_approval"] is True
+    accepted = (await client.post(f"/v1/swaps/{offer['id']}/accept", headers=cy)).json()
+    assert (accepted["state"], accepted["override_id"]) == ("accepted", None)
+    assert {s["specialist_name"] for s in await api.schedule(*TUESDAY, team="t")} >= {"Ann"}
+    refused = await client.post(f"/v1/swaps/{offer['id']}/approve", headers=cy)
+    assert refused.status_code == 403
+    approved = await client.post(f"/v1/swaps/{offer['id']}/approve", headers=api.h)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["state"] == "approved" and approved.json()["decided_by"]
+    on_tuesday = {s["specialist_name"] for s in await api.schedule(*TUESDAY, team="t")}
+    assert "Cy" in on_tuesday and "Ann" not in on_tuesday
