@@ -15,6 +15,7 @@ from app.accounts.endpoints import router as accounts_router
 from app.auth.endpoints import router as api_keys_router
 from app.calls.endpoints import router as calls_router
 from app.calls.endpoints_wrapup import router as wrapup_router
+from app.closures.endpoints import router as closures_router
 from app.config import Settings, get_settings, warn_if_insecure
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
@@ -110,4 +111,5 @@ def create_app(
     app.include_router(wrapup_router)
     app.include_router(wallboard_router)
     app.include_router(swaps_router)
+    app.include_router(closures_router)
     return app

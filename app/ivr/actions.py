@@ -58,9 +58,14 @@ class LookupAccount:
 
 @dataclass(frozen=True)
 class CheckHours:
-    """Query: is this team open now (coverage hours, holidays)? Answer with HoursResult."""
+    """Query: is this team, or one of its overflow teams, open now? Answer with HoursResult.
+
+    Open means inside a coverage rule's hours, not on a public holiday of the team and
+    not in a one-off closure.
+    """
 
     team: str
+    overflow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ and only copies it into the call's path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -67,10 +67,18 @@ class LookupResult:
 
 @dataclass(frozen=True)
 class HoursResult:
-    """Answer to CheckHours."""
+    """Answer to CheckHours.
+
+    When closed: `holiday` when today is a public holiday of the team, `opens_at` the next
+    opening (aware, in the team's time zone; None when unknown), `messages` what a one-off
+    closure asks callers to hear, by language.
+    """
 
     open: bool
     now: datetime | None = None
+    holiday: bool = False
+    opens_at: datetime | None = None
+    messages: Mapping[str, str] = field(default_factory=dict)
 
 
 RouteOutcome = Literal[

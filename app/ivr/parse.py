@@ -60,7 +60,7 @@ STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (*_IDENTIFY, "on_match", "on_unknown"),
         ("prompt", "next"),
     ),
-    "hours": (("team", "open", "closed"), ("team", "open", "closed")),
+    "hours": (("team", "open", "closed", "holiday", "overflow"), ("team", "open", "closed")),
     "route": (
         (*_ROUTE, "max_attempts", "max_wait", "overflow", "fallback", *_QUEUE_CALLBACK),
         ("team", "fallback"),
@@ -254,7 +254,13 @@ def _build(kind: str, f: StepFields) -> Step:
             on_unknown=f.text("on_unknown"),
         )
     if kind == "hours":
-        return HoursStep(_team(f), f.text("open") or "", f.text("closed") or "")
+        return HoursStep(
+            _team(f),
+            f.text("open") or "",
+            f.text("closed") or "",
+            holiday=f.text("holiday"),
+            overflow=f.texts("overflow"),
+        )
     if kind == "route":
         return _route_step(f)
     if kind == "voicemail":

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app.ivr.actions import Action, CallerTier, Gather, Hangup, PromptItem, is_query
+from app.ivr.opening import spoken_opening
 from app.ivr.schema import Choice, Condition, Flow, InputMode, PromptSpec
 from app.ivr.speech import render, spoken_number
 from app.ivr.state import MAX_PATH, CallState, PathEntry
@@ -58,6 +59,7 @@ class Run:
         state = self.state
         account = state.account
         return {
+            "opens_at": spoken_opening(None, None, state.language),
             **state.variables,
             "account_name": account.name if account else "",
             "account_id": account.id if account else "",

@@ -53,6 +53,11 @@ VOICE_LANGUAGES: Mapping[str, str | None] = MappingProxyType(
         "Polly.Vicki": "de-DE",
         "Polly.Hans": "de-DE",
         "Polly.Marlene": "de-DE",
+        "Polly.Mia": "es-MX",
+        "Polly.Andres": "es-MX",
+        "Polly.Lupe": "es-US",
+        "Polly.Conchita": "es-ES",
+        "Polly.Lucia": "es-ES",
         "alice": None,
         "man": None,
         "woman": None,
@@ -61,7 +66,16 @@ VOICE_LANGUAGES: Mapping[str, str | None] = MappingProxyType(
 
 # Placeholders the engine fills from the call state; variables set by menu options too.
 STATE_PLACEHOLDERS = frozenset(
-    {"account_name", "account_id", "tier", "topic", "language", "caller_number", "callback_number"}
+    {
+        "account_name",
+        "account_id",
+        "tier",
+        "topic",
+        "language",
+        "caller_number",
+        "callback_number",
+        "opens_at",
+    }
 )
 # Filled by the queue (route `hold_prompt` only), left as-is by the engine.
 QUEUE_PLACEHOLDERS = frozenset({"position", "wait_minutes"})
@@ -207,11 +221,17 @@ class IdentifyStep:
 
 @dataclass(frozen=True)
 class HoursStep:
-    """Branch on whether a team is open now."""
+    """Branch on whether a team (or one of its overflow teams) is open now.
+
+    Closed on a public holiday of the team goes to `holiday` when given, else `closed`;
+    either way {opens_at} says when the line opens again.
+    """
 
     team: Choice
     open: str
     closed: str
+    holiday: str | None = None
+    overflow: tuple[str, ...] = ()
     kind: Literal["hours"] = "hours"
 
 
@@ -340,7 +360,8 @@ def jumps(step: Step) -> list[tuple[str, str]]:
             extra = _optional(("on_match", step.on_match), ("on_unknown", step.on_unknown))
             return [("next", step.next), *extra]
         case HoursStep():
-            return [("open", step.open), ("closed", step.closed)]
+            holiday = _optional(("holiday", step.holiday))
+            return [("open", step.open), ("closed", step.closed), *holiday]
         case RouteStep():
             return [("fallback", step.fallback), *_optional(("callback", step.callback))]
         case TransferStep():

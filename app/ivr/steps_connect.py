@@ -13,6 +13,7 @@ from app.ivr.events import (
     Speech,
     TransferResult,
 )
+from app.ivr.opening import spoken_opening
 from app.ivr.run import Goto, Outcome, Run
 from app.ivr.schema import (
     BranchStep,
@@ -22,7 +23,9 @@ from app.ivr.schema import (
     SayStep,
     TransferStep,
     VoicemailStep,
+    frozen_map,
 )
+from app.ivr.speech import pick_language, say
 from app.ivr.state import RouteProgress
 
 # Outcomes after which the same team is tried again with the next batch.
@@ -50,18 +53,37 @@ def _team(run: Run, template: str) -> str:
 def enter_hours(run: Run, step: HoursStep) -> Outcome:
     """Ask the driver whether the team is open now."""
     run.update(stage="hours")
-    return CheckHours(_team(run, run.choose(step.team)))
+    team = _team(run, run.choose(step.team))
+    overflow = tuple(t for t in (_team(run, o) for o in step.overflow) if t != team)
+    return CheckHours(team, tuple(dict.fromkeys(overflow)))
 
 
 def on_hours(run: Run, step: HoursStep, event: Event) -> Outcome:
     """Go to `open` or `closed`."""
     if run.state.stage == "hours" and isinstance(event, HoursResult):
-        run.log("open" if event.open else "closed")
-        return Goto(step.open if event.open else step.closed)
+        if event.open:
+            run.log("open")
+            return Goto(step.open)
+        return _closed(run, step, event)
     if run.state.stage == "hours" and isinstance(event, Digits | Speech | NoInput):
         run.log("no hours answer")  # the answer was lost: the safe side is closed
         return Goto(step.closed)
     return enter_hours(run, step)
+
+
+def _closed(run: Run, step: HoursStep, event: HoursResult) -> Goto:
+    """Say a closure's own message first, keep when the line opens again for the prompts."""
+    language = run.state.language
+    opens_at = spoken_opening(event.opens_at, event.now, language)
+    run.update(variables=frozen_map({**run.state.variables, "opens_at": opens_at}))
+    if event.messages:
+        found = pick_language(event.messages, language, run.flow.default_language)
+        if found is not None:
+            run.prompts.append(say(run.flow, found[1], found[0]))
+    holiday = event.holiday and step.holiday is not None
+    reason = "closure" if event.messages else "holiday" if event.holiday else "closed"
+    run.log(f"{reason}, opens {event.opens_at.isoformat() if event.opens_at else 'unknown'}")
+    return Goto(step.holiday if holiday and step.holiday else step.closed)
 
 
 # route --------------------------------------------------------------------------------

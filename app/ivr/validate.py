@@ -196,7 +196,7 @@ def _check_teams(check: _Checker, path: str, step: Step, known: set[str] | None)
         templates.append((f"{path}.team.when.{index}", case.value, case.when.language or languages))
     else_path = f"{path}.team.else" if step.team.cases else f"{path}.team"
     templates.append((else_path, step.team.otherwise, languages))
-    if isinstance(step, RouteStep):
+    if isinstance(step, RouteStep | HoursStep):
         for index, team in enumerate(step.overflow):
             templates.append((f"{path}.overflow.{index}", team, languages))
     for where, template, codes in templates:

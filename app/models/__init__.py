@@ -4,6 +4,7 @@ from app.models.account import Account, AccountNote, AccountPhone
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.call import Call, CallStateRow, CallStatusEvent, CallStep, RingAttempt
+from app.models.closure import Closure
 from app.models.console import (
     CallWrapUp,
     ConsoleEvent,
@@ -11,6 +12,7 @@ from app.models.console import (
     SwapRequest,
     TeamConsoleSettings,
 )
+from app.models.jobs import DailyJobRun
 from app.models.planning import RotaPlan
 from app.models.rota import (
     AuditEntry,
@@ -39,7 +41,9 @@ __all__ = [
     "CallStatusEvent",
     "CallStep",
     "CallWrapUp",
+    "Closure",
     "ConsoleEvent",
+    "DailyJobRun",
     "Disposition",
     "LieuAdjustmentRow",
     "ManualDayOffRow",

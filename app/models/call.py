@@ -91,6 +91,9 @@ class Call(Base):
     callback_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # When the call left the IVR for a route step (rung or queued): the wait starts here.
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the caller's details (number, recording, transcript, notes) were scrubbed, by an
+    # erasure or the retention job; the call's anonymous figures stay for reports.
+    scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

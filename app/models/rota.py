@@ -56,6 +56,9 @@ class Specialist(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Keys for bulk imports from an HR system or a spreadsheet (PUT /v1/specialists:bulk).
+    email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
+    external_ref: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API

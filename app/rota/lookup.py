@@ -38,8 +38,7 @@ from app.models.rota import (
 )
 from app.rota import materialise
 from app.rota.calculator import on_shift_at
-from app.rota.coverage import rule_windows
-from app.rota.repository import coverage_rules, load_snapshot, team_by_slug, team_holidays
+from app.rota.repository import load_snapshot, team_by_slug
 
 # A shift running at X started after X - MAX_SHIFT, but scanning that many shift starts
 # reads two weeks of shifts per lookup. Shifts are split at RECENT instead: those that
@@ -313,19 +312,3 @@ async def on_shift(
     out = [o for o in found if _matches(o, language, skill)]
     out.sort(key=lambda o: (o.starts_at, o.team, o.name, o.specialist_id))
     return out
-
-
-async def team_open(session: AsyncSession, team_slug: str, at: datetime) -> bool:
-    """Whether the team is open: inside a coverage rule's hours and not a team holiday.
-
-    A team without coverage rules is open whenever someone is on shift.
-    """
-    team = await team_by_slug(session, team_slug)
-    if team is None:
-        return False
-    rules = coverage_rules(team)
-    if not rules:
-        return bool(await on_shift(session, at, team=team_slug))
-    holidays = team_holidays(team, range(at.year - 1, at.year + 2))
-    probe_end = at + timedelta(seconds=1)
-    return any(rule_windows(rule, team.tz, holidays, at, probe_end) for rule in rules)

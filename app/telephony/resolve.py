@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts
 from app.accounts.numbers import is_valid_account_number
+from app.closures.hours import line_hours
 from app.core.phone import mask_phone, try_e164
 from app.ivr import (
     AccountInfo,
@@ -29,7 +30,6 @@ from app.ivr import (
     Turn,
     advance,
 )
-from app.rota.lookup import team_open
 from app.routing.decide import RouteRequest
 from app.routing.dispatch import Choice, Ring, Wait
 
@@ -135,9 +135,23 @@ async def settle(
             notes.append(f"lookup by {action.by} {shown}: {names}")
             event = LookupResult(found, now=now)
         elif isinstance(action, CheckHours):
-            is_open = await team_open(session, action.team, now)
-            notes.append(f"team {action.team} is {'open' if is_open else 'closed'} now")
-            event = HoursResult(is_open, now=now)
+            hours = await line_hours(session, (action.team, *action.overflow), now)
+            for team in hours.teams:
+                said = "open" if team.open else "closed"
+                if not team.open and team.messages:
+                    said += f" (closure #{team.closure_id})"
+                elif not team.open and team.holiday:
+                    said += " (public holiday)"
+                if not team.open and team.opens_at is not None:
+                    said += f", opens {team.opens_at.isoformat()}"
+                notes.append(f"team {team.team} is {said} now")
+            event = HoursResult(
+                hours.open,
+                now=now,
+                holiday=hours.holiday,
+                opens_at=hours.opens_at,
+                messages=hours.messages,
+            )
         elif isinstance(action, Route):
             choice = await route(action)
             if isinstance(choice, Ring):

@@ -10,8 +10,10 @@ from pathlib import Path
 from app.ivr import (
     AccountInfo,
     CallState,
+    CheckHours,
     Event,
     Flow,
+    HoursResult,
     Prompt,
     Turn,
     advance,
@@ -22,10 +24,11 @@ from app.ivr.actions import ENDING_ACTIONS, Action
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWS_DIR = REPO / "ivr_flows"
-TEAMS = {"paid-support", "support-en", "support-ja", "support-fr", "support-de"}
+TEAMS = {"paid-support", "support-en", "support-ja", "support-fr", "support-de", "support-es"}
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 CALLER = "+14155550100"
 SUPPORT_LINE = "+18005550100"
+OPEN = HoursResult(True, NOW)
 ACME = AccountInfo("acc-1", "Acme Robotics", "standard", CALLER)
 GLOBEX = AccountInfo("acc-2", "Globex", "paid", "+442071838750")
 
@@ -60,10 +63,11 @@ def roundtrip(state: CallState) -> CallState:
 class Call:
     """Drives the engine like the telephony layer would, checking every turn."""
 
-    def __init__(self, flow: Flow) -> None:
+    def __init__(self, flow: Flow, hours: HoursResult | None = None) -> None:
         self.flow = flow
         self.state: CallState | None = None
         self.turns: list[Turn] = []
+        self.hours = hours  # answers hours checks as the driver would; None: the test does
 
     def send(self, event: Event) -> Turn:
         """Feed one event; state goes through JSON between turns."""
@@ -71,6 +75,9 @@ class Call:
         assert isinstance(turn, Turn)
         self.state = roundtrip(turn.state)
         self.turns.append(turn)
+        if isinstance(turn.action, CheckHours) and self.hours is not None:
+            assert turn.prompts == ()  # prompts wait for the answer
+            return self.send(self.hours)
         return turn
 
     def feed(self, events: Iterable[Event]) -> Turn:

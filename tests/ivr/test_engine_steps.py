@@ -40,6 +40,7 @@ from .flowkit import (
     EVERYTHING,
     GLOBEX,
     NOW,
+    OPEN,
     SUPPORT_LINE,
     Call,
     flow_from_text,
@@ -253,7 +254,7 @@ steps:
 
 
 def test_hold_prompts_keep_queue_placeholders_for_the_driver() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("3", NOW), LookupResult([ACME], NOW)])
     turn = call.send(Digits("1", NOW))
     assert isinstance(turn.action, Route)
@@ -295,7 +296,7 @@ def test_other_events_while_waiting_for_hours_ask_again() -> None:
 
 
 def test_events_while_ringing_reissue_the_route() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("1", NOW), LookupResult([ACME], NOW)])
     ringing = call.send(Digits("1", NOW))
     assert isinstance(ringing.action, Route) and ringing.action.announce
@@ -307,7 +308,7 @@ def test_events_while_ringing_reissue_the_route() -> None:
 
 
 def test_events_while_looking_up_the_caller() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("1", NOW)])
     turn = call.send(RouteResult("busy", None, NOW))
     assert turn.action == LookupAccount("caller_id", CALLER)
@@ -317,7 +318,7 @@ def test_events_while_looking_up_the_caller() -> None:
 
 
 def test_events_while_looking_up_an_account_number() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("1", NOW), LookupResult([], NOW)])
     call.send(Digits("77#", NOW))
     turn = call.send(HoursResult(True, NOW))
@@ -328,7 +329,7 @@ def test_events_while_looking_up_an_account_number() -> None:
 
 
 def test_identify_rejects_non_digits() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.feed([Start(CALLER, SUPPORT_LINE, NOW), Digits("1", NOW), LookupResult([], NOW)])
     turn = call.send(Digits("12*4", NOW))
     assert turn.state.retries == 1

@@ -21,14 +21,25 @@ from app.ivr import (
     Start,
 )
 
-from .flowkit import ACME, CALLER, GLOBEX, NOW, SUPPORT_LINE, Call, languages, support_flow, texts
+from .flowkit import (
+    ACME,
+    CALLER,
+    GLOBEX,
+    NOW,
+    OPEN,
+    SUPPORT_LINE,
+    Call,
+    languages,
+    support_flow,
+    texts,
+)
 
 TOPIC_EN = "What is your call about?"
 
 
 def start_call(language_key: str = "1", caller: str = CALLER) -> Call:
     """A call on the support line that has chosen a language."""
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     first = call.send(Start(caller, SUPPORT_LINE, NOW))
     assert isinstance(first.action, Gather)
     call.send(Digits(language_key, NOW))
@@ -45,17 +56,25 @@ def identified(language_key: str = "1", account: AccountInfo = ACME) -> Call:
 
 
 def test_greeting_then_language_menu_each_in_its_own_language() -> None:
-    turn = Call(support_flow()).send(Start(CALLER, SUPPORT_LINE, NOW))
+    turn = Call(support_flow(), OPEN).send(Start(CALLER, SUPPORT_LINE, NOW))
     assert texts(turn) == [
         "Thank you for calling support.",
         "For English, press 1.",
         "日本語をご希望の方は、2を押してください。",
         "Pour le français, appuyez sur 3.",
         "Für Deutsch drücken Sie bitte die 4.",
+        "Para español, oprima 5.",
     ]
-    assert languages(turn) == ["en", "en", "ja", "fr", "de"]
+    assert languages(turn) == ["en", "en", "ja", "fr", "de", "es"]
     voices = [p.voice for p in turn.prompts if isinstance(p, Prompt)]
-    assert voices == ["Polly.Joanna", "Polly.Joanna", "Polly.Mizuki", "Polly.Celine", "Polly.Vicki"]
+    assert voices == [
+        "Polly.Joanna",
+        "Polly.Joanna",
+        "Polly.Mizuki",
+        "Polly.Celine",
+        "Polly.Vicki",
+        "Polly.Mia",
+    ]
     assert turn.action == Gather("digits", 1, None, 5, "en-US", ())
     assert turn.state.path[0].at == NOW.isoformat()
 
@@ -121,6 +140,8 @@ def test_known_caller_full_walk_to_an_answered_call() -> None:
         ("choose_language", "1"),
         ("identify", None),
         ("identify", "account acc-1"),
+        ("check_hours", None),
+        ("check_hours", "open"),
         ("topic", None),
         ("topic", "1"),
         ("connect", None),
@@ -299,7 +320,7 @@ def test_a_good_key_after_a_mistake_still_works() -> None:
 
 
 def test_language_menu_silence_keeps_english() -> None:
-    call = Call(support_flow())
+    call = Call(support_flow(), OPEN)
     call.send(Start(CALLER, SUPPORT_LINE, NOW))
     turn = call.send(NoInput(NOW))
     assert texts(turn)[0] == "Sorry, we didn't get that."

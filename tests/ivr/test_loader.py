@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.ivr import FlowError, check_flows, flows_for_number, load_flow, load_flows
-from app.ivr.schema import LanguageStep, MenuStep, RouteStep, Text
+from app.ivr.schema import HoursStep, LanguageStep, MenuStep, RouteStep, Text
 
 from .flowkit import EVERYTHING, FLOWS_DIR, TEAMS, flow_from_text, support_flow
 
@@ -21,12 +21,13 @@ def test_shipped_flow_has_no_problems_at_all() -> None:
 def test_shipped_flow_follows_the_spec() -> None:
     flow = support_flow()
     assert flow.default is True
-    assert list(flow.languages) == ["en", "ja", "fr", "de"]
+    assert list(flow.languages) == ["en", "ja", "fr", "de", "es"]
     assert [(v.voice, v.say_language) for v in flow.languages.values()] == [
         ("Polly.Joanna", "en-US"),
         ("Polly.Mizuki", "ja-JP"),
         ("Polly.Celine", "fr-FR"),
         ("Polly.Vicki", "de-DE"),
+        ("Polly.Mia", "es-MX"),
     ]
     language = flow.steps["choose_language"]
     assert isinstance(language, LanguageStep)
@@ -35,6 +36,7 @@ def test_shipped_flow_follows_the_spec() -> None:
         ("2", "ja"),
         ("3", "fr"),
         ("4", "de"),
+        ("5", "es"),
     ]
     topic = flow.steps["topic"]
     assert isinstance(topic, MenuStep)
@@ -44,6 +46,11 @@ def test_shipped_flow_follows_the_spec() -> None:
         "3": "developers",
         "0": "general",
     }
+    hours = flow.steps["check_hours"]
+    assert isinstance(hours, HoursStep)
+    assert (hours.open, hours.closed, hours.holiday) == ("topic", "closed", "holiday")
+    assert hours.team == flow.steps["connect"].team  # type: ignore[union-attr]
+    assert hours.overflow == ("support-{language}", "support-en")
     route = flow.steps["connect"]
     assert isinstance(route, RouteStep)
     assert route.overflow == ("support-en",)
@@ -57,7 +64,7 @@ def test_every_prompt_of_the_shipped_flow_is_fully_translated() -> None:
         for name in ("prompt", "retry_prompt", "greeting", "unknown_prompt", "hold_prompt"):
             for part in getattr(step, name, ()):
                 assert isinstance(part, Text)
-                assert set(part.texts) == {"en", "ja", "fr", "de"}, name
+                assert set(part.texts) == {"en", "ja", "fr", "de", "es"}, name
                 assert all(text.strip() for text in part.texts.values())
 
 

@@ -14,7 +14,14 @@ from app.core.schema import REPO_ROOT
 from tests.conftest import NOW
 from tests.telephony.rota_rows import Person, staff
 
-SUPPORT_TEAMS = ("paid-support", "support-en", "support-ja", "support-fr", "support-de")
+SUPPORT_TEAMS = (
+    "paid-support",
+    "support-en",
+    "support-ja",
+    "support-fr",
+    "support-de",
+    "support-es",
+)
 BROKEN = """\
 name: broken
 default: true

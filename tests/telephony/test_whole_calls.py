@@ -6,9 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.models.rota import Team
+from app.rota.schemas import WEEKDAYS
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import (
     Caller,
@@ -116,6 +119,8 @@ async def test_a_known_caller_is_greeted_and_put_through(
         ("choose_language", "1"),
         ("identify", None),
         ("identify", f"account {account['id']}"),
+        ("check_hours", None),
+        ("check_hours", "open"),
         ("topic", None),
         ("topic", "1"),
         ("connect", None),
@@ -294,6 +299,9 @@ async def test_with_nobody_on_shift_the_caller_is_not_told_to_hold(
     client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
     await staff(db, clock.now(), {"support-en": []})
+    async with db.transaction() as session:  # open around the clock, but nobody on shift
+        team = (await session.scalars(select(Team).where(Team.slug == "support-en"))).one()
+        team.coverage = [{"days": list(WEEKDAYS), "start": "00:00", "end": "00:00", "min_staff": 1}]
     caller = Caller(client, sid="CA0000000000000000000000000000000B", from_number="+14155550123")
     await caller.dial_in()
     await caller.press("1")  # English

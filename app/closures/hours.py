@@ -1,0 +1,127 @@
+"""Is the line open now, and if not, when does it open again? (the `hours` flow step)
+
+A team is open inside its coverage rules' hours (a team without rules: while someone is on
+shift), except on its public holidays and during closures. The line is open when any team
+a call could reach is open; closed, it opens again at the earliest opening of those teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.closures import repository
+from app.models.closure import Closure
+from app.models.rota import Team
+from app.rota.coverage import rule_windows
+from app.rota.lookup import on_shift
+from app.rota.repository import coverage_rules, team_by_slug, team_holidays
+from app.rota.wallclock import local_date
+
+# How far ahead to look for the next opening (a long holiday season still fits).
+LOOK_AHEAD = timedelta(days=21)
+
+
+@dataclass(frozen=True)
+class TeamHours:
+    """One team's answer."""
+
+    team: str
+    open: bool
+    tz: str | None = None
+    holiday: bool = False
+    opens_at: datetime | None = None  # aware, in the team's time zone
+    messages: Mapping[str, str] = field(default_factory=dict)
+    closure_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LineHours:
+    """The answer for a call: open, or closed with when it opens and why."""
+
+    open: bool
+    teams: tuple[TeamHours, ...]
+    holiday: bool = False
+    opens_at: datetime | None = None
+    messages: Mapping[str, str] = field(default_factory=dict)
+
+
+def _merge(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(
+    windows: list[tuple[datetime, datetime]], closures: Sequence[Closure]
+) -> list[tuple[datetime, datetime]]:
+    out = _merge(windows)
+    for closure in closures:
+        cut: list[tuple[datetime, datetime]] = []
+        for start, end in out:
+            if closure.ends_at <= start or closure.starts_at >= end:
+                cut.append((start, end))
+                continue
+            if start < closure.starts_at:
+                cut.append((start, closure.starts_at))
+            if closure.ends_at < end:
+                cut.append((closure.ends_at, end))
+        out = cut
+    return out
+
+
+def _closure_now(closures: Sequence[Closure], now: datetime) -> Closure | None:
+    running = [c for c in closures if c.starts_at <= now < c.ends_at]
+    return max(running, key=lambda c: (c.starts_at, c.id)) if running else None
+
+
+async def team_hours(session: AsyncSession, slug: str, now: datetime) -> TeamHours:
+    """Whether one team is open at `now`, and when it opens next if not."""
+    team: Team | None = await team_by_slug(session, slug)
+    if team is None:
+        return TeamHours(slug, open=False)
+    end = now + LOOK_AHEAD
+    closures = await repository.overlapping(session, [slug], now, end)
+    closure = _closure_now(closures, now)
+    messages = dict(closure.messages) if closure else {}
+    closure_id = closure.id if closure else None
+    holidays = team_holidays(team, range(now.year - 1, end.year + 2))
+    holiday = local_date(now, team.tz) in holidays
+    rules = coverage_rules(team)
+    if not rules:
+        staffed = bool(await on_shift(session, now, team=slug))
+        reopens = closure.ends_at.astimezone(ZoneInfo(team.tz)) if closure else None
+        return TeamHours(
+            slug, staffed and closure is None, team.tz, holiday, reopens, messages, closure_id
+        )
+    windows = [w for rule in rules for w in rule_windows(rule, team.tz, holidays, now, end)]
+    open_windows = _subtract(windows, closures)
+    is_open = any(start <= now < stop for start, stop in open_windows)
+    upcoming = [start for start, _ in open_windows if start > now]
+    opens_at = min(upcoming).astimezone(ZoneInfo(team.tz)) if upcoming and not is_open else None
+    return TeamHours(slug, is_open, team.tz, holiday, opens_at, messages, closure_id)
+
+
+async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime) -> LineHours:
+    """Open when any of the teams is open; otherwise the earliest reopening, said in the
+    first team's time zone, the first team's holiday and the first closure message."""
+    found = tuple([await team_hours(session, slug, now) for slug in dict.fromkeys(teams)])
+    if any(t.open for t in found):
+        return LineHours(True, found)
+    first_tz = next((t.tz for t in found if t.tz), None)
+    openings = [t.opens_at for t in found if t.opens_at is not None]
+    opens_at = min(openings) if openings else None
+    if opens_at is not None and first_tz is not None:
+        opens_at = opens_at.astimezone(ZoneInfo(first_tz))
+    known = [t for t in found if t.tz is not None]
+    holiday = bool(known) and known[0].holiday
+    messages = next((t.messages for t in found if t.messages), {})
+    return LineHours(False, found, holiday, opens_at, messages)
