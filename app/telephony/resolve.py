@@ -137,14 +137,14 @@ async def settle(
         elif isinstance(action, CheckHours):
             hours = await line_hours(session, (action.team, *action.overflow), now)
             for team in hours.teams:
-                said = "open" if team.open else "closed"
+                said = "open now" if team.open else "closed now"
                 if not team.open and team.messages:
                     said += f" (closure #{team.closure_id})"
                 elif not team.open and team.holiday:
                     said += " (public holiday)"
                 if not team.open and team.opens_at is not None:
                     said += f", opens {team.opens_at.isoformat()}"
-                notes.append(f"team {team.team} is {said} now")
+                notes.append(f"team {team.team} is {said}")
             event = HoursResult(
                 hours.open,
                 now=now,

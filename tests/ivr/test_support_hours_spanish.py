@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,19 @@ from app.ivr import (
 )
 from app.ivr.opening import spoken_opening
 
-from .flowkit import ACME, CALLER, GLOBEX, NOW, OPEN, SUPPORT_LINE, Call, support_flow, texts
+from .flowkit import (
+    ACME,
+    CALLER,
+    FLOWS_DIR,
+    GLOBEX,
+    NOW,
+    OPEN,
+    SUPPORT_LINE,
+    Call,
+    flow_from_text,
+    support_flow,
+    texts,
+)
 
 MEXICO = ZoneInfo("America/Mexico_City")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -222,3 +235,16 @@ def test_opening_is_relative_to_the_teams_day_not_utcs() -> None:
     opens = datetime(2026, 12, 5, 9, 0, tzinfo=MEXICO)
     assert spoken_opening(opens, NOW_MX.astimezone(UTC), "en") == "tomorrow at 9 AM"
     assert spoken_opening(opens, NOW_MX, "pt-BR") == "tomorrow at 9 AM"  # unknown: English
+
+
+def test_the_hours_step_example_in_the_docs_is_a_valid_flow() -> None:
+    doc = (FLOWS_DIR.parent / "docs" / "closures-and-hours.md").read_text(encoding="utf-8")
+    block = re.findall(r"```yaml\n(.*?)```", doc, flags=re.DOTALL)[0]
+    steps = "".join(f"  {line}\n" for line in block.splitlines())
+    text = (
+        "name: docs\ndefault: true\nlanguages:\n  en: Polly.Joanna\nstart: check_hours\n"
+        "steps:\n" + steps + "  topic: {kind: hangup}\n  closed:\n    kind: say\n"
+        "    prompt: We open again {opens_at}.\n    next: topic\n  holiday: {kind: hangup}\n"
+    )
+    flow = flow_from_text(text, {"paid-support", "support-en"})
+    assert flow.steps["check_hours"].kind == "hours"
