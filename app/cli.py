@@ -8,6 +8,8 @@ import gc
 import sys
 from collections.abc import Sequence
 
+from app.cli_privacy import add_commands as add_privacy_commands
+from app.cli_specialists import add_commands as add_specialist_commands
 from app.config import ConfigError, Settings, load_settings
 
 
@@ -271,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--answer", action="store_true", help="the first specialist rung accepts the call"
     )
     simulate.set_defaults(func=cmd_simulate)
+    add_privacy_commands(sub)
+    add_specialist_commands(sub)
     return parser
 
 

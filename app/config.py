@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # and its search threads.
     planner_time_limit_seconds: float = Field(default=20.0, gt=0, le=600)
     planner_workers: int = Field(default=2, ge=1, le=16)
+    # Days to keep caller numbers, recordings, transcripts and notes on calls; unset: forever.
+    call_detail_retention_days: int | None = Field(default=None, ge=1, le=36500)
 
     @field_validator("database_url")
     @classmethod

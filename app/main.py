@@ -26,7 +26,10 @@ from app.events.endpoints import router as events_router
 from app.events.hub import EventHub
 from app.ops import router as ops_router
 from app.planning.endpoints import router as planning_router
+from app.privacy.endpoints import router as privacy_router
+from app.privacy.jobs import keep_retention
 from app.reports.endpoints import router as reports_router
+from app.rota.endpoints_bulk import router as rota_bulk_router
 from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
 from app.rota.endpoints_queries import router as rota_queries_router
@@ -70,13 +73,18 @@ def create_app(
             app.state.events = EventHub(
                 db, app.state.clock, poll_seconds=settings.events_poll_seconds
             )
+            background = [refresher]
+            if settings.call_detail_retention_days:
+                days = settings.call_detail_retention_days
+                background.append(asyncio.create_task(keep_retention(db, app.state.clock, days)))
             try:
                 yield
             finally:
                 await app.state.events.close()
-                refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refresher
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         finally:
             await db.dispose()
 
@@ -95,10 +103,12 @@ def create_app(
     app.include_router(api_keys_router)
     app.include_router(accounts_bulk_router)
     app.include_router(accounts_router)
+    app.include_router(privacy_router)
     app.include_router(calls_router)
     app.include_router(reports_router)
     app.include_router(worklist_router)
     app.include_router(twilio_router)
+    app.include_router(rota_bulk_router)
     app.include_router(rota_resources_router)
     app.include_router(rota_changes_router)
     app.include_router(rota_queries_router)

@@ -80,7 +80,7 @@ def _call_entry(call: Call, items: list[WorkItem], names: dict[int, str]) -> His
             duration=call.voicemail_duration,
             transcription=call.voicemail_transcription,
         ),
-        callback_number=call.callback_number,
+        callback_number=call.callback_number or None,
         language=call.language,
         topic=call.topic,
         team=call.team,

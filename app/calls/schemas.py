@@ -121,7 +121,7 @@ def call_out(call: Call) -> CallOut:
         duration=call.duration,
         answered_by=call.answered_by_id,
         voicemail=voicemail_of(call),
-        callback_number=call.callback_number,
+        callback_number=call.callback_number or None,
     )
 
 

@@ -193,6 +193,8 @@ class SpecialistOut(BaseModel):
     calendar_url: str | None = Field(
         default=None, description="secret feed link; shown to admins, schedulers and its owner"
     )
+    email: str | None = Field(default=None, description="key of bulk imports (lower case)")
+    external_ref: str | None = Field(default=None, description="key of bulk imports")
 
 
 class RotationRules(Strict):

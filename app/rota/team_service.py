@@ -57,6 +57,8 @@ def specialist_out(spec: Specialist, teams: list[str]) -> SpecialistOut:
         teams=teams,
         active=spec.active,
         calendar_url=f"/calendars/specialists/{spec.id}.ics?token={spec.calendar_token}",
+        email=spec.email,
+        external_ref=spec.external_ref,
     )
 
 

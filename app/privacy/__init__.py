@@ -1,0 +1,1 @@
+"""Erasing a caller and scrubbing old call details (SPEC 12)."""
