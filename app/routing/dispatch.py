@@ -206,6 +206,15 @@ def _nobody_reason(decision: Decision) -> str:
         return f"there is no team {request.team}"
     if not decision.considered:
         return f"no one is on shift in {request.team}"
+    rung = sum(1 for c in decision.considered if c.status == "already_rung")
+    if rung and rung == len(decision.considered):
+        return f"everyone on shift in {request.team} was already rung for this call ({rung})"
+    if rung:
+        others = len(decision.considered) - rung
+        return (
+            f"no one else on shift in {request.team} can take a {request.language} call now: "
+            f"{rung} already rung, {others} cannot take it"
+        )
     return f"no one on shift in {request.team} can take a {request.language} call now"
 
 

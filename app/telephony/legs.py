@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,18 +22,9 @@ from app.routing import presence
 from app.routing import queue as queues
 from app.telephony import twiml
 from app.telephony.driver import VOICE_DEADLINE_SECONDS, Telephony
+from app.telephony.whisper_words import whisper_sentence, words_for
 
 logger = logging.getLogger("switchboard.telephony")
-
-LANGUAGE_NAMES = {"en": "English", "ja": "Japanese", "fr": "French", "de": "German"}
-TOPIC_NAMES = {
-    "payments": "payments and payouts",
-    "billing": "account and billing",
-    "developers": "developers and the API",
-    "general": "something else",
-}
-PRESS_ONE = "Press 1 to accept the call."
-NO_KEY = "No key pressed. Goodbye."
 
 
 async def _leg(session: AsyncSession, call_sid: str, attempt_id: int | None) -> RingAttempt:
@@ -46,14 +38,20 @@ async def _leg(session: AsyncSession, call_sid: str, attempt_id: int | None) -> 
 async def whisper(
     tel: Telephony, form: Mapping[str, str], call_sid: str, attempt_id: int | None
 ) -> str:
-    """What the specialist hears on picking up, with a <Gather> for 1 to accept."""
-    text = "Support call."
+    """What the specialist hears on picking up, in the call's language; 1 accepts."""
+    words = words_for(None)
+    text = words.unknown + words.end
     try:
         async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.transaction() as session:
             attempt = await _leg(session, call_sid, attempt_id)
             calls.whisper_reached(attempt, form.get("CallSid"))
             call = await call_records.call_by_id(session, attempt.call_id)
             if call is not None:
+                words = words_for(call.language)
+                flow = tel.flows.get(call.flow or "")
+                if flow is not None and call.language and call.language in flow.languages:
+                    voice = flow.languages[call.language]  # the voice the caller heard
+                    words = replace(words, voice=voice.voice, say_language=voice.say_language)
                 text = await whisper_text(session, call)
     except Exception:
         logger.exception(
@@ -62,33 +60,36 @@ async def whisper(
             extra={"call_sid": call_sid},
         )
     answer_url = tel.urls.whisper_answer(call_sid, attempt_id or 0)
-    return str(twiml.whisper(f"{text} {PRESS_ONE}", answer_url=answer_url, no_key_text=NO_KEY))
+    return str(
+        twiml.whisper(
+            f"{text} {words.press_one}",
+            answer_url=answer_url,
+            no_key_text=words.no_key,
+            voice=words.voice,
+            language=words.say_language,
+        )
+    )
 
 
 async def whisper_text(session: AsyncSession, call: Call) -> str:
-    """Who is calling: account, tier, language, topic, earlier calls and the last outcome."""
-    parts: list[str] = []
+    """Who is calling, in the call's language: account, tier, language, topic, earlier
+    calls and the last one's outcome."""
     account = await accounts.get(session, call.account_id) if call.account_id else None
+    earlier = None
+    last = None
     if account is not None:
-        parts.append(f"Support call from {account.name}, {account.tier} tier")
-    else:
-        parts.append("Support call from an unidentified caller")
-    if call.language:
-        parts.append(f"in {LANGUAGE_NAMES.get(call.language, call.language)}")
-    if call.topic:
-        parts.append(f"about {TOPIC_NAMES.get(call.topic, call.topic)}")
-    text = ", ".join(parts) + "."
-    if account is not None:
-        earlier = await call_records.earlier_calls(session, account.id, call.id)
-        if earlier:
-            plural = "call" if len(earlier) == 1 else "calls"
-            last = earlier[0].outcome
-            text += f" {len(earlier)} earlier {plural}" + (
-                f"; the last one: {last}." if last else "."
-            )
-        else:
-            text += " First call."
-    return text
+        before = await call_records.earlier_calls(session, account.id, call.id)
+        earlier = len(before)
+        last = before[0].outcome if before else None
+    return whisper_sentence(
+        words_for(call.language),
+        account_name=account.name if account else None,
+        tier=account.tier if account else None,
+        call_language=call.language,
+        topic=call.topic,
+        earlier=earlier,
+        last_outcome=last,
+    )
 
 
 async def whisper_answer(

@@ -125,6 +125,7 @@ async def simulate(
         )
         scripted: Iterator[str] | None = iter(digits) if digits is not None else None
         rung: set[int] = set()
+        connected: str | None = None
 
         turn = advance(flow, None, Start(from_number, to_number, now=now))
         async with db.sessionmaker() as session:  # read only; rolled back on close
@@ -178,20 +179,32 @@ async def simulate(
                     if answer:
                         first = settled.ring[0]
                         print(f"  ({first.name} accepts the call)", file=out)
+                        connected = first.name
                         event = RouteResult("answered", str(first.specialist_id), now=now)
                     else:
                         print("  (nobody answers)", file=out)
                         event = RouteResult("no_answer", now=now)
                 elif isinstance(action, Record):
-                    print(
-                        f"  records a voicemail (up to {action.max_length} s, "
-                        f"{'transcribed' if action.transcribe else 'not transcribed'})",
-                        file=out,
-                    )
+                    # As the driver does: Twilio's transcription understands English only.
+                    english = settled.turn.state.language.split("-")[0] == "en"
+                    if action.transcribe and english:
+                        kept = "transcribed"
+                    elif action.transcribe:
+                        kept = "not transcribed: Twilio transcribes English only"
+                    else:
+                        kept = "not transcribed"
+                    print(f"  records a voicemail (up to {action.max_length} s, {kept})", file=out)
                     event = RecordingDone("simulated-recording", 0, now=now)
                 elif isinstance(action, Transfer):
                     print(f"  transfers the caller to {action.number}", file=out)
                     event = TransferResult(True, now=now)
+                elif isinstance(action, Hangup) and connected is not None:
+                    # The IVR's part is over; the conversation goes on until someone hangs up.
+                    print(
+                        f"  connected: the caller talks with {connected} (end of simulation)",
+                        file=out,
+                    )
+                    return 0
                 elif isinstance(action, Hangup):
                     print("  hangs up", file=out)
                     return 0

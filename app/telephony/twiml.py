@@ -162,12 +162,19 @@ def hold(
     return response
 
 
-def whisper(text: str, *, answer_url: str, no_key_text: str) -> VoiceResponse:
+def whisper(
+    text: str,
+    *,
+    answer_url: str,
+    no_key_text: str,
+    voice: str = "Polly.Joanna",
+    language: str = "en-US",
+) -> VoiceResponse:
     """What a specialist hears on picking up: who is calling; 1 accepts, nothing hangs up."""
     response = VoiceResponse()
     verb = response.gather(input="dtmf", num_digits=1, timeout=8, action=answer_url, method="POST")
-    verb.say(text, voice="Polly.Joanna", language="en-US")
-    response.say(no_key_text, voice="Polly.Joanna", language="en-US")
+    verb.say(text, voice=voice, language=language)
+    response.say(no_key_text, voice=voice, language=language)
     response.hangup()
     return response
 

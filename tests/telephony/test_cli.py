@@ -126,7 +126,31 @@ def test_simulate_prints_what_the_caller_hears_and_who_would_ring(
     assert "- Ann Example <+14155550001>: on shift in support-en" in out
     assert "1. Ann Example (#" in out  # the routing explanation, as /v1/routing/explain
     assert "skill billing" in out
-    assert "records a voicemail" in out and out.rstrip().endswith("hangs up")
+    assert "records a voicemail (up to 120 s, transcribed)" in out
+    assert "[nobody to ring in support-en: everyone on shift in support-en was already rung" in out
+    assert out.rstrip().endswith("hangs up")
+
+    # Japanese: the voicemail is kept but not transcribed, as Twilio would.
+    assert main(["simulate", "--from", "+15005550006", "--digits", "2,,,2", "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "not transcribed: Twilio transcribes English only" in out
+    assert "[nobody to ring in support-ja: no one is on shift in support-ja]" in out
+
+    # Spanish: support-es has nobody, so support-en is rung, as for every language.
+    assert main(["simulate", "--from", "+15005550006", "--digits", "5,,,1", "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "says (es, Polly.Mia): Para español, oprima 5." in out
+    assert "[nobody to ring in support-es: no one is on shift in support-es]" in out
+    assert "says (es, Polly.Mia): Por favor, permanezca en la línea" in out
+    assert "rings support-en now (batch 1):" in out
+
+    # --answer: the specialist takes the call; nobody hangs up in the simulation.
+    args = ["simulate", "--from", "+15005550006", "--digits", "1,,,2", "--at", at, "--answer"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "(Ann Example accepts the call)" in out
+    assert out.rstrip().endswith("connected: the caller talks with Ann Example (end of simulation)")
+    assert "hangs up" not in out
 
 
 def test_simulate_reads_keys_from_stdin(
