@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +15,7 @@ from app.core.errors import ValidationFailed
 from app.reports import service
 from app.reports.figures import GroupBy
 from app.reports.schemas import SummaryOut, summary_csv, summary_out
+from app.reports.specialists import SpecialistReportOut, specialist_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -88,11 +89,15 @@ async def summary(
     end: Annotated[str, Query(description="calls started before (date: 00:00 UTC)")],
     team: Annotated[str | None, Query(max_length=64)] = None,
     language: Annotated[str | None, Query(max_length=10)] = None,
+    tier: Annotated[
+        Literal["standard", "paid", "unknown"] | None,
+        Query(description="the account's tier; unknown: callers not identified"),
+    ] = None,
     group_by: GroupBy | None = None,
     threshold: Annotated[int, Query(ge=1, le=3600, description="service level, seconds")] = 60,
     tz: Annotated[str, Query(max_length=64, description="zone of hour and day groups")] = "UTC",
 ) -> Response:
-    """Call figures over a range, per team, language, topic, specialist, hour or day."""
+    """Call figures over a range, per team, language, topic, tier, specialist, hour or day."""
     begins, ends = parse_bound(start, "start"), parse_bound(end, "end")
     if ends <= begins:
         raise _invalid("end", "not after start", "end must be after start")
@@ -112,6 +117,7 @@ async def summary(
         zone=zone,
         team=team,
         language=language,
+        tier=tier,
     )
     names: dict[int, str] = {}
     if group_by == "specialist":
@@ -133,3 +139,26 @@ async def summary(
             headers={"Content-Disposition": 'attachment; filename="calls-summary.csv"'},
         )
     return Response(out.model_dump_json(), media_type="application/json")
+
+
+SPECIALIST_RANGE = timedelta(days=92)
+
+
+@router.get("/specialists", response_model=SpecialistReportOut)
+async def specialists(
+    session: DbSession,
+    _: ReportReader,
+    start: Annotated[str, Query(description="from (date: 00:00 UTC)")],
+    end: Annotated[str, Query(description="until, exclusive (date: 00:00 UTC)")],
+    team: Annotated[str | None, Query(max_length=64)] = None,
+) -> SpecialistReportOut:
+    """Per specialist: rings offered, answered, missed, declined; talk time, time on shift
+    and utilisation (talk time over time on shift)."""
+    begins, ends = parse_bound(start, "start"), parse_bound(end, "end")
+    if ends <= begins:
+        raise _invalid("end", "not after start", "end must be after start")
+    if ends - begins > SPECIALIST_RANGE:
+        raise _invalid("end", "more than 92 days after start", "the range may span 92 days")
+    return await specialist_report(
+        session, start=begins.astimezone(UTC), end=ends.astimezone(UTC), team=team
+    )

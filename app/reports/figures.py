@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-GroupBy = Literal["team", "language", "topic", "specialist", "disposition", "hour", "day"]
+GroupBy = Literal["team", "language", "topic", "tier", "specialist", "disposition", "hour", "day"]
 GroupKey = str | int | date | datetime | None
 _MICROSECOND = timedelta(microseconds=1)
 _ZERO = timedelta(0)
@@ -48,6 +48,7 @@ class CallFacts:
     topic: str | None = None
     specialist_id: int | None = None
     disposition: str | None = None
+    tier: str | None = None  # the account's tier; None: not identified (or erased)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,8 @@ def group_key(call: CallFacts, group_by: GroupBy, zone: ZoneInfo) -> GroupKey:
         return call.language
     if group_by == "topic":
         return call.topic
+    if group_by == "tier":
+        return call.tier
     if group_by == "specialist":
         return call.specialist_id
     if group_by == "disposition":

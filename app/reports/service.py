@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.account import Account
 from app.models.call import Call
 from app.models.console import CallWrapUp
 from app.models.rota import Specialist
@@ -38,8 +39,10 @@ async def summary(
     zone: ZoneInfo,
     team: str | None = None,
     language: str | None = None,
+    tier: str | None = None,
 ) -> Summary:
     """The figures of the calls that started in [start, end), per group and in total."""
+    by_tier = group_by == "tier" or tier is not None
     # The disposition only when grouping by it: the other reports need no second table.
     disposition: Any = (
         select(CallWrapUp.disposition).where(CallWrapUp.call_id == Call.id).scalar_subquery()
@@ -59,11 +62,19 @@ async def summary(
         Call.topic,
         Call.answered_by_id,
         disposition,
+        Account.tier if by_tier else null(),
     ).where(Call.started_at >= start, Call.started_at < end)
+    if by_tier:
+        # The account's current tier; calls of no (or an erased) account have none.
+        query = query.outerjoin(Account, Account.id == Call.account_id)
     if team is not None:
         query = query.where(Call.team == team)
     if language is not None:
         query = query.where(Call.language == language)
+    if tier == "unknown":
+        query = query.where(Account.tier.is_(None))
+    elif tier is not None:
+        query = query.where(Account.tier == tier)
     tally = SummaryTally(threshold, group_by, zone)
     # Core rows straight from the connection: the ORM adds nothing to plain columns.
     connection = await session.connection()
@@ -85,6 +96,7 @@ async def summary(
                     topic=row[9],
                     specialist_id=row[10],
                     disposition=row[11],
+                    tier=row[12],
                 )
             )
     return tally.summary()

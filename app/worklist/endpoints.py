@@ -32,12 +32,12 @@ def _bad(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{field} is not valid", errors=[{"field": field, "message": message}])
 
 
-def _position(cursor: str | None) -> tuple[datetime, int] | None:
-    """Where a page starts: after this (created_at, id)."""
+def _position(cursor: str | None) -> tuple[int, datetime, int] | None:
+    """Where a page starts: after this (paid-first rank, created_at, id)."""
     if cursor is None:
         return None
-    values = decode_cursor(cursor, "after_at", "after_id")
-    at, item_id = values["after_at"], values["after_id"]
+    values = decode_cursor(cursor, "after_rank", "after_at", "after_id")
+    rank, at, item_id = values["after_rank"], values["after_at"], values["after_id"]
     try:
         after_at = datetime.fromisoformat(at) if isinstance(at, str) else None
     except ValueError:
@@ -47,9 +47,10 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
         or after_at.tzinfo is None
         or not isinstance(item_id, int)
         or isinstance(item_id, bool)
+        or rank not in (0, 1)
     ):
         raise _bad("query.cursor", "not a cursor returned by this list")
-    return after_at, item_id
+    return int(rank), after_at, item_id
 
 
 def _claimer(claimed_by: str | None, principal: Principal) -> int | None:
@@ -89,7 +90,8 @@ async def list_work_items(
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> Page[WorkItemOut]:
-    """Work items oldest first (the order they are worked in), filtered, one page at a time."""
+    """Work items in the order they are worked in: paid customers' first, then oldest first;
+    filtered, one page at a time."""
     where = repository.WorkFilter(
         statuses=_STATUSES[status or ("claimed" if claimed_by else "open")],
         team=team,
@@ -98,10 +100,17 @@ async def list_work_items(
         account_id=account_id,
         claimed_by_id=_claimer(claimed_by, principal),
     )
-    rows = await repository.page(session, where, after=_position(cursor), limit=limit + 1)
-    rows, next_cursor = next_page(
-        rows, limit, lambda i: {"after_at": i.created_at.isoformat(), "after_id": i.id}
+    ranked = await repository.page(session, where, after=_position(cursor), limit=limit + 1)
+    ranked, next_cursor = next_page(
+        ranked,
+        limit,
+        lambda r: {
+            "after_rank": r[1],
+            "after_at": r[0].created_at.isoformat(),
+            "after_id": r[0].id,
+        },
     )
+    rows = [item for item, _ in ranked]
     found = await repository.related(session, rows)
     return Page[WorkItemOut](
         items=[service.to_out(i, found) for i in rows], next_cursor=next_cursor

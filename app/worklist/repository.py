@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.account import Account
@@ -44,26 +44,36 @@ async def get(session: AsyncSession, item_id: int) -> WorkItem | None:
     )
 
 
+# Paid customers' items first (rank 0), then everyone else's; oldest first within each.
+PAID_FIRST: ColumnElement[int] = case((Account.tier == "paid", 0), else_=1)
+
+
 async def page(
     session: AsyncSession,
     where: WorkFilter,
     *,
-    after: tuple[datetime, int] | None,
+    after: tuple[int, datetime, int] | None,
     limit: int,
-) -> list[WorkItem]:
-    """A keyset page of items, oldest first (a work list is worked oldest first)."""
+) -> list[tuple[WorkItem, int]]:
+    """A keyset page of (item, rank): paid customers' items first, then oldest first."""
     query = (
-        select(WorkItem)
+        select(WorkItem, PAID_FIRST)
+        .outerjoin(Account, Account.id == WorkItem.account_id)
         .where(WorkItem.status.in_(where.statuses))
-        .order_by(WorkItem.created_at, WorkItem.id)
+        .order_by(PAID_FIRST, WorkItem.created_at, WorkItem.id)
         .limit(limit)
     )
     if after is not None:
-        at, item_id = after
+        rank, at, item_id = after
+        paid = Account.tier == "paid"
+        not_paid = or_(Account.tier.is_(None), Account.tier != "paid")
+        same_rank = paid if rank == 0 else not_paid
+        later = [not_paid] if rank == 0 else []
         query = query.where(
             or_(
-                WorkItem.created_at > at,
-                and_(WorkItem.created_at == at, WorkItem.id > item_id),
+                *later,
+                and_(same_rank, WorkItem.created_at > at),
+                and_(same_rank, WorkItem.created_at == at, WorkItem.id > item_id),
             )
         )
     if where.team is not None:
@@ -76,7 +86,7 @@ async def page(
         query = query.where(WorkItem.account_id == where.account_id)
     if where.claimed_by_id is not None:
         query = query.where(WorkItem.claimed_by_id == where.claimed_by_id)
-    return list((await session.scalars(query)).all())
+    return [(item, int(rank)) for item, rank in (await session.execute(query)).all()]
 
 
 async def related(session: AsyncSession, items: Iterable[WorkItem]) -> Related:

@@ -17,7 +17,7 @@ async def _ids(client: httpx.AsyncClient, query: str, headers: dict[str, str]) -
     return [item["id"] for item in body["items"]]
 
 
-async def test_open_items_oldest_first_filtered_by_team_language_kind_and_account(
+async def test_open_items_paid_first_then_oldest_filtered_by_team_language_kind_account(
     client: httpx.AsyncClient, db: Database, clock: FixedClock, staff: Staff
 ) -> None:
     now = clock.now()
@@ -29,8 +29,9 @@ async def test_open_items_oldest_first_filtered_by_team_language_kind_and_accoun
     await add_item(db, now, status="done", outcome="resolved", age=timedelta(hours=3))
     await add_item(db, now, status="claimed", claimed_by_id=staff.ann, age=timedelta(hours=4))
 
-    assert await _ids(client, "", staff.as_bob) == [oldest, japanese, callback, newest]
-    assert await _ids(client, "?team=support-en", staff.as_bob) == [oldest, callback, newest]
+    # Paid customers first (Acme is paid), then oldest first.
+    assert await _ids(client, "", staff.as_bob) == [newest, oldest, japanese, callback]
+    assert await _ids(client, "?team=support-en", staff.as_bob) == [newest, oldest, callback]
     assert await _ids(client, "?language=ja", staff.as_bob) == [japanese]
     assert await _ids(client, "?kind=callback", staff.as_bob) == [callback]
     assert await _ids(client, f"?account_id={acme}", staff.as_bob) == [newest]
@@ -142,3 +143,27 @@ async def test_who_may_read(
     problem(await client.get("/v1/callbacks", headers=staff.viewer), 403)
     problem(await client.get(f"/v1/callbacks/{item_id}", headers=staff.viewer), 403)
     problem(await client.get("/v1/callbacks"), 401)
+
+
+async def test_pages_keep_the_paid_first_order(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock, staff: Staff
+) -> None:
+    now = clock.now()
+    paid = await add_account(db, now, "Globex", tier="paid")
+    standard = await add_account(db, now, "Initech", tier="standard")
+    expected_paid = [
+        await add_item(db, now, age=timedelta(minutes=m), account_id=paid) for m in (50, 40, 5)
+    ]
+    expected_rest = [
+        await add_item(db, now, age=timedelta(minutes=m), account_id=account)
+        for m, account in ((90, standard), (60, None), (30, standard), (1, None))
+    ]
+    seen: list[int] = []
+    cursor = ""
+    while True:
+        body = ok(await client.get(f"/v1/callbacks?limit=2{cursor}", headers=staff.as_bob))
+        seen += [item["id"] for item in body["items"]]
+        if not body["next_cursor"]:
+            break
+        cursor = f"&cursor={body['next_cursor']}"
+    assert seen == expected_paid + expected_rest
