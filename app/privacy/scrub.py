@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.call import Call, CallStateRow, CallStep
+from app.models.console import ConsoleEvent
 from app.models.routing import WorkItem
 
 # Path inputs this short are menu keys ("1", "0", "#"): not personal, kept for the path.
@@ -51,6 +52,12 @@ async def scrub_calls(session: AsyncSession, call_ids: Sequence[int], now: datet
                 func.length(CallStep.input) > KEPT_INPUT_LENGTH,
             )
             .values(input=None)
+            .execution_options(synchronize_session=False)
+        )
+        # Live-console events repeat the caller's number and account (the screen pop).
+        await session.execute(
+            delete(ConsoleEvent)
+            .where(ConsoleEvent.call_id.in_(ids))
             .execution_options(synchronize_session=False)
         )
         await session.execute(

@@ -15,6 +15,7 @@ from app.cli import main
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.models.call import Call, CallStateRow
+from app.models.console import ConsoleEvent
 from app.models.jobs import DailyJobRun
 from app.privacy.jobs import RETENTION_JOB, run_daily
 from tests.conftest import Keys
@@ -149,7 +150,11 @@ async def test_erase_removes_the_account_and_scrubs_its_calls_but_reports_still_
     assert other["from_number"] == OTHER_PHONE and other["voicemail"]["transcription"]
     async with db.transaction() as session:
         states = await session.scalar(select(func.count()).select_from(CallStateRow))
+        events = set(await session.scalars(select(ConsoleEvent.call_id)))
+        calls = dict((await session.execute(select(Call.sid, Call.id))).all())
     assert states == 1  # only the other caller's
+    # Live-console events (the screen pop repeats the caller) go with the details.
+    assert events == {calls["CA000000000000000000000000000000O1"]}
     assert await summary(client, admin) == before  # anonymous figures stay
 
     audit = await client.get("/v1/audit", params={"resource_type": "account"}, headers=admin)
