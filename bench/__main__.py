@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
-SUITES = ("callpath", "rota", "routing", "schedule")
+SUITES = ("callpath", "rota", "routing", "schedule", "planner")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,10 @@ def plan(args: argparse.Namespace) -> list[Step]:
         # The default series: 100 / 1,000 / 10,000 specialists, and 1 / 10 / 100 teams.
         "schedule": small if args.quick else [],
     }
+    if "planner" in args.only:
+        # Pure (no database): nine offices, 40 people, 8 weeks; --quick plans two of them.
+        quick = ["--only", "jp,us", "--time-limit", "5"] if args.quick else []
+        steps.append(Step("planner", "The rota planner", [*py, "bench.planner", *quick]))
     for suite, module, title in (
         ("rota", "bench.rota_lookup", "On-shift lookup"),
         ("routing", "bench.routing", "One routing decision"),
@@ -141,7 +145,7 @@ def main() -> None:
     unknown = args.only - set(SUITES)
     if unknown:
         parser.error(f"unknown suites: {', '.join(sorted(unknown))}")
-    if not args.no_postgres and args.only - {"callpath"}:
+    if not args.no_postgres and args.only - {"callpath", "planner"}:
         asyncio.run(_ensure_database(args.pg_url))
     command = "scripts/bench " + shlex.join(sys.argv[1:])
     header = [

@@ -72,8 +72,11 @@ def coverage_violations(problem: PlanProblem, plan: tuple[Assignment, ...]) -> l
             if holiday and problem.settings.holiday_staff == 0:
                 continue
             opens = local_to_utc(day, rule.start, problem.tz)
-            closes = local_to_utc(
-                day + timedelta(days=1 if rule.end <= rule.start else 0), rule.end, problem.tz
+            closes = min(
+                local_to_utc(
+                    day + timedelta(days=1 if rule.end <= rule.start else 0), rule.end, problem.tz
+                ),
+                local_midnight(problem.end, problem.tz),
             )
             if holiday:
                 needs.append(("holiday", None, problem.settings.holiday_staff, opens, closes))

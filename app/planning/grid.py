@@ -8,9 +8,10 @@
   holiday unless holiday_staff > 0), converted with the rota's wall-clock rules, so a
   shift keeps its wall-clock times across DST and lasts 7 or 9 hours on change days.
 - Segments: each coverage window opening on a day of the period (the windows the gaps
-  query checks: not on public holidays) cut at every instance boundary inside it; an
-  instance covers a segment when it runs through all of it. On a public holiday with
-  holiday_staff > 0 the day's opening hours need that many people, any language.
+  query checks: not on public holidays; clipped at the period's end) cut at every
+  instance boundary inside it; an instance covers a segment when it runs through all of
+  it. On a public holiday with holiday_staff > 0 the day's opening hours need that many
+  people, any language.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from itertools import pairwise
 
 from app.planning.problem import PlanProblem, ShiftTemplate
 from app.rota.rules import CoverageRule
-from app.rota.wallclock import local_to_utc
+from app.rota.wallclock import local_midnight, local_to_utc
 
 __all__ = [
     "HOLIDAY_RULE",
@@ -155,9 +156,14 @@ def _instances(problem: PlanProblem, templates: tuple[ShiftTemplate, ...]) -> li
     return found
 
 
-def _window(day: date, rule: CoverageRule, tz: str) -> tuple[datetime, datetime]:
+def _window(day: date, rule: CoverageRule, problem: PlanProblem) -> tuple[datetime, datetime]:
     ends_on = day + timedelta(days=1 if rule.end <= rule.start else 0)
-    return local_to_utc(day, rule.start, tz), local_to_utc(ends_on, rule.end, tz)
+    # An overnight window of the last day stops where the period does: the rota after the
+    # period covers the rest (as the gaps query over the period sees it).
+    closes = min(
+        local_to_utc(ends_on, rule.end, problem.tz), local_midnight(problem.end, problem.tz)
+    )
+    return local_to_utc(day, rule.start, problem.tz), closes
 
 
 def _windows(problem: PlanProblem) -> list[tuple[int, CoverageRule, date, datetime, datetime]]:
@@ -170,10 +176,10 @@ def _windows(problem: PlanProblem) -> list[tuple[int, CoverageRule, date, dateti
             if rule.min_staff == 0 or day.weekday() not in rule.days:
                 continue
             if not holiday:
-                windows.append((index, rule, day, *_window(day, rule, problem.tz)))
+                windows.append((index, rule, day, *_window(day, rule, problem)))
             elif holiday_staff > 0:
                 any_language = CoverageRule(rule.days, rule.start, rule.end, holiday_staff)
-                windows.append((HOLIDAY_RULE, any_language, day, *_window(day, rule, problem.tz)))
+                windows.append((HOLIDAY_RULE, any_language, day, *_window(day, rule, problem)))
     return windows
 
 

@@ -75,6 +75,11 @@ class _Builder:
         self.m = cp_model.CpModel()
         self.slack = Slack() if relax else None
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+        # The same variables by (member, day) and by member, for building constraints.
+        self.day_vars: dict[tuple[int, date], list[cp_model.IntVar]] = {}
+        self.member_vars: defaultdict[int, list[tuple[Instance, cp_model.IntVar]]] = defaultdict(
+            list
+        )
         self.lieu: dict[tuple[int, date], cp_model.IntVar] = {}
         self.objective: list[LinearExpr] = []
         self.rest = timedelta(hours=problem.settings.min_rest_hours)
@@ -107,20 +112,22 @@ class _Builder:
         )
 
     def _works(self, pid: int, day: date) -> LinearExpr:
-        return sum(self.x[pid, i] for i in self.grid.by_day.get(day, ()) if (pid, i) in self.x)
+        return cp_model.LinearExpr.sum(self.day_vars.get((pid, day), []))
 
     def _can_work(self, pid: int, day: date) -> bool:
-        return any((pid, i) in self.x for i in self.grid.by_day.get(day, ()))
+        return (pid, day) in self.day_vars
 
     # -- hard rules ---------------------------------------------------------------------
 
     def variables(self) -> None:
         for member in self.p.members:
+            mine = self.member_vars[member.id]
             for inst in self.grid.instances:
                 if self._available(member, inst):
-                    self.x[member.id, inst.index] = self.m.new_bool_var(
-                        f"x_{member.id}_{inst.index}"
-                    )
+                    var = self.m.new_bool_var(f"x_{member.id}_{inst.index}")
+                    self.x[member.id, inst.index] = var
+                    self.day_vars.setdefault((member.id, inst.day), []).append(var)
+                    mine.append((inst, var))
             for day in self.p.days:
                 if self._lieu_possible(member, day):
                     self.lieu[member.id, day] = self.m.new_bool_var(f"lieu_{member.id}_{day}")
@@ -129,12 +136,10 @@ class _Builder:
         conflicts: list[tuple[int, int]] = []
         instances = self.grid.instances
         for a in instances:
-            for b in instances:
-                if b.index <= a.index or abs((b.day - a.day).days) > 2:
-                    continue
-                same_day = a.day == b.day
-                too_close = b.start - a.end < self.rest and a.start - b.end < self.rest
-                if not same_day and too_close:
+            # Shifts last at most a day or so: only the next two days can be too close.
+            later = [a.day + timedelta(days=k) for k in (1, 2)]
+            for b in (instances[i] for d in later for i in self.grid.by_day.get(d, ())):
+                if b.start - a.end < self.rest and a.start - b.end < self.rest:
                     conflicts.append((a.index, b.index))
         for member in self.p.members:
             pid = member.id
@@ -252,7 +257,7 @@ class _Builder:
         any_holiday = any(i.holiday for i in grid.instances)
         for member in self.p.members:
             pid = member.id
-            mine = [(grid.instances[i], var) for (q, i), var in self.x.items() if q == pid]
+            mine = self.member_vars[pid]
             saturdays[pid] = member.history_saturdays + sum(
                 v for inst, v in mine if inst.day.weekday() == 5
             )
@@ -304,7 +309,6 @@ class _Builder:
             ]
             if same:
                 self.objective.append(weight * (1 - same[0]))
-                self.m.add_hint(same[0], True)
 
     def _target_days(self, member: Member) -> None:
         weight = self.p.weights.target_days
@@ -322,6 +326,14 @@ class _Builder:
             self.m.add(off_by >= goal - worked)
             self.objective.append(weight * off_by)
 
+    def hint_current(self) -> None:
+        """Suggest the current rota's shifts to the search (a partial hint)."""
+        for (pid, day), span in self.p.current.items():
+            for i in self.grid.by_day.get(day, ()):
+                inst = self.grid.instances[i]
+                if (pid, i) in self.x and (inst.start, inst.end) == span:
+                    self.m.add_hint(self.x[pid, i], True)
+
     def relaxed_objective(self) -> None:
         assert self.slack is not None
         s = self.slack
@@ -337,8 +349,14 @@ class _Builder:
         self.m.minimize(sum(terms))
 
 
-def build_model(problem: PlanProblem, grid: Grid, *, relax: bool = False) -> PlanModel:
-    """Build the CP-SAT model of a problem (``relax``: hard rules get slack, minimised)."""
+def build_model(
+    problem: PlanProblem, grid: Grid, *, relax: bool = False, goals: bool = True
+) -> PlanModel:
+    """Build the CP-SAT model of a problem.
+
+    ``relax``: hard rules get slack, and the slack is minimised; ``goals=False``: the hard
+    rules alone, no objective (a quick first plan to start the optimisation from).
+    """
     builder = _Builder(problem, grid, relax)
     builder.variables()
     builder.one_shift_a_day_and_rest()
@@ -348,6 +366,8 @@ def build_model(problem: PlanProblem, grid: Grid, *, relax: bool = False) -> Pla
     if relax:
         builder.relaxed_objective()
     else:
+        builder.hint_current()
+    if goals and not relax:
         builder.goals()
         builder.m.minimize(sum(builder.objective))
     return PlanModel(builder.m, grid, builder.x, builder.lieu, builder.slack)

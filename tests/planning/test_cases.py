@@ -226,3 +226,22 @@ def test_the_current_rota_is_kept_when_it_already_works() -> None:
     current = {(a.member, a.day): (a.start, a.end) for a in first.assignments}
     again = solve(PlanProblem(**{**base.__dict__, "current": current}))
     assert {(a.member, a.day) for a in again.assignments} == set(current)
+
+
+def test_the_last_nights_window_stops_at_the_end_of_the_period() -> None:
+    # 20:00-08:00 every day is split into 20:00-04:00 and 00:00-08:00 shifts; Sunday's
+    # window runs into the Monday after the period, which the next plan covers.
+    problem = PlanProblem(
+        team="nights",
+        tz="America/New_York",
+        start=date(2027, 3, 8),  # DST begins on Sunday 14 March
+        weeks=1,
+        members=_team(8),
+        coverage=(CoverageRule(EVERY_DAY, time(20), time(8), 2),),
+        settings=PlanSettings(workers=1),
+    )
+    result = solve(problem)
+    assert result.solved
+    assert violations(problem, result.assignments, result.lieu_days) == []
+    # The last shift is Sunday's 20:00-04:00, ending Monday 04:00 EDT (08:00Z).
+    assert max(a.end for a in result.assignments) == datetime(2027, 3, 15, 8, tzinfo=UTC)
