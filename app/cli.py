@@ -157,6 +157,64 @@ def cmd_api_keys(args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """Create console users (with a password typed twice, or a one-time sign-in link)."""
+    import getpass
+
+    from app.core.clock import SystemClock
+    from app.core.db import Database
+    from app.core.errors import AppError
+    from app.web import users as service
+
+    settings = _settings()
+    password: str | None = None
+    if not args.link:
+        if not sys.stdin.isatty():
+            print(
+                "switchboard: no terminal to type a password on; use --link to get a "
+                "one-time sign-in link instead",
+                file=sys.stderr,
+            )
+            return 2
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("The same again: ") != password:
+            print("switchboard: the two passwords differ", file=sys.stderr)
+            return 2
+
+    async def _run() -> int:
+        db = Database.from_url(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                now = SystemClock().now()
+                user = await service.create_user(
+                    session,
+                    service.NewUser(
+                        email=args.email,
+                        display_name=args.name,
+                        role=args.role,
+                        specialist_id=args.specialist_id,
+                        password=password,
+                    ),
+                    now=now,
+                )
+                print(f"created user {user.id}: {user.display_name} <{user.email}> ({user.role})")
+                if args.link:
+                    secret = await service.create_sign_in_link(session, user, now=now)
+                    print(
+                        "one-time sign-in link (valid 24 hours): "
+                        f"{settings.public_base_url}/login/link/{secret}"
+                    )
+            return 0
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(_run())
+    except AppError as exc:
+        print(f"switchboard: {exc.detail}", file=sys.stderr)
+        return 1
+
+
 def cmd_flows(args: argparse.Namespace) -> int:
     """Check the IVR flows: every problem as file:line: severity: message."""
     from pathlib import Path
@@ -252,6 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id", type=int)
     keys.set_defaults(func=cmd_api_keys)
+
+    users = sub.add_parser("users", help="manage console users (people who sign in)")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    user_create = users_sub.add_parser(
+        "create", help="create a user; prompts for the password, or --link prints a link"
+    )
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--name", required=True, help="display name")
+    user_create.add_argument(
+        "--role", required=True, choices=["admin", "scheduler", "specialist", "viewer"]
+    )
+    user_create.add_argument("--specialist-id", type=int, default=None)
+    user_create.add_argument(
+        "--link",
+        action="store_true",
+        help="print a one-time sign-in link (24 hours) instead of prompting for a password",
+    )
+    users.set_defaults(func=cmd_users)
 
     flows = sub.add_parser("flows", help="IVR flow tools")
     flows_sub = flows.add_subparsers(dest="action", required=True)

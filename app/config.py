@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     planner_workers: int = Field(default=2, ge=1, le=16)
     # Days to keep caller numbers, recordings, transcripts and notes on calls; unset: forever.
     call_detail_retention_days: int | None = Field(default=None, ge=1, le=36500)
+    # The console: a session unused this long ends; the person signs in again.
+    session_idle_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +130,11 @@ class Settings(BaseSettings):
                 self.twiml_app_sid,
             )
         )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Console cookies carry Secure when the public URL is https."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

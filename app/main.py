@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
@@ -35,6 +36,9 @@ from app.rota.endpoints_changes import router as rota_changes_router
 from app.rota.endpoints_queries import router as rota_queries_router
 from app.rota.endpoints_resources import router as rota_resources_router
 from app.rota.endpoints_swaps import router as swaps_router
+from app.rota.pages import router as rota_pages_router
+from app.rota.pages_edits import router as rota_edit_pages_router
+from app.rota.pages_setup import router as rota_setup_pages_router
 from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
@@ -43,6 +47,10 @@ from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
+from app.web.admin_pages import router as admin_pages_router
+from app.web.errors import install_page_error_handlers
+from app.web.pages import router as web_pages_router
+from app.web.templating import STATIC_DIR
 from app.worklist.endpoints import router as worklist_router
 
 logger = logging.getLogger("switchboard")
@@ -97,6 +105,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    install_page_error_handlers(app)
     app.add_middleware(TwilioFastPath)  # inside the observer: metrics and logs still see it
     app.add_middleware(RequestObserver)
     app.include_router(ops_router)
@@ -122,4 +131,11 @@ def create_app(
     app.include_router(wallboard_router)
     app.include_router(swaps_router)
     app.include_router(closures_router)
+    # The console: pages for people, beside the API for programs.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_pages_router)
+    app.include_router(admin_pages_router)
+    app.include_router(rota_pages_router)
+    app.include_router(rota_edit_pages_router)
+    app.include_router(rota_setup_pages_router)
     return app

@@ -14,6 +14,7 @@ from app.core.clock import Clock
 from app.models.account import Account
 from app.models.rota import Specialist, Team
 from app.rota.seed_rota import seed_rota
+from app.web.seed_users import seed_users
 
 
 @dataclass(frozen=True)
@@ -102,4 +103,5 @@ async def seed_all(session: AsyncSession, clock: Clock) -> SeedSummary:
     """Load every kind of demo data (idempotent), in the caller's transaction."""
     accounts = await seed_accounts(session, clock)
     rota = await seed_rota(session, clock)
+    await seed_users(session, clock)  # one console user per role (README: demo users)
     return SeedSummary(accounts, rota.teams, rota.specialists, rota.rotations, rota.created)

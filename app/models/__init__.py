@@ -28,6 +28,7 @@ from app.models.rota import (
     TeamMember,
 )
 from app.models.routing import QueueEntry, SpecialistPresence, WorkItem
+from app.models.user import SignInAttempt, SignInLink, User, WebSession
 
 __all__ = [
     "Account",
@@ -55,11 +56,15 @@ __all__ = [
     "Rotation",
     "RotationVersionRow",
     "ShiftInstance",
+    "SignInAttempt",
+    "SignInLink",
     "Specialist",
     "SpecialistPresence",
     "SwapRequest",
     "Team",
     "TeamConsoleSettings",
     "TeamMember",
+    "User",
+    "WebSession",
     "WorkItem",
 ]
