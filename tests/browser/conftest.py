@@ -140,9 +140,13 @@ def server(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
             _in_thread(lambda: _truncate_postgres(database_url))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(template_database: str) -> Iterator[Browser]:
-    """The machine's Chromium, headless (started after the database template is ready)."""
+    """The machine's Chromium, headless, for one module.
+
+    Playwright's sync API runs an event loop in this thread while it is open, so it closes
+    before the suite's async tests run (and starts after the database template is ready).
+    """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
