@@ -62,6 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=True,
         workers=None,
+        # Live pages keep their event streams open: stop waiting for them after a while.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -23,6 +23,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
+from app.desk.pages import router as desk_pages_router
 from app.events.endpoints import router as events_router
 from app.events.hub import EventHub
 from app.ops import router as ops_router
@@ -30,6 +31,7 @@ from app.planning.endpoints import router as planning_router
 from app.privacy.endpoints import router as privacy_router
 from app.privacy.jobs import keep_retention
 from app.reports.endpoints import router as reports_router
+from app.reports.pages import router as reports_pages_router
 from app.rota.endpoints_bulk import router as rota_bulk_router
 from app.rota.endpoints_calendar import router as rota_calendar_router
 from app.rota.endpoints_changes import router as rota_changes_router
@@ -43,6 +45,7 @@ from app.rota.refresher import keep_horizon, refresh_once
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
 from app.routing.endpoints_wallboard import router as wallboard_router
+from app.routing.pages import router as wallboard_pages_router
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
@@ -138,4 +141,7 @@ def create_app(
     app.include_router(rota_pages_router)
     app.include_router(rota_edit_pages_router)
     app.include_router(rota_setup_pages_router)
+    app.include_router(desk_pages_router)
+    app.include_router(wallboard_pages_router)
+    app.include_router(reports_pages_router)
     return app

@@ -11,6 +11,7 @@ from app.accounts.numbers import luhn_check_digit
 from app.accounts.schemas import BulkRow
 from app.accounts.service import bulk_upsert
 from app.core.clock import Clock
+from app.desk.seed import seed_desk
 from app.models.account import Account
 from app.models.rota import Specialist, Team
 from app.rota.seed_rota import seed_rota
@@ -104,4 +105,7 @@ async def seed_all(session: AsyncSession, clock: Clock) -> SeedSummary:
     accounts = await seed_accounts(session, clock)
     rota = await seed_rota(session, clock)
     await seed_users(session, clock)  # one console user per role (README: demo users)
+    await seed_desk(
+        session, clock
+    )  # dispositions and a softphone user (docs/desk-and-wallboard.md)
     return SeedSummary(accounts, rota.teams, rota.specialists, rota.rotations, rota.created)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
 from app.core.errors import Forbidden, NotFound
+from app.core.phone import contact_kind
 from app.events.publish import event_row, publish
 from app.models.rota import Specialist
 from app.models.routing import SpecialistPresence
@@ -109,3 +110,13 @@ async def set_availability(
         ],
     )
     return Availability(specialist_id, availability, now, before.state)
+
+
+async def signed_out(
+    session: AsyncSession, principal: Principal, specialist_id: int, *, now: datetime
+) -> None:
+    """The person signed out (or closed the softphone): offline when calls ring the
+    browser's softphone, which no longer answers; a phone number keeps ringing its phone."""
+    contact = await session.scalar(select(Specialist.contact).where(Specialist.id == specialist_id))
+    if contact is not None and contact_kind(contact) == "client":
+        await set_availability(session, principal, specialist_id, "offline", now=now)

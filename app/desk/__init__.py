@@ -1,0 +1,1 @@
+"""The specialist's desk: the page that composes availability, calls, work and the rota."""
