@@ -7,6 +7,7 @@ Events) and the softphone (a token from /desk/voice-token)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,21 @@ from app.web.deps import CheckedForm, CurrentUser, acting_as, csrf_ok
 from app.web.errors import CsrfFailed, PageForbidden
 from app.web.nav import register_home, register_nav
 from app.web.sessions import SignedIn
+from app.web.signout import on_sign_out
 from app.web.templating import SECURITY_HEADERS, add_template_dir, render
 
 router = APIRouter(include_in_schema=False)
 add_template_dir(Path(__file__).parent / "templates")
 register_nav("My desk", "/desk", ("specialist",), order=5)
 register_home("specialist", "/desk")
+
+
+@on_sign_out
+async def _offline_on_sign_out(session: Any, me: SignedIn, now: datetime) -> None:
+    """Signing out: offline, unless calls ring a phone number anyway."""
+    if me.specialist_id is not None:
+        await availability.signed_out(session, acting_as(me), me.specialist_id, now=now)
+
 
 # The softphone talks to Twilio (signalling, media, its sounds): the desk allows exactly
 # that beyond the app itself.

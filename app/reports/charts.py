@@ -86,7 +86,8 @@ def bar_chart(
             f"{escape(_number(top * tick, percent))}</text>"
         )
     for i, label in enumerate(labels):
-        x0 = LEFT + i * slot + 3
+        # The group's bars sit in the middle of its slot, above its label.
+        x0 = LEFT + i * slot + 3 + max(0.0, (slot - 6 - bar * len(series)) / 2)
         for j, s in enumerate(series):
             value = s.values[i]
             if value is None:
@@ -100,7 +101,7 @@ def bar_chart(
                 f"{escape(s.name)} {escape(_number(value, percent))}</title></rect>"
             )
         short = label if len(label) <= 12 else label[:11] + "…"
-        cx = x0 + (slot - 6) / 2
+        cx = x0 + bar * len(series) / 2
         parts.append(
             f'<text class="label" x="{cx:.1f}" y="{TOP + BAR_AREA + 16}" '
             f'text-anchor="end" transform="rotate(-35 {cx:.1f} {TOP + BAR_AREA + 16})">'

@@ -12,14 +12,13 @@ from app.core.clock import Clock
 from app.core.db import Database
 from app.core.errors import ValidationFailed
 from app.models.user import User, WebSession
-from app.routing import availability
 from app.web import sessions as session_service
+from app.web import signout
 from app.web import users as user_service
 from app.web.deps import (
     SESSION_COOKIE,
     CheckedForm,
     CurrentUser,
-    acting_as,
     client_address,
     idle_timeout,
     settings_of,
@@ -160,10 +159,7 @@ async def logout(request: Request, me: CurrentUser, form: CheckedForm) -> Respon
             reason="signed-out",
             user_id=me.user_id,
         )
-        if me.specialist_id is not None:
-            await availability.signed_out(
-                session, acting_as(me), me.specialist_id, now=clock_of(request).now()
-            )
+        await signout.signed_out(session, me, clock_of(request).now())
     response = RedirectResponse("/login?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
