@@ -146,16 +146,23 @@ async def desk(db: Database, sid: int, *, now: datetime, settings: Settings) -> 
                 .where(TeamMember.specialist_id == sid)
             )
         )
-        claimed = await work_repository.page(
-            session,
-            work_repository.WorkFilter(statuses=("claimed",), claimed_by_id=sid),
-            after=None,
-            limit=50,
-        )
-        open_items = await work_repository.page(
-            session, work_repository.WorkFilter(statuses=("open",)), after=None, limit=200
-        )
-        open_items = [i for i in open_items if i.team is None or i.team in teams]
+        # The work list's own order: paid customers first, then oldest.
+        claimed = [
+            item
+            for item, _ in await work_repository.page(
+                session,
+                work_repository.WorkFilter(statuses=("claimed",), claimed_by_id=sid),
+                after=None,
+                limit=50,
+            )
+        ]
+        open_items = [
+            item
+            for item, _ in await work_repository.page(
+                session, work_repository.WorkFilter(statuses=("open",)), after=None, limit=200
+            )
+            if item.team is None or item.team in teams
+        ]
         found = await work_repository.related(session, [*claimed, *open_items])
         work = [work_service.to_out(i, found) for i in [*claimed, *open_items]]
         # Paid first, then oldest (the list comes oldest first).
