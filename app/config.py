@@ -25,7 +25,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite+aiosqlite:///./switchboard.db")
     twilio_auth_token: str = Field(default="")
-    # The softphone (Twilio Voice JS SDK): an API key and a TwiML App of the account.
+    # Twilio's REST API (outbound callbacks, transfers) and the softphone (Voice JS SDK):
+    # the account, an API key and secret, and a TwiML App.
     twilio_account_sid: str = Field(default="")
     twilio_api_key_sid: str = Field(default="")
     twilio_api_key_secret: str = Field(default="")
@@ -52,6 +53,23 @@ class Settings(BaseSettings):
     call_detail_retention_days: int | None = Field(default=None, ge=1, le=36500)
     # The console: a session unused this long ends; the person signs in again.
     session_idle_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    # Outbound calls: the caller ID customers see, per flow name or called number (JSON
+    # object), else TWILIO_CALLER_ID, else the company number the customer called.
+    twilio_caller_id: str = Field(default="")
+    twilio_caller_ids: dict[str, str] = Field(default_factory=dict)
+    twilio_api_base_url: str = Field(default="https://api.twilio.com")
+    twilio_rest_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Alerts: e-mail over SMTP, and the loops that find alerts and deliver them.
+    smtp_host: str = Field(default="")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = Field(default="")
+    smtp_password: str = Field(default="")
+    smtp_from: str = Field(default="")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(default="starttls")
+    smtp_ca_file: Path | None = Field(default=None)
+    alerts_scan_seconds: float = Field(default=15.0, ge=0.05, le=3600)
+    alerts_delivery_seconds: float = Field(default=2.0, ge=0.05, le=600)
+    alerts_max_attempts: int = Field(default=8, ge=1, le=50)
 
     @field_validator("database_url")
     @classmethod
@@ -97,13 +115,25 @@ class Settings(BaseSettings):
     def _check_fallback_number(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        try:
-            parsed = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            raise ValueError("must be a phone number in +E.164 form, e.g. +14155550100") from None
-        if not phonenumbers.is_valid_number(parsed):
-            raise ValueError("is not a valid phone number")
-        return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+        return _e164(value)
+
+    @field_validator("twilio_caller_id")
+    @classmethod
+    def _check_caller_id(cls, value: str) -> str:
+        return _e164(value) if value else ""
+
+    @field_validator("twilio_caller_ids")
+    @classmethod
+    def _check_caller_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        return {key: _e164(number) for key, number in value.items()}
+
+    @field_validator("twilio_api_base_url")
+    @classmethod
+    def _check_api_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://api.twilio.com")
+        return value.rstrip("/")
 
     @field_validator("default_region")
     @classmethod
@@ -137,9 +167,24 @@ class Settings(BaseSettings):
         return self.public_base_url.startswith("https://")
 
     @property
+    def twilio_rest_configured(self) -> bool:
+        """Whether Switchboard can call Twilio's REST API (account, key and secret set)."""
+        return all((self.twilio_account_sid, self.twilio_api_key_sid, self.twilio_api_key_secret))
+
+    @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def _e164(value: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("must be a phone number in +E.164 form, e.g. +14155550100") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("is not a valid phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
 class ConfigError(RuntimeError):

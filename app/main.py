@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
+from app.alerts.endpoints import router as alerts_router
+from app.alerts.runner import running as alerts_running
 from app.auth.endpoints import router as api_keys_router
 from app.calls.endpoints import router as calls_router
 from app.calls.endpoints_wrapup import router as wrapup_router
@@ -47,6 +49,7 @@ from app.routing.endpoints_availability import router as availability_router
 from app.routing.endpoints_wallboard import router as wallboard_router
 from app.routing.pages import router as wallboard_pages_router
 from app.telephony.endpoints import router as twilio_router
+from app.telephony.endpoints_control import router as call_control_router
 from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
@@ -89,7 +92,8 @@ def create_app(
                 days = settings.call_detail_retention_days
                 background.append(asyncio.create_task(keep_retention(db, app.state.clock, days)))
             try:
-                yield
+                async with alerts_running(db, settings, app.state.clock):
+                    yield
             finally:
                 await app.state.events.close()
                 for task in background:
@@ -121,6 +125,8 @@ def create_app(
     app.include_router(worklist_router)
     app.include_router(twilio_router)
     app.include_router(rota_bulk_router)
+    app.include_router(call_control_router)
+    app.include_router(alerts_router)
     app.include_router(rota_resources_router)
     app.include_router(rota_changes_router)
     app.include_router(rota_queries_router)

@@ -38,6 +38,9 @@ class CallOut(BaseModel):
     answered_by: int | None
     voicemail: Voicemail | None
     callback_number: str | None
+    direction: str = "inbound"
+    work_item_id: int | None = None
+    error: str | None = None
 
 
 class PathStep(BaseModel):
@@ -122,6 +125,9 @@ def call_out(call: Call) -> CallOut:
         answered_by=call.answered_by_id,
         voicemail=voicemail_of(call),
         callback_number=call.callback_number or None,
+        direction=call.direction,
+        work_item_id=call.work_item_id,
+        error=call.error,
     )
 
 

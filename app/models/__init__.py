@@ -1,9 +1,17 @@
 """ORM tables. Importing this package registers every table on Base.metadata."""
 
 from app.models.account import Account, AccountNote, AccountPhone
+from app.models.alerts import AlertChannel, AlertDelivery, AlertRule
 from app.models.api_key import ApiKey
 from app.models.base import Base
-from app.models.call import Call, CallStateRow, CallStatusEvent, CallStep, RingAttempt
+from app.models.call import (
+    Call,
+    CallStateRow,
+    CallStatusEvent,
+    CallStep,
+    CallTransfer,
+    RingAttempt,
+)
 from app.models.closure import Closure
 from app.models.console import (
     CallWrapUp,
@@ -34,6 +42,9 @@ __all__ = [
     "Account",
     "AccountNote",
     "AccountPhone",
+    "AlertChannel",
+    "AlertDelivery",
+    "AlertRule",
     "ApiKey",
     "AuditEntry",
     "Base",
@@ -41,6 +52,7 @@ __all__ = [
     "CallStateRow",
     "CallStatusEvent",
     "CallStep",
+    "CallTransfer",
     "CallWrapUp",
     "Closure",
     "ConsoleEvent",

@@ -31,6 +31,7 @@ CALL_STATUSES = (
     "no-answer",
     "canceled",
 )
+DIRECTIONS = ("inbound", "outbound")
 TERMINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 # How a call ended for the caller (None while it is still going on).
 OUTCOMES = ("answered", "voicemail", "transferred", "callback", "ended", "abandoned")
@@ -59,6 +60,7 @@ class Call(Base):
     __table_args__ = (
         CheckConstraint(_one_of("status", CALL_STATUSES), name="status_known"),
         CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', OUTCOMES)}", name="outcome_known"),
+        CheckConstraint(_one_of("direction", DIRECTIONS), name="direction_known"),
         Index("ix_calls_started_at", "started_at"),
     )
 
@@ -89,6 +91,15 @@ class Call(Base):
     voicemail_duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
     voicemail_transcription: Mapped[str | None] = mapped_column(Text, nullable=True)
     callback_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Inbound: a customer called; outbound: Switchboard called a customer back (a work item).
+    direction: Mapped[str] = mapped_column(String(10), default="inbound", server_default="inbound")
+    work_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_items.id", ondelete="SET NULL", use_alter=True),
+        nullable=True,
+        index=True,
+    )
+    # Why Twilio's REST API refused or never confirmed the call (outbound calls).
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # When the call left the IVR for a route step (rung or queued): the wait starts here.
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When the caller's details (number, recording, transcript, notes) were scrubbed, by an
@@ -181,3 +192,42 @@ class RingAttempt(Base):
     result: Mapped[str] = mapped_column(String(20))
     # The CallSid of the leg to the specialist, once Twilio tells it.
     leg_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # Set on the attempts of a transfer: the target rung for it.
+    transfer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_transfers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+
+TRANSFER_MODES = ("cold", "warm")
+# ringing: the target is being rung; talking (warm): the first specialist talks with the
+# target, the caller on hold; connected: the caller is with the target; returned: nobody
+# took it and the caller went back to the first specialist (or the fallback); failed:
+# Twilio refused a request (the caller stays where they were).
+TRANSFER_STATES = ("ringing", "talking", "connected", "returned", "failed")
+
+
+class CallTransfer(Base):
+    """A transfer of a call to a team or a named specialist, over a Twilio conference."""
+
+    __tablename__ = "call_transfers"
+    __table_args__ = (
+        CheckConstraint(_one_of("mode", TRANSFER_MODES), name="mode_known"),
+        CheckConstraint(_one_of("status", TRANSFER_STATES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    # Who handed the call over, and whom it goes to (a team, or one specialist).
+    from_specialist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialists.id", ondelete="SET NULL"), nullable=True
+    )
+    from_leg_sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target_team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target_specialist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialists.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -33,6 +33,17 @@ QUEUE_STATES = ("waiting", "ringing", "left")
 QUEUE_RESULTS = ("connected", "timeout", "callback", "abandoned", "moved_on")
 WORK_KINDS = ("voicemail", "callback")
 WORK_STATES = ("open", "claimed", "done")
+# Where the last outbound callback of an item got to (None: never dialled).
+DIAL_STATES = (
+    "dialing",
+    "ringing_specialist",
+    "calling_customer",
+    "answered",
+    "no_answer",
+    "busy",
+    "failed",
+    "specialist_missed",
+)
 WORK_OUTCOMES = ("resolved", "no_answer", "left_message", "wrong_number", "duplicate", "other")
 
 
@@ -108,6 +119,10 @@ class WorkItem(Base):
         CheckConstraint(
             f"outcome IS NULL OR {_one_of('outcome', WORK_OUTCOMES)}", name="outcome_known"
         ),
+        CheckConstraint(
+            f"dial_status IS NULL OR {_one_of('dial_status', DIAL_STATES)}",
+            name="dial_status_known",
+        ),
         Index("ix_work_items_open", "status", "team", "language", "created_at"),
     )
 
@@ -129,6 +144,11 @@ class WorkItem(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Outbound callbacks: the last dial's state, how many were placed, and why one failed.
+    dial_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    dial_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_dial_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_dial_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

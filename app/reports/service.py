@@ -63,7 +63,7 @@ async def summary(
         Call.answered_by_id,
         disposition,
         Account.tier if by_tier else null(),
-    ).where(Call.started_at >= start, Call.started_at < end)
+    ).where(Call.started_at >= start, Call.started_at < end, Call.direction == "inbound")
     if by_tier:
         # The account's current tier; calls of no (or an erased) account have none.
         query = query.outerjoin(Account, Account.id == Call.account_id)

@@ -11,6 +11,7 @@ Twilio's url-encoded posts without the framework's routing and dependency machin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
@@ -18,13 +19,14 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.core.db import Database
 from app.ivr import flows_for_number
-from app.telephony import callbacks, fallback, legs
+from app.telephony import callbacks, fallback, legs, outbound, transfers
 from app.telephony.driver import Hook as VoiceHook
 from app.telephony.driver import Telephony, VoiceWebhook, answer, form_int
 from app.telephony.signature import TwilioForm
 from app.telephony.twiml import xml_response
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
+logger = logging.getLogger("switchboard.telephony")
 
 Hook = Callable[[Telephony, Mapping[str, str], Mapping[str, str]], Awaitable[str | None]]
 """(telephony, query parameters, form) -> TwiML to answer, or None for 204 No Content."""
@@ -60,6 +62,18 @@ def _caller_hook(hook: VoiceHook) -> Hook:
         return await answer(tel, webhook)
 
     return handle
+
+
+async def _dial(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> str:
+    """A ringing batch ended; or the specialist's leg moved into a warm transfer (hold)."""
+    try:
+        held = await transfers.warm_hold_for(tel, form)
+    except Exception:
+        logger.exception("checking for a warm transfer failed; the flow goes on")
+        held = None
+    if held is not None:
+        return held
+    return await answer(tel, VoiceWebhook("dial", form, _int(query, "v"), _text(query, "lang", 16)))
 
 
 async def _fallback_recorded(
@@ -100,7 +114,7 @@ async def _transcription(tel: Telephony, query: Mapping[str, str], form: Mapping
 HOOKS: dict[str, Hook] = {
     "/twilio/voice": _caller_hook("voice"),
     "/twilio/gather": _caller_hook("gather"),
-    "/twilio/dial": _caller_hook("dial"),
+    "/twilio/dial": _dial,
     "/twilio/recorded": _caller_hook("recorded"),
     "/twilio/queue": _caller_hook("queue"),
     "/twilio/transfer": _caller_hook("transfer"),
@@ -111,6 +125,19 @@ HOOKS: dict[str, Hook] = {
     "/twilio/status": _status,
     "/twilio/recording": _recording,
     "/twilio/transcription": _transcription,
+    "/twilio/outbound/whisper": outbound.whisper,
+    "/twilio/outbound/connect": outbound.connect,
+    "/twilio/outbound/dialed": outbound.dialed,
+    "/twilio/outbound/status": outbound.leg_status,
+    "/twilio/xfer/hold": transfers.hold,
+    "/twilio/xfer/origin": transfers.origin,
+    "/twilio/xfer/origin-done": transfers.origin_done,
+    "/twilio/xfer/caller-done": transfers.caller_done,
+    "/twilio/xfer/back": transfers.back,
+    "/twilio/xfer/whisper": transfers.whisper,
+    "/twilio/xfer/accept": transfers.accept,
+    "/twilio/xfer/target-done": transfers.target_done,
+    "/twilio/xfer/leg": transfers.leg_status,
 }
 
 
@@ -198,3 +225,48 @@ async def recording(request: Request, form: TwilioForm, tel: TelephonyDep) -> Re
 async def transcription(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
     """A voicemail transcription is available."""
     return await _serve("/twilio/transcription", request, tel, form)
+
+
+@router.post("/outbound/whisper")
+async def outbound_whisper(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+    """A specialist picked up a callback: whom they call and why; 1 calls the customer."""
+    return await _serve("/twilio/outbound/whisper", request, tel, form)
+
+
+@router.post("/outbound/connect")
+async def outbound_connect(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+    """The specialist's key after the callback whisper: 1 dials the customer."""
+    return await _serve("/twilio/outbound/connect", request, tel, form)
+
+
+@router.post("/outbound/dialed")
+async def outbound_dialed(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+    """The call to the customer ended (DialCallStatus says how)."""
+    return await _serve("/twilio/outbound/dialed", request, tel, form)
+
+
+@router.post("/outbound/status", status_code=status.HTTP_204_NO_CONTENT)
+async def outbound_status(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+    """Status callback of the specialist's leg of a callback."""
+    return await _serve("/twilio/outbound/status", request, tel, form)
+
+
+def _xfer_route(path: str, doc: str, *, empty: bool = False) -> None:
+    async def serve(request: Request, form: TwilioForm, tel: TelephonyDep) -> Response:
+        return await _serve(f"/twilio/{path}", request, tel, form)
+
+    serve.__doc__ = doc
+    serve.__name__ = "twilio_" + path.replace("/", "_").replace("-", "_")
+    code = status.HTTP_204_NO_CONTENT if empty else status.HTTP_200_OK
+    router.post(f"/{path}", status_code=code, name=serve.__name__)(serve)
+
+
+_xfer_route("xfer/hold", "The caller's leg during a transfer: hold, join, or go back.")
+_xfer_route("xfer/origin", "Warm transfer: the first specialist waits in the conference.")
+_xfer_route("xfer/origin-done", "The first specialist's transfer conference ended.")
+_xfer_route("xfer/caller-done", "The caller's transfer conference ended.")
+_xfer_route("xfer/back", "The first specialist was rung again after a failed transfer.")
+_xfer_route("xfer/whisper", "The transfer target picked up: the whisper, 1 accepts.")
+_xfer_route("xfer/accept", "The transfer target's key: 1 joins the conference.")
+_xfer_route("xfer/target-done", "The transfer target's conference ended.")
+_xfer_route("xfer/leg", "Status callback of a transfer target's leg.", empty=True)

@@ -62,3 +62,7 @@ class CallbackUrls:
     def fallback_recorded(self, language: str) -> str:
         """The <Record action> of the fallback voicemail (answers without the database)."""
         return self.url("fallback/recorded", lang=language)
+
+    def outbound(self, hook: str, call_id: int) -> str:
+        """The webhooks of an outbound callback: whisper, connect, dialed, status."""
+        return self.url(f"outbound/{hook}", ref=call_id)

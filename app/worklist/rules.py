@@ -8,7 +8,7 @@ request that cannot be done raises a Conflict naming why (and who holds the item
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.errors import Conflict
@@ -121,4 +121,38 @@ def complete(
         raise _held_by_other(item, names)
     if item.status == "open" and actor.specialist_id is not None:
         values.update(claimed_by_id=actor.specialist_id, claimed_at=now)
+    return values
+
+
+# A callback that never reported back (a lost webhook) no longer blocks a new one after this.
+DIAL_UNDER_WAY = ("dialing", "ringing_specialist", "calling_customer")
+DIAL_STALE = timedelta(minutes=10)
+
+
+def start_dial(
+    item: WorkItem, actor: Actor, dialer_id: int, names: dict[int, str], *, now: datetime
+) -> dict[str, Any]:
+    """Start an outbound callback by a specialist: the claimer (an open item is claimed)."""
+    if item.status == "done":
+        raise _already_done(item, names)
+    if item.status == "claimed" and item.claimed_by_id != dialer_id:
+        raise _held_by_other(item, names)
+    if (
+        item.dial_status in DIAL_UNDER_WAY
+        and item.last_dial_at is not None
+        and now - item.last_dial_at < DIAL_STALE
+    ):
+        raise Conflict(
+            f"a callback of work item {item.id} is already under way ({item.dial_status})",
+            dial_status=item.dial_status,
+        )
+    values: dict[str, Any] = {
+        "dial_status": "dialing",
+        "dial_attempts": item.dial_attempts + 1,
+        "last_dial_at": now,
+        "last_dial_error": None,
+        "updated_at": now,
+    }
+    if item.status == "open":
+        values.update(status="claimed", claimed_by_id=dialer_id, claimed_at=now)
     return values

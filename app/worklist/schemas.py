@@ -43,6 +43,18 @@ class WorkCall(BaseModel):
     voicemail: Voicemail | None
 
 
+class DialState(BaseModel):
+    """Where the last outbound callback of the item got to, and why it failed if it did."""
+
+    status: str = Field(
+        description="dialing, ringing_specialist, calling_customer, answered, no_answer, "
+        "busy, failed or specialist_missed"
+    )
+    attempts: int
+    last_at: datetime | None
+    error: str | None
+
+
 class WorkItemOut(BaseModel):
     """A voicemail or callback request on the work list."""
 
@@ -59,6 +71,7 @@ class WorkItemOut(BaseModel):
     completed_at: datetime | None
     outcome: WorkOutcome | None
     note: str | None
+    dial: DialState | None = Field(default=None, description="outbound callbacks placed")
     created_at: datetime
     updated_at: datetime
 
@@ -83,3 +96,12 @@ class CompleteRequest(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+
+class DialRequest(BaseModel):
+    """Who calls the customer back: a specialist key itself; admin and scheduler may name
+    the specialist (default: the claimer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specialist_id: DbId | None = None

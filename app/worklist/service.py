@@ -15,11 +15,13 @@ from app.auth.service import Principal
 from app.calls.schemas import voicemail_of
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.call import Call
+from app.models.rota import Specialist
 from app.models.routing import WorkItem
 from app.worklist import repository, rules
 from app.worklist.rules import Actor
 from app.worklist.schemas import (
     AccountRef,
+    DialState,
     SpecialistRef,
     WorkCall,
     WorkItemOut,
@@ -102,6 +104,14 @@ def to_out(item: WorkItem, found: repository.Related) -> WorkItemOut:
         completed_at=item.completed_at,
         outcome=cast(WorkOutcome | None, item.outcome),
         note=item.note,
+        dial=None
+        if item.dial_status is None
+        else DialState(
+            status=item.dial_status,
+            attempts=item.dial_attempts,
+            last_at=item.last_dial_at,
+            error=item.last_dial_error,
+        ),
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -223,3 +233,63 @@ async def complete(
             now=now,
         )
     return item
+
+
+async def start_dial(
+    session: AsyncSession,
+    item_id: int,
+    principal: Principal,
+    *,
+    specialist_id: int | None,
+    now: datetime,
+) -> tuple[WorkItem, Specialist]:
+    """Mark an item as being called back by a specialist: the claimer, or whom a scheduler
+    or an admin names (an open item is claimed for them)."""
+    actor = actor_of(principal)
+    item = await get(session, item_id)
+    if actor.specialist_id is not None:
+        if specialist_id is not None and specialist_id != actor.specialist_id:
+            raise Forbidden("a specialist key calls customers back itself only")
+        dialer = actor.specialist_id
+    elif specialist_id is not None:
+        dialer = specialist_id
+    elif item.claimed_by_id is not None:
+        dialer = item.claimed_by_id
+    else:
+        raise ValidationFailed(
+            "say which specialist calls the customer back",
+            errors=[
+                {"field": "body.specialist_id", "message": "required: the item is not claimed"}
+            ],
+        )
+    if not item.number:
+        raise Conflict(f"work item {item_id} has no number to call back")
+    found = await repository.specialist(session, dialer)
+    if found is None or not found.active:
+        message = "no such specialist" if found is None else "the specialist is not active"
+        raise ValidationFailed(
+            f"specialist {dialer} cannot call back: {message}",
+            errors=[{"field": "body.specialist_id", "message": message}],
+        )
+    item, _ = await _apply(
+        session, item_id, lambda it, names: rules.start_dial(it, actor, dialer, names, now=now)
+    )
+    return item, found
+
+
+async def record_dial(
+    session: AsyncSession,
+    item_id: int,
+    dial_status: str,
+    *,
+    error: str | None = None,
+    now: datetime,
+) -> None:
+    """Record where an outbound callback of the item got to (a failure keeps its reason)."""
+
+    def rule(item: WorkItem, _: dict[int, str]) -> dict[str, Any] | None:
+        if item.dial_status == dial_status and item.last_dial_error == error:
+            return None
+        return {"dial_status": dial_status, "last_dial_error": error, "updated_at": now}
+
+    await _apply(session, item_id, rule)

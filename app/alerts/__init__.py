@@ -1,0 +1,1 @@
+"""Alerts per team: channels, rules, the durable outbox and its delivery."""
