@@ -234,9 +234,10 @@ async def place(tel: Telephony, rest: TwilioRest, move: Move) -> TwilioRestError
     """Ring the target and move the legs (after commit); a failure is recorded."""
     urls = tel.urls
     error: TwilioRestError | None = None
+    placed = None
     try:
         if move.target_contact is not None and move.attempt_id is not None:
-            await rest.create_call(
+            placed = await rest.create_call(
                 to=move.target_contact,
                 from_=move.caller_id,
                 url=urls.url("xfer/whisper", t=move.transfer_id, attempt=move.attempt_id),
@@ -249,6 +250,12 @@ async def place(tel: Telephony, rest: TwilioRest, move: Move) -> TwilioRestError
             await rest.redirect_call(move.from_leg_sid, urls.url("xfer/origin", t=move.transfer_id))
     except TwilioRestError as exc:
         error = exc
+    if error is not None and placed is not None:
+        # The legs could not be moved: stop ringing the target for nothing.
+        try:
+            await rest.end_call(placed.sid)
+        except TwilioRestError as exc:
+            logger.warning("ending the target's call of transfer %s: %s", move.transfer_id, exc)
     if error is not None:
         logger.warning("transfer %s failed: %s", move.transfer_id, error)
         async with tel.db.transaction() as session:

@@ -83,7 +83,9 @@ class Mailbox:
     tls: list[bool] = field(default_factory=list)
 
 
-class _Collector:
+class Collector:
+    """An aiosmtpd handler that keeps every message in a Mailbox."""
+
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
@@ -95,7 +97,9 @@ class _Collector:
         return "250 OK"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on the loopback now."""
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -108,10 +112,10 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     cert = ca.issue_cert("127.0.0.1")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     cert.configure_cert(context)
-    box = Mailbox(port=_free_port(), ca_file=tmp_path / "ca.pem")
+    box = Mailbox(port=free_port(), ca_file=tmp_path / "ca.pem")
     ca.cert_pem.write_to_path(str(box.ca_file))
     controller = Controller(
-        _Collector(box),
+        Collector(box),
         hostname="127.0.0.1",
         port=box.port,
         tls_context=context,

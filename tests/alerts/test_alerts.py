@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import trustme
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -19,7 +23,7 @@ from app.core.db import Database
 from app.models.alerts import AlertDelivery
 from app.models.call import Call, RingAttempt
 from app.models.routing import QueueEntry
-from tests.alerts.conftest import Mailbox, Receiver
+from tests.alerts.conftest import Collector, Mailbox, Receiver, free_port
 from tests.conftest import PUBLIC_BASE_URL
 from tests.rota_api.helpers import Api
 from tests.worklist.conftest import add_item, ok, problem
@@ -396,3 +400,44 @@ async def test_coverage_gaps_are_checked_daily_and_after_a_rota_edit(
     # A day later the daily check finds Monday's gap.
     clock.advance(timedelta(days=1))
     assert await scan_once(db, settings, clock) == 1
+
+
+async def test_email_over_implicit_tls_and_email_not_configured(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    db: Database,
+    clock: FixedClock,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    await _team(client, admin)
+    mail = await _channel(client, admin, "email", "lead@example.com")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "smtps-ca.pem"))
+    box = Mailbox(port=free_port())
+    controller = Controller(
+        Collector(box), hostname="127.0.0.1", port=box.port, ssl_context=context
+    )
+    controller.start()
+    try:
+        ok(await client.post(f"/v1/alert-channels/{mail}/test", headers=admin), 202)
+        implicit = settings.model_copy(
+            update={
+                "smtp_tls": "ssl",
+                "smtp_port": box.port,
+                "smtp_ca_file": tmp_path / "smtps-ca.pem",
+            }
+        )
+        assert await deliver_due(db, implicit, clock) == 1
+    finally:
+        controller.stop()
+    assert [m["To"] for m in box.messages] == ["lead@example.com"]
+    # Without a mail server the delivery waits for one, saying why.
+    ok(await client.post(f"/v1/alert-channels/{mail}/test", headers=admin), 202)
+    await deliver_due(db, settings.model_copy(update={"smtp_host": ""}), clock)
+    pending = ok(await client.get("/v1/alert-deliveries?status=pending", headers=admin))
+    assert [d["last_error"] for d in pending] == [
+        "e-mail is not configured: set SMTP_HOST and SMTP_FROM"
+    ]

@@ -277,3 +277,20 @@ async def test_webhooks_of_the_callback_are_signed_and_real_twiml(
     parse_twiml(await placed.fetch(gather.get("action", ""), Digits="7"))
     item = await _item(client, item_id, staff)
     assert item["dial"]["status"] == "specialist_missed"
+
+
+async def test_twilio_slow_to_answer_is_a_recorded_timeout(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    staff: Staff,
+    fake_twilio: FakeTwilio,
+    app: Any,
+) -> None:
+    item_id = await _claimed_item(db, clock, staff)
+    app.state.settings = app.state.settings.model_copy(update={"twilio_rest_timeout_seconds": 0.5})
+    fake_twilio.stalls.append(30)  # far longer than the timeout
+    body = problem(await _dial(client, item_id, staff.as_ann), 502)
+    assert "did not answer within 0.5 s" in body["detail"]
+    item = await _item(client, item_id, staff)
+    assert item["dial"]["status"] == "failed" and "0.5 s" in item["dial"]["error"]

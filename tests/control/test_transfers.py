@@ -334,6 +334,13 @@ async def test_what_cannot_be_transferred(
     async with db.transaction() as session:
         yui = await session.get(SpecialistPresence, people["Yui"])
     assert yui is not None and yui.state == "free"
-    # A new transfer can start after the failed one.
+    # The target is called but the caller cannot be moved: the target's call is ended.
+    fake_twilio.failures += [None, (503, "Service unavailable")]
+    refused = problem(await _transfer(client, admin, specialist_id=people["Yui"]), 502)
+    assert refused["transfer"]["status"] == "failed"
+    target = last_call(fake_twilio, client)
+    ended = [r for r in fake_twilio.requests if r.path.endswith(f"/Calls/{target.sid}.json")]
+    assert [r.one("Status") for r in ended] == ["completed"]
+    # A new transfer can start after the failed ones.
     assert (await _transfer(client, admin, specialist_id=people["Yui"])).status_code == 202
     assert problem(await _transfer(client, admin, team="support-ja"), 409)  # one at a time

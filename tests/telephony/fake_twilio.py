@@ -51,8 +51,12 @@ class FakeTwilio:
     base_url: str = ""
     requests: list[Request] = field(default_factory=list)
     calls: dict[str, dict[str, str]] = field(default_factory=dict)
-    failures: list[tuple[int, str]] = field(default_factory=list)
+    # What to answer the next requests with: a Twilio error, or None for the usual answer.
+    failures: list[tuple[int, str] | None] = field(default_factory=list)
+    # Seconds to stall before answering the next requests (Twilio slow to answer).
+    stalls: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def fail_next(self, status: int = 400, message: str = "The 'To' number is not valid") -> None:
         """Answer the next request with a Twilio error."""
@@ -66,8 +70,9 @@ class FakeTwilio:
     def answer(self, path: str, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         """Twilio's answer to one request."""
         with self.lock:
-            if self.failures:
-                status, message = self.failures.pop(0)
+            failure = self.failures.pop(0) if self.failures else None
+            if failure is not None:
+                status, message = failure
                 return status, {"code": 21211, "message": message, "status": status}
         parts = path.split("/")
         # /2010-04-01/Accounts/{AC}/Calls.json
@@ -119,6 +124,9 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 user = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
             with fake.lock:
                 fake.requests.append(Request(self.command, self.path, form, user))
+                stall = fake.stalls.pop(0) if fake.stalls else 0.0
+            if stall:
+                fake.released.wait(stall)  # the test's end releases a stalled answer
             status, payload = fake.answer(self.path, form)
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -147,6 +155,7 @@ def running_fake() -> Iterator[FakeTwilio]:
     try:
         yield fake
     finally:
+        fake.released.set()
         server.shutdown()
         server.server_close()
         thread.join()
