@@ -44,6 +44,7 @@ from app.telephony.driver import Telephony, form_int
 from app.telephony.legs import whisper_text
 from app.telephony.outbound import VOICE, TwilioNotConfigured, caller_id_for
 from app.telephony.rest import TwilioRest, TwilioRestError
+from app.telephony.whisper_words import words_for
 
 logger = logging.getLogger("switchboard.telephony")
 
@@ -493,19 +494,27 @@ async def back(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]
 
 
 async def whisper(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> str:
-    """The target picked up: who hands over, who is calling; 1 accepts."""
-    text = "Transferred call."
+    """The target picked up: who hands over (English), who is calling (in the call's
+    language and voice, as for any routed call); 1 accepts."""
+    handover = "Transferred call."
+    about = ""
+    voice = {"voice": VOICE["voice"], "language": VOICE["language"]}
     try:
         async with tel.db.transaction() as session:
             transfer, call = await _transfer(session, query)
             attempt = await _attempt(session, transfer, query)
             calls.whisper_reached(attempt, form.get("CallSid"))
-            origin_name = None
             if transfer.from_specialist_id is not None:
                 found = await session.get(Specialist, transfer.from_specialist_id)
-                origin_name = found.name if found is not None else None
+                if found is not None:
+                    handover = f"Transfer from {found.name}."
             about = await whisper_text(session, call)
-            text = f"Transfer from {origin_name or 'a colleague'}. {about}"
+            words = words_for(call.language)
+            voice = {"voice": words.voice, "language": words.say_language}
+            flow = tel.flows.get(call.flow or "")
+            if flow is not None and call.language and call.language in flow.languages:
+                heard = flow.languages[call.language]  # the voice the caller heard
+                voice = {"voice": heard.voice, "language": heard.say_language}
     except Exception:
         logger.exception("the transfer whisper failed; the target hears a plain one")
     response = VoiceResponse()
@@ -516,7 +525,10 @@ async def whisper(tel: Telephony, query: Mapping[str, str], form: Mapping[str, s
         action=tel.urls.url("xfer/accept", t=query.get("t"), attempt=query.get("attempt")),
         method="POST",
     )
-    gather.say(f"{text} Press 1 to accept the call.", **VOICE)
+    gather.say(handover, **VOICE)
+    if about:
+        gather.say(about, **voice)
+    gather.say("Press 1 to accept the call.", **VOICE)
     response.say("No key pressed. Goodbye.", **VOICE)
     response.hangup()
     return str(response)

@@ -162,7 +162,9 @@ async def test_cold_transfer_to_a_team(
     target = last_call(fake_twilio, client)
     whisper = parse_twiml(await target.answered())
     heard = " ".join(says(whisper))
-    assert "Transfer from Ann" in heard and "Japanese" in heard and "payments" in heard
+    # Who hands over in English; the call itself in the caller's language, as routed calls.
+    assert "Transfer from Ann." in heard and "日本語" in heard and "お支払い" in heard
+    assert {s.get("language") for s in whisper.iter("Say")} >= {"en-US", "ja-JP"}
     gather = whisper.find("Gather")
     assert gather is not None
     joined = parse_twiml(await target.fetch(gather.get("action", ""), Digits="1"))
