@@ -105,6 +105,49 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_calls(args: argparse.Namespace) -> int:
+    """Drive demo calls through the real webhooks (signed, in-process), over recent days."""
+    from app.core.clock import SystemClock
+    from app.core.db import Database
+    from app.demo.phone import DemoCallFailed
+    from app.demo.run import drive_demo_calls, has_demo_data_and_no_calls
+
+    settings = _settings()
+    if args.count < 1 or args.days < 1:
+        print("switchboard: --count and --days must be at least 1", file=sys.stderr)
+        return 2
+
+    async def _check() -> tuple[bool, bool]:
+        db = Database.from_url(settings.database_url)
+        try:
+            return await has_demo_data_and_no_calls(db)
+        finally:
+            await db.dispose()
+
+    demo, empty = asyncio.run(_check())
+    if not demo:
+        print(
+            "switchboard: the demo accounts are not in this database; "
+            "load them first with `switchboard seed`",
+            file=sys.stderr,
+        )
+        return 0 if args.if_new else 1
+    if args.if_new and not empty:
+        print("the call log already has calls; no demo calls driven")
+        return 0
+    try:
+        result = asyncio.run(
+            drive_demo_calls(
+                settings, count=args.count, days=args.days, now=SystemClock().now(), seed=args.seed
+            )
+        )
+    except DemoCallFailed as exc:
+        print(f"switchboard: a demo call went wrong: {exc}", file=sys.stderr)
+        return 1
+    print(f"drove {result}")
+    return 0
+
+
 def cmd_api_keys(args: argparse.Namespace) -> int:
     """Create, list or revoke API keys."""
     from app.auth import service
@@ -299,6 +342,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="do nothing when the database has data"
     )
     seed.set_defaults(func=cmd_seed)
+
+    demo = sub.add_parser(
+        "demo-calls",
+        help="drive demo calls through the real webhooks",
+        description="Drive realistic calls (answered, abandoned, voicemails, callback "
+        "requests; several languages and tiers) through the signed Twilio webhooks of an "
+        "in-process app, spread over recent days. Needs the demo data (switchboard seed).",
+    )
+    demo.add_argument("--count", type=int, default=40, help="about how many calls")
+    demo.add_argument("--days", type=int, default=7, help="spread over this many past days")
+    demo.add_argument(
+        "--seed", type=int, default=None, help="random seed, for the same calls every time"
+    )
+    demo.add_argument(
+        "--if-new",
+        action="store_true",
+        help="do nothing unless the demo data is there and the call log is empty",
+    )
+    demo.set_defaults(func=cmd_demo_calls)
 
     keys = sub.add_parser("api-keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="action", required=True)

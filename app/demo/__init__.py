@@ -1,0 +1,1 @@
+"""Demo traffic: realistic calls driven through the real Twilio webhooks, signed."""
