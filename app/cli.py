@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -29,8 +30,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.core.logging import configure_logging
     from app.core.schema import SchemaBehind, ensure_schema_current
     from app.main import create_app
+    from app.serving import serving_settings, startup_banner
 
-    settings = _settings()
+    settings = serving_settings(_settings(), args.host, args.port)
     configure_logging(settings.log_level, settings.log_format)
 
     async def _check() -> None:
@@ -49,6 +51,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"switchboard: cannot reach the database: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
+    if settings.log_format == "text":
+        for line in startup_banner(settings, app, args.host, args.port):
+            logging.getLogger("switchboard").info(line)
     # Everything loaded so far (modules, mappers, the app) lives as long as the process: keep
     # it out of the collector's way, or each full collection walks ~150k objects (~100 ms
     # here) in the middle of answering a caller.
@@ -183,6 +188,7 @@ def cmd_api_keys(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
                 elif args.action == "list":
+                    print("id\tprefix\trole\tstate\tname")
                     for key in await service.list_keys(session):
                         state = "revoked" if key.revoked_at else "active"
                         print(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}\t{key.name}")
@@ -322,33 +328,58 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows every option's default (`None` and `False` defaults are not shown)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS) or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from app.serving import app_version
 
-    serve = sub.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    parser = argparse.ArgumentParser(
+        prog="switchboard",
+        description="Switchboard: self-hosted phone support (Twilio IVR, rota-aware routing).",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"switchboard {app_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=text, description=text, formatter_class=_HelpFormatter)
+
+    serve = command(sub, "serve", "run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.set_defaults(func=cmd_serve)
 
-    migrate = sub.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate = command(sub, "migrate", "apply database migrations")
+    migrate.add_argument(
+        "revision",
+        nargs="?",
+        default="head",
+        help="the Alembic revision to upgrade to, e.g. 0005; head is the newest",
+    )
     migrate.add_argument("--downgrade", metavar="REVISION", help="revert to REVISION instead")
     migrate.set_defaults(func=cmd_migrate)
 
-    seed = sub.add_parser("seed", help="load demo data")
+    seed = command(sub, "seed", "load demo data (teams, specialists, rotations, accounts)")
     seed.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has data"
     )
     seed.set_defaults(func=cmd_seed)
 
-    demo = sub.add_parser(
+    demo = command(
+        sub,
         "demo-calls",
-        help="drive demo calls through the real webhooks",
-        description="Drive realistic calls (answered, abandoned, voicemails, callback "
-        "requests; several languages and tiers) through the signed Twilio webhooks of an "
-        "in-process app, spread over recent days. Needs the demo data (switchboard seed).",
+        "drive realistic calls (answered, abandoned, voicemails, callback requests) through "
+        "the signed Twilio webhooks of an in-process app, over recent days; needs the demo data",
     )
     demo.add_argument("--count", type=int, default=40, help="about how many calls")
     demo.add_argument("--days", type=int, default=7, help="spread over this many past days")
@@ -362,30 +393,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo_calls)
 
-    keys = sub.add_parser("api-keys", help="manage API keys")
-    keys_sub = keys.add_subparsers(dest="action", required=True)
-    create = keys_sub.add_parser("create", help="create a key and print it once")
+    keys = command(sub, "api-keys", "manage API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = command(keys_sub, "create", "create a key and print it once")
     create.add_argument(
-        "--role", required=True, choices=["admin", "scheduler", "specialist", "viewer"]
+        "--role",
+        required=True,
+        choices=["admin", "scheduler", "specialist", "viewer"],
+        help="what the key may do",
     )
-    create.add_argument("--name", required=True)
-    create.add_argument("--specialist-id", type=int, default=None)
-    keys_sub.add_parser("list", help="list keys (never the secrets)")
-    revoke = keys_sub.add_parser("revoke", help="revoke a key")
-    revoke.add_argument("id", type=int)
+    create.add_argument("--name", required=True, help="who or what uses the key")
+    create.add_argument(
+        "--specialist-id", type=int, default=None, help="the specialist (for --role specialist)"
+    )
+    command(keys_sub, "list", "list keys (never the secrets)")
+    revoke = command(keys_sub, "revoke", "revoke a key")
+    revoke.add_argument("id", type=int, help="the key's id (from api-keys list)")
     keys.set_defaults(func=cmd_api_keys)
 
-    users = sub.add_parser("users", help="manage console users (people who sign in)")
-    users_sub = users.add_subparsers(dest="action", required=True)
-    user_create = users_sub.add_parser(
-        "create", help="create a user; prompts for the password, or --link prints a link"
+    users = command(sub, "users", "manage console users (people who sign in)")
+    users_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_create = command(
+        users_sub, "create", "create a user; prompts for the password, or --link prints a link"
     )
-    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--email", required=True, help="the address they sign in with")
     user_create.add_argument("--name", required=True, help="display name")
     user_create.add_argument(
-        "--role", required=True, choices=["admin", "scheduler", "specialist", "viewer"]
+        "--role",
+        required=True,
+        choices=["admin", "scheduler", "specialist", "viewer"],
+        help="what the user may do",
     )
-    user_create.add_argument("--specialist-id", type=int, default=None)
+    user_create.add_argument(
+        "--specialist-id", type=int, default=None, help="the specialist (for --role specialist)"
+    )
     user_create.add_argument(
         "--link",
         action="store_true",
@@ -393,22 +434,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users.set_defaults(func=cmd_users)
 
-    flows = sub.add_parser("flows", help="IVR flow tools")
-    flows_sub = flows.add_subparsers(dest="action", required=True)
-    check = flows_sub.add_parser("check", help="validate the flows (exit 1 on errors)")
-    check.add_argument("--dir", default=None, help="folder of flows (default: FLOWS_DIR)")
+    flows = command(sub, "flows", "IVR flow tools")
+    flows_sub = flows.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = command(flows_sub, "check", "validate the flows (exit 1 on errors)")
+    check.add_argument(
+        "--dir", default=None, help="folder of flow files (*.yaml, *.yml); default: FLOWS_DIR"
+    )
     flows.set_defaults(func=cmd_flows)
 
-    simulate = sub.add_parser("simulate", help="walk a call through its flow without Twilio")
-    simulate.add_argument("--from", dest="from_number", default="+14155550100")
-    simulate.add_argument("--to", dest="to_number", default="+18005550100")
+    simulate = command(sub, "simulate", "walk a call through its flow without Twilio")
+    simulate.add_argument(
+        "--from", dest="from_number", default="+14155550100", help="the caller's number"
+    )
+    simulate.add_argument(
+        "--to", dest="to_number", default="+18005550100", help="the number called"
+    )
     simulate.add_argument(
         "--digits",
         default=None,
         help="inputs in order, e.g. 1,2,1000019#  (empty = silence, say:words = speech); "
         "without it the keys are read from stdin",
     )
-    simulate.add_argument("--at", default=None, help="simulate at this instant (RFC 3339)")
+    simulate.add_argument(
+        "--at", default=None, help="simulate at this instant (RFC 3339; default: now)"
+    )
     simulate.add_argument(
         "--answer", action="store_true", help="the first specialist rung accepts the call"
     )

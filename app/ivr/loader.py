@@ -48,9 +48,13 @@ def _check_directory(
     directory: str | Path, known_teams: set[str] | None
 ) -> tuple[dict[str, Flow], list[Problem]]:
     folder = Path(directory)
-    files = _flow_files(folder) if folder.is_dir() else []
+    if not folder.exists():
+        return {}, [Problem(str(folder), 0, "error", "the folder does not exist")]
+    if not folder.is_dir():
+        return {}, [Problem(str(folder), 0, "error", "not a folder (give the flows' folder)")]
+    files = _flow_files(folder)
     if not files:
-        return {}, [Problem(str(folder), 0, "error", "no flow files (*.yaml) found here")]
+        return {}, [Problem(str(folder), 0, "error", "no flow files (*.yaml or *.yml) found here")]
     flows: list[Flow] = []
     problems: list[Problem] = []
     for path in files:

@@ -536,7 +536,14 @@ def test_two_flows_with_one_name(tmp_path: Path) -> None:
 def test_no_flow_files(tmp_path: Path) -> None:
     problem = only(check_flows(tmp_path))
     assert (problem.file, problem.line, problem.severity) == (str(tmp_path), 0, "error")
-    assert only(check_flows(tmp_path / "missing")).message == "no flow files (*.yaml) found here"
+    assert only(check_flows(tmp_path / "missing")).message == "the folder does not exist"
+    (tmp_path / "empty").mkdir()
+    assert (
+        only(check_flows(tmp_path / "empty")).message
+        == "no flow files (*.yaml or *.yml) found here"
+    )
+    (tmp_path / "a.yaml").write_text("name: a\n", encoding="utf-8")
+    assert only(check_flows(tmp_path / "a.yaml")).message.startswith("not a folder")
 
 
 def test_problem_prints_like_a_compiler_message(tmp_path: Path) -> None:
