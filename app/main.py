@@ -15,6 +15,7 @@ from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
 from app.alerts.endpoints import router as alerts_router
 from app.alerts.runner import running as alerts_running
+from app.apidocs import install_api_docs
 from app.auth.endpoints import router as api_keys_router
 from app.calls.endpoints import router as calls_router
 from app.calls.endpoints_wrapup import router as wrapup_router
@@ -108,11 +109,14 @@ def create_app(
         version="0.1.0",
         summary="Self-hosted phone-support backend: Twilio IVR, rota-aware routing, call log.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
     install_page_error_handlers(app)
+    install_api_docs(app)
     app.add_middleware(TwilioFastPath)  # inside the observer: metrics and logs still see it
     app.add_middleware(RequestObserver)
     app.include_router(ops_router)

@@ -1,4 +1,4 @@
-"""The step examples in the README's IVR flows section are valid flow YAML."""
+"""The step examples of the IVR flow reference (docs/ivr-flows.md) are valid flow YAML."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app.ivr.schema import STEP_KINDS
 
 from .flowkit import FLOWS_DIR
 
-README = (FLOWS_DIR.parent / "README.md").read_text(encoding="utf-8")
+README = (FLOWS_DIR.parent / "docs" / "ivr-flows.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
 STEP_EXAMPLES = [block for block in BLOCKS if re.match(r"[a-z_]+:\n  kind: ", block)]
 HEADER = """\
