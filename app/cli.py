@@ -8,6 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from app.cli_privacy import add_commands as add_privacy_commands
 from app.cli_specialists import add_commands as add_specialist_commands
@@ -52,7 +53,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     app = create_app(settings)
     if settings.log_format == "text":
-        for line in startup_banner(settings, app, args.host, args.port):
+        commands = frozenset(_subcommands(build_parser()))
+        for line in startup_banner(settings, app, args.host, args.port, commands):
             logging.getLogger("switchboard").info(line)
     # Everything loaded so far (modules, mappers, the app) lives as long as the process: keep
     # it out of the collector's way, or each full collection walks ~150k objects (~100 ms
@@ -71,6 +73,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    """The names of the parser's subcommands."""
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -337,22 +349,27 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose help shows defaults; its subcommands' parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from app.serving import app_version
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="switchboard",
         description="Switchboard: self-hosted phone support (Twilio IVR, rota-aware routing).",
-        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"switchboard {app_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(
-        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
-    ) -> argparse.ArgumentParser:
-        return parent.add_parser(name, help=text, description=text, formatter_class=_HelpFormatter)
+    def command(parent: argparse._SubParsersAction[_Parser], name: str, text: str) -> _Parser:
+        return parent.add_parser(name, help=text, description=text)
 
     serve = command(sub, "serve", "run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")

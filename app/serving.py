@@ -39,7 +39,9 @@ def _has_route(routes: list[BaseRoute], prefix: str) -> bool:
     return any(getattr(route, "path", "").startswith(prefix) for route in routes)
 
 
-def startup_banner(settings: Settings, app: FastAPI, host: str, port: int) -> list[str]:
+def startup_banner(
+    settings: Settings, app: FastAPI, host: str, port: int, commands: frozenset[str] = frozenset()
+) -> list[str]:
     """Where to go once the service is up (printed in text log mode)."""
     here = local_url(host, port)
     lines = [
@@ -48,6 +50,8 @@ def startup_banner(settings: Settings, app: FastAPI, host: str, port: int) -> li
     ]
     if _has_route(app.routes, "/console"):
         lines.append(f"  console:         {here}/console")
+    if "users" in commands:
+        lines.append("  first user:      .venv/bin/switchboard users create --help")
     lines += [
         "  first API key:   .venv/bin/switchboard api-keys create --role admin --name NAME",
         f"  Twilio webhooks: {settings.public_base_url}/twilio/voice  (PUBLIC_BASE_URL)",

@@ -16,6 +16,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
+# The pages the README was split into (other pages are welcome; these must stay).
+FRONT_DOOR = (
+    "configuration.md",
+    "api-and-roles.md",
+    "calls-and-reports.md",
+    "rota.md",
+    "ivr-flows.md",
+    "routing.md",
+    "twilio-and-going-live.md",
+    "operations.md",
+    "development.md",
+)
 PAGES = [ROOT / "README.md", ROOT / "ivr_flows" / "README.md", *DOCS]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
@@ -64,8 +76,8 @@ def test_readme_is_a_front_door() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(text.splitlines()) < 200
     linked = set(LINK.findall(text))
-    for page in DOCS:
-        assert f"docs/{page.name}" in linked, f"README does not link docs/{page.name}"
+    for name in FRONT_DOOR:
+        assert f"docs/{name}" in linked, f"README does not link docs/{name}"
 
 
 def test_flow_readme_and_reference_are_not_a_circle() -> None:
@@ -75,9 +87,10 @@ def test_flow_readme_and_reference_are_not_a_circle() -> None:
     assert "ivr_flows/README.md" not in reference
 
 
-@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
-def test_every_docs_page_has_its_contents(page: Path) -> None:
-    text = page.read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", FRONT_DOOR)
+def test_every_docs_page_has_its_contents(name: str) -> None:
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    page = ROOT / "docs" / name
     sections = [h for h in re.findall(r"^## (.*)$", FENCE.sub("", text), flags=re.MULTILINE)]
     if len(sections) >= 2:
         assert "**Contents**" in text, page.name
