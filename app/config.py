@@ -19,7 +19,7 @@ PLACEHOLDER_TOKENS = {"changeme", "change-me", "your-auth-token", "xxx", "secret
 
 
 class Settings(BaseSettings):
-    """Everything an operator can configure; see the README's configuration table."""
+    """Everything an operator can configure; see docs/configuration.md."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 

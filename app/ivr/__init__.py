@@ -1,7 +1,7 @@
 """IVR flows: the YAML format, its loader/validator, and the pure step engine.
 
 Nothing here talks to Twilio, a database or a clock: the telephony layer feeds events to
-`advance` and turns the returned Turn into TwiML (see ivr_flows/README.md for flows).
+`advance` and turns the returned Turn into TwiML (see docs/ivr-flows.md for flows).
 """
 
 from app.ivr.actions import (

@@ -159,7 +159,7 @@ def _voice(reader: Reader, code: str, node: Node, path: str, line: int) -> Voice
     if voice is None:
         return None
     if voice not in VOICE_LANGUAGES:
-        hint = suggest(voice, VOICE_LANGUAGES) or " (see ivr_flows/README.md for the list)"
+        hint = suggest(voice, VOICE_LANGUAGES) or " (see docs/ivr-flows.md for the list)"
         reader.report(line_of(voice_node), f"{what}: unknown voice '{voice}'{hint}")
         return None
     spoken = VOICE_LANGUAGES[voice]

@@ -1,4 +1,4 @@
-"""The loaded, immutable form of an IVR flow file (see ivr_flows/README.md)."""
+"""The loaded, immutable form of an IVR flow file (see docs/ivr-flows.md)."""
 
 from __future__ import annotations
 

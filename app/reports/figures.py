@@ -1,6 +1,6 @@
 """The figures of the call summary, folded call by call: pure, no database, no web.
 
-Every figure is defined here once (and in the README's "Reports" section):
+Every figure is defined here once (and in docs/calls-and-reports.md):
 
 - offered: every call counted (it started in the range).
 - answered: calls with an answer time.

@@ -14,7 +14,7 @@ from app.reports.figures import GroupBy, GroupKey, Summary
 
 
 class FiguresOut(BaseModel):
-    """The figures of a set of calls (see the README's "Reports" section)."""
+    """The figures of a set of calls (see docs/calls-and-reports.md)."""
 
     offered: int
     answered: int
