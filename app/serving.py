@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
@@ -35,6 +36,12 @@ def serving_settings(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update={"public_base_url": local_url(host, port)})
 
 
+def command_name() -> str:
+    """How to run the command here: the checkout's `.venv/bin/switchboard`, else from PATH."""
+    local = Path(".venv/bin/switchboard")
+    return str(local) if local.exists() else "switchboard"
+
+
 def _has_route(routes: list[BaseRoute], prefix: str) -> bool:
     return any(getattr(route, "path", "").startswith(prefix) for route in routes)
 
@@ -51,9 +58,9 @@ def startup_banner(
     if _has_route(app.routes, "/console"):
         lines.append(f"  console:         {here}/console")
     if "users" in commands:
-        lines.append("  first user:      .venv/bin/switchboard users create --help")
+        lines.append(f"  first user:      {command_name()} users create --help")
     lines += [
-        "  first API key:   .venv/bin/switchboard api-keys create --role admin --name NAME",
+        f"  first API key:   {command_name()} api-keys create --role admin --name NAME",
         f"  Twilio webhooks: {settings.public_base_url}/twilio/voice  (PUBLIC_BASE_URL)",
     ]
     return lines
