@@ -8,7 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from app.cli_privacy import add_commands as add_privacy_commands
 from app.cli_specialists import add_commands as add_specialist_commands
@@ -479,8 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--answer", action="store_true", help="the first specialist rung accepts the call"
     )
     simulate.set_defaults(func=cmd_simulate)
-    add_privacy_commands(sub)
-    add_specialist_commands(sub)
+    # Their parsers are of the same class (help with defaults), whatever the annotation says.
+    plain = cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+    add_privacy_commands(plain)
+    add_specialist_commands(plain)
     return parser
 
 
