@@ -55,8 +55,8 @@ def startup_banner(
         f"Switchboard {app_version()} starting on {here}",
         f"  API docs:        {here}/docs  (ReDoc: {here}/redoc)",
     ]
-    if _has_route(app.routes, "/console"):
-        lines.append(f"  console:         {here}/console")
+    if _has_route(app.routes, "/login"):
+        lines.append(f"  console:         {here}/  (sign in at {here}/login)")
     if "users" in commands:
         lines.append(f"  first user:      {command_name()} users create --help")
     lines += [
