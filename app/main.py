@@ -44,11 +44,12 @@ from app.rota.endpoints_swaps import router as swaps_router
 from app.rota.pages import router as rota_pages_router
 from app.rota.pages_edits import router as rota_edit_pages_router
 from app.rota.pages_setup import router as rota_setup_pages_router
-from app.rota.refresher import keep_horizon, refresh_once
+from app.rota.refresher import keep_horizon, refresh_at_start
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
 from app.routing.endpoints_wallboard import router as wallboard_router
 from app.routing.pages import router as wallboard_pages_router
+from app.routing.metrics import LiveLineKeeper
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_control import router as call_control_router
 from app.telephony.endpoints_voice import router as voice_router
@@ -83,12 +84,17 @@ def create_app(
             app.state.flows = await load_flows(settings.flows_dir, db)
             warn_if_insecure(settings, logger)
             if check_schema:
-                await refresh_once(db, app.state.clock)
+                await refresh_at_start(db, app.state.clock)
             refresher = asyncio.create_task(keep_horizon(db, app.state.clock))
             app.state.events = EventHub(
                 db, app.state.clock, poll_seconds=settings.events_poll_seconds
             )
-            background = [refresher]
+            # Reads the state's database each time (tests swap it to simulate an outage).
+            keeper = LiveLineKeeper(lambda: app.state.db, app.state.clock)
+            app.state.live_line = keeper
+            await keeper.refresh()
+            live = asyncio.create_task(keeper.run(settings.metrics_refresh_seconds))
+            background = [refresher, live]
             if settings.call_detail_retention_days:
                 days = settings.call_detail_retention_days
                 background.append(asyncio.create_task(keep_retention(db, app.state.clock, days)))

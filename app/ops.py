@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.core.db import Database
-from app.routing.metrics import live_line
+from app.core.errors import Unauthorized
+from app.routing.metrics import LiveLineKeeper
 
 router = APIRouter(tags=["operations"])
 
@@ -41,7 +44,15 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    """Prometheus text: this process's metrics and the live line read from the database."""
-    live = await live_line(request.app.state.db, request.app.state.clock)
-    body = generate_latest() + generate_latest(live)
+    """Prometheus text: this process's metrics and the latest live-line reading.
+
+    Never touches the database. With METRICS_TOKEN set, scrapers send it as a Bearer token.
+    """
+    token: str = request.app.state.settings.metrics_token
+    if token:
+        presented = request.headers.get("authorization", "")
+        if not secrets.compare_digest(presented.encode(), f"Bearer {token}".encode()):
+            raise Unauthorized("/metrics needs the metrics token: Authorization: Bearer <token>")
+    keeper: LiveLineKeeper = request.app.state.live_line
+    body = generate_latest() + generate_latest(keeper)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -41,6 +41,20 @@ def pytest_report_header() -> str:
     return f"switchboard database: {'PostgreSQL' if ON_POSTGRES else 'SQLite'}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On SQLite, leave out (deselect, never skip) the tests marked postgres_only.
+
+    They run in the PostgreSQL suite, which CI always runs.
+    """
+    if ON_POSTGRES:
+        return
+    kept = [i for i in items if i.get_closest_marker("postgres_only") is None]
+    dropped = [i for i in items if i.get_closest_marker("postgres_only") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 async def _reset_postgres(url: str) -> None:
     engine = create_async_engine(url)
     try:

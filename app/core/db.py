@@ -20,7 +20,9 @@ SQLITE_BUSY_SECONDS = 5.0
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: errors never carry bound values (tokens, names, transcriptions) into
+    # the logs; the statement alone says what failed.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if database_url.startswith("sqlite"):
         # SQLite has one writer at a time, and a connection waiting for the write lock polls
         # with sleeps, so concurrent transactions in one process starve each other (seconds
@@ -51,6 +53,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
+
+
+async def end_transaction(session: AsyncSession) -> None:
+    """Commit what the session did so far and hand its connection back to the pool.
+
+    For a request about to do CPU work on what it read (a schedule, a ledger): a webhook
+    waiting for a connection (SQLite has one) must not wait for that work as well.
+    """
+    await session.commit()
 
 
 @dataclass

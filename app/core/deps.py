@@ -19,10 +19,19 @@ async def get_database(request: Request) -> Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response, rolled back on any error."""
+    """One unit of work per request: committed before the response, rolled back on any error.
+
+    A handler may end the transaction early (`app.core.db.end_transaction`) to hand the
+    connection back before CPU work; a later query starts a new, short one.
+    """
     db: Database = request.app.state.db
-    async with db.sessionmaker() as session, session.begin():
-        yield session
+    async with db.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 async def get_clock(request: Request) -> Clock:

@@ -230,7 +230,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold (too large, wrong type) that slipped past the
         # schemas: the client's input is at fault, and nothing was written.
-        logger.warning("database rejected a value on %s: %s", request.url.path, exc.orig)
+        # The driver's message may quote the value: name the error only.
+        logger.warning(
+            "database rejected a value on %s: %s", request.url.path, type(exc.orig).__name__
+        )
         return problem(
             422,
             "validation-error",

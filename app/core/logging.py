@@ -1,9 +1,15 @@
-"""Structured logs: one JSON object per line, phone numbers masked."""
+"""Structured logs: one JSON object per line, phone numbers masked, no stored values.
+
+Besides the engine's `hide_parameters`, database errors quote values themselves:
+PostgreSQL's "DETAIL:  Key (calendar_token)=(...) already exists" and asyncpg's "invalid
+input for query argument $2: '...'". Those parts are cut from every line.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +17,15 @@ from typing import Any
 from app.core.phone import mask_phone
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+_ARGUMENT = re.compile(r"(query argument \$\d+:).*$", re.MULTILINE)
+
+
+def scrub(text: str) -> str:
+    """A log text without phone numbers or values quoted by database errors."""
+    text = _DETAIL.sub(r"\1 (hidden)", text)
+    text = _ARGUMENT.sub(r"\1 (hidden)", text)
+    return mask_phone(text)
 
 
 class MaskingJsonFormatter(logging.Formatter):
@@ -21,13 +36,13 @@ class MaskingJsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": mask_phone(record.getMessage()),
+            "msg": scrub(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                payload[key] = mask_phone(value) if isinstance(value, str) else value
+                payload[key] = scrub(value) if isinstance(value, str) else value
         if record.exc_info:
-            payload["exc"] = mask_phone(self.formatException(record.exc_info))
+            payload["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
@@ -41,7 +56,7 @@ class MaskingTextFormatter(logging.Formatter):
         line = super().format(record)
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
-        return mask_phone(line)
+        return scrub(line)
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -254,5 +254,13 @@ class MaterialisedWindow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bumped by every rota write (under the row's lock), so a computation can tell whether
+    # the rules changed since it read them.
     rota_version: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bumped by every write to shift_instances: a computed diff applies only to what it read.
+    shifts_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The rota_version the stored shifts reflect; behind rota_version means a refresh is due.
+    materialised_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An instance rebuilding the window claims it until then, so others do not repeat it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import end_transaction
 from app.core.errors import NotFound
 from app.models.rota import Specialist, Team
 from app.rota import repository
@@ -198,6 +199,7 @@ async def specialist_feed(
     if not token_matches(token, spec.calendar_token if spec else None) or spec is None:
         raise _not_found()
     snapshot = await load_snapshot(session, *feed_window(now))
+    await end_transaction(session)
     # Months of shifts take a noticeable fraction of a second of pure Python: keep the
     # event loop (and the calls it routes) responsive meanwhile.
     return await asyncio.to_thread(_specialist_document, snapshot, spec.id, spec.name, spec.tz, now)
@@ -210,6 +212,7 @@ async def team_feed(session: AsyncSession, slug: str, token: str | None, now: da
         raise _not_found()
     snapshot = await load_snapshot(session, *feed_window(now))
     members = set((await repository.team_members(session, [team.id])).get(team.id, []))
+    await end_transaction(session)
     return await asyncio.to_thread(
         _team_document, snapshot, team.slug, team.name, team.tz, members, now
     )

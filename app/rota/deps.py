@@ -8,7 +8,8 @@ from fastapi import Depends, Header, Query
 
 from app.auth.deps import RotaWriter
 from app.auth.service import Principal
-from app.core.deps import ClockDep, DbSession
+from app.core.db import Database
+from app.core.deps import ClockDep, DbSession, get_database
 from app.core.errors import Forbidden
 from app.rota.writes import RotaWrite
 
@@ -21,6 +22,7 @@ AllowPast = Annotated[
 
 async def rota_write(
     session: DbSession,
+    db: Annotated[Database, Depends(get_database)],
     clock: ClockDep,
     principal: RotaWriter,
     dry_run: Annotated[
@@ -28,7 +30,7 @@ async def rota_write(
     ] = False,
 ) -> RotaWrite:
     """A rota write in this request's transaction, previewed when dry_run is set."""
-    return await RotaWrite(session, principal, clock.now(), dry_run).start()
+    return await RotaWrite(session, principal, clock.now(), dry_run, db).start()
 
 
 Write = Annotated[RotaWrite, Depends(rota_write)]

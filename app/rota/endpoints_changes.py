@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import and_, or_, select
 
 from app.auth.deps import RotaReader, RotaWriter
+from app.core.db import end_transaction
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import (
@@ -193,6 +194,7 @@ async def list_days_off(
     check_range(start, end)
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
+    await end_transaction(session)
     return [
         day_off_out(d, snapshot)
         for d in await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=specialist)

@@ -9,14 +9,16 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from app.auth.deps import RotaReader, RotaWriter
+from app.core.db import end_transaction
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.types import DbId
 from app.models.rota import Rotation
 from app.rota import lookup
 from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
+from app.rota.component import connected_part
 from app.rota.deps import own_specialist
-from app.rota.endpoints_changes import check_range
+from app.rota.endpoints_changes import MAX_RANGE, check_range
 from app.rota.repository import load_snapshot, team_by_slug
 from app.rota.schemas import (
     FairnessOut,
@@ -26,11 +28,19 @@ from app.rota.schemas import (
     ScheduleOut,
     ShiftOut,
     ShiftSourceOut,
+    UnplacedOut,
 )
 from app.rota.writes import day_off_out, require_aware_query, shift_out
 
 router = APIRouter(prefix="/v1/rota", tags=["rota queries"])
 MAX_SCHEDULE = timedelta(days=92)
+# A specialist reads their own ledger; half a year keeps each request's work small.
+MAX_SPECIALIST_LEDGER = timedelta(days=184)
+UNPLACED = (
+    "no free weekday in the week after it was earned (every weekday already holds one of "
+    "their days off, or is a public holiday of the team): a scheduler moves it with "
+    "PATCH /v1/days-off/{id}"
+)
 
 
 async def _known_team(session: DbSession, team: str | None) -> None:
@@ -101,6 +111,7 @@ async def schedule(
     await _known_team(session, team)
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
+    await end_transaction(session)  # the connection goes back before the CPU work
     shifts = await asyncio.to_thread(
         final_schedule, snapshot.rota, start, end, team=team, specialist=specialist
     )
@@ -126,6 +137,7 @@ async def gaps(
     check_range(start, end, MAX_SCHEDULE)
     await _known_team(session, team)
     snapshot = await load_snapshot(session, start, end)
+    await end_transaction(session)
     return [
         GapOut(
             start=g.start,
@@ -155,6 +167,7 @@ async def fairness_report(
     check_range(start, end)
     await _known_team(session, team)
     snapshot = await load_snapshot(session, start, end)
+    await end_transaction(session)
     return [
         FairnessOut(
             specialist_id=r.specialist_id,
@@ -181,9 +194,14 @@ async def ledger(
     now = clock.now()
     start = start or now - timedelta(days=91)
     end = end or now
-    check_range(start, end)
+    check_range(start, end, MAX_SPECIALIST_LEDGER if principal.role == "specialist" else MAX_RANGE)
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
+    await end_transaction(session)
+    rota = snapshot.rota
+    if specialist is not None:
+        # One person's ledger needs only the part of the rota linked to them.
+        rota = connected_part(rota, (), (specialist,)).rota
     return [
         LedgerOut(
             specialist_id=r.specialist_id,
@@ -193,7 +211,8 @@ async def ledger(
             cancelled=r.cancelled,
             outstanding=r.outstanding,
             weeks_without_weekend=list(r.weeks_without_weekend),
+            unplaced=[UnplacedOut(day_off_id=f"lieu:{key}", reason=UNPLACED) for key in r.unplaced],
         )
-        for r in await asyncio.to_thread(lieu_ledger, snapshot.rota, start, end, now)
+        for r in await asyncio.to_thread(lieu_ledger, rota, start, end, now)
         if specialist is None or r.specialist_id == specialist
     ]

@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 from sqlalchemy import and_, select
 
 from app.auth.deps import RotaReader
 from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
+from app.core.errors import ValidationFailed
 from app.core.pagination import Limit, Page, id_cursor, next_page
 from app.core.types import DbId
 from app.models.rota import Rotation, Specialist, Team, TeamMember
@@ -22,8 +24,10 @@ from app.rota.schemas import (
     RotationUpdate,
     SpecialistIn,
     SpecialistOut,
+    SpecialistReplace,
     TeamIn,
     TeamOut,
+    TeamReplace,
 )
 from app.rota.writes import check_if_match, etag, require_aware_query
 
@@ -52,6 +56,25 @@ def _hide_specialist_link(out: SpecialistOut, principal: Principal) -> Specialis
     if principal.role == "specialist" and principal.specialist_id != out.id:
         return out.model_copy(update={"calendar_url": None})
     return out
+
+
+READ_ONLY_TEAM = ("id", "members", "calendar_url")
+READ_ONLY_SPECIALIST = ("id", "calendar_url")
+
+
+def check_read_only(body: BaseModel, current: BaseModel, names: tuple[str, ...]) -> None:
+    """422 naming every read-only field the body sets to something other than its value."""
+    changed = [
+        n for n in names if n in body.model_fields_set and getattr(body, n) != getattr(current, n)
+    ]
+    if changed:
+        raise ValidationFailed(
+            f"read-only field(s) {', '.join(changed)} cannot be changed here",
+            errors=[
+                {"field": f"body.{n}", "message": "read-only; send it unchanged or leave it out"}
+                for n in changed
+            ],
+        )
 
 
 @router.get("/teams", response_model=Page[TeamOut])
@@ -100,16 +123,18 @@ async def get_team(
 @router.put("/teams/{slug}", response_model=TeamOut)
 async def replace_team(
     slug: str,
-    body: TeamIn,
+    body: TeamReplace,
     session: DbSession,
     write: Write,
     response: Response,
     if_match: IfMatch = None,
 ) -> TeamOut:
-    """Replace a team's settings (If-Match required)."""
+    """Replace a team's settings (If-Match required); takes the body GET returns."""
     team = await team_service.get_team(session, slug)
     check_if_match(if_match, _team_etag(team))
-    await team_service.replace_team(session, team, body, write)
+    check_read_only(body, await team_service.team_view(session, team), READ_ONLY_TEAM)
+    data = TeamIn.model_validate(body.model_dump(exclude=set(READ_ONLY_TEAM)))
+    await team_service.replace_team(session, team, data, write)
     response.headers["ETag"] = _team_etag(team)
     return await team_service.team_view(session, team)
 
@@ -210,16 +235,19 @@ async def get_specialist(
 @router.put("/specialists/{specialist_id}", response_model=SpecialistOut)
 async def replace_specialist(
     specialist_id: DbId,
-    body: SpecialistIn,
+    body: SpecialistReplace,
     session: DbSession,
     write: Write,
     response: Response,
     if_match: IfMatch = None,
 ) -> SpecialistOut:
-    """Replace a specialist's details and teams (If-Match required)."""
+    """Replace a specialist's details and teams (If-Match required); takes what GET returns."""
     spec = await team_service.get_specialist(session, specialist_id)
     check_if_match(if_match, _specialist_etag(spec))
-    await team_service.replace_specialist(session, spec, body, write)
+    current = await team_service.specialist_view(session, spec)
+    check_read_only(body, current, READ_ONLY_SPECIALIST)
+    data = SpecialistIn.model_validate(body.model_dump(exclude=set(READ_ONLY_SPECIALIST)))
+    await team_service.replace_specialist(session, spec, data, write)
     response.headers["ETag"] = _specialist_etag(spec)
     return await team_service.specialist_view(session, spec)
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from app.rota.lieu import earnings_from, lieu_days, monday_of
+from app.rota.lieu import earnings_from, lieu_days, monday_of, unplaced_earnings
 from app.rota.occurrences import base_occurrences
 from app.rota.overrides import pre_lieu_shifts
 from app.rota.rules import Rota
@@ -39,6 +39,9 @@ class LedgerRow:
     cancelled: int
     outstanding: int
     weeks_without_weekend: tuple[date, ...]
+    # Earnings in the range that found no free weekday (a sixth in one week, a week of
+    # holidays): outstanding until a scheduler moves them.
+    unplaced: tuple[str, ...] = ()
 
 
 def _weeks_without_weekend(
@@ -79,6 +82,7 @@ def lieu_ledger(rota: Rota, start: datetime, end: datetime, now: datetime) -> li
     cancelled: defaultdict[int, int] = defaultdict(int)
     taken: defaultdict[int, int] = defaultdict(int)
     flagged: defaultdict[int, set[date]] = defaultdict(set)
+    unplaced: defaultdict[int, list[str]] = defaultdict(list)
     if horizon > start:
         for earning in earnings_from(rota, pre_lieu_shifts(rota, start, horizon)):
             if start <= earning.start < horizon:
@@ -93,6 +97,10 @@ def lieu_ledger(rota: Rota, start: datetime, end: datetime, now: datetime) -> li
             if start <= begins < horizon:
                 taken[day_off.specialist_id] += 1
         flagged = _weeks_without_weekend(rota, start, horizon)
+        # Placed in the ISO week after the earning: look a week beyond the horizon.
+        for earning in unplaced_earnings(rota, first, last + timedelta(days=7)):
+            if start <= earning.start < horizon:
+                unplaced[earning.specialist_id].append(earning.key)
 
     people = set(earned) | set(taken) | set(flagged)
     for version in rota.rotations:
@@ -109,6 +117,7 @@ def lieu_ledger(rota: Rota, start: datetime, end: datetime, now: datetime) -> li
             cancelled=cancelled[person],
             outstanding=earned[person] - taken[person],
             weeks_without_weekend=tuple(sorted(flagged[person])),
+            unplaced=tuple(unplaced[person]),
         )
         for person in sorted(people)
     ]

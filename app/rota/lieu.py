@@ -43,6 +43,7 @@ __all__ = [
     "lieu_days",
     "monday_of",
     "parse_earning_key",
+    "unplaced_earnings",
 ]
 
 
@@ -199,10 +200,10 @@ def _find_earning(rota: Rota, key: str) -> Earning | None:
     return next((e for e in earnings_from(rota, shifts) if e.key == key), None)
 
 
-def lieu_days(rota: Rota, first: date, last: date) -> list[DayOff]:
-    """Return every day off (all specialists) on dates first..last, ordered by day."""
-    if last < first:
-        return []
+def _placements(
+    rota: Rota, first: date, last: date
+) -> tuple[dict[str, Earning], dict[str, date | None], list[date]]:
+    """Earnings placed in the weeks of first..last, where each landed (None: nowhere)."""
     mondays = [monday_of(first)]
     while mondays[-1] + timedelta(days=7) <= last:
         mondays.append(mondays[-1] + timedelta(days=7))
@@ -216,13 +217,40 @@ def lieu_days(rota: Rota, first: date, last: date) -> list[DayOff]:
     for earning in earnings.values():  # already ordered by start
         by_week[monday_of(earning.local_date) + timedelta(days=7)].append(earning)
     staffing = _staffing(rota, shifts)
+    placed: dict[str, date | None] = {}
+    for monday in mondays:
+        placed.update(_place_week(rota, monday, by_week[monday], staffing))
+    return earnings, placed, mondays
 
+
+def unplaced_earnings(rota: Rota, first: date, last: date) -> list[Earning]:
+    """Earnings due a day in the weeks of first..last that found no free weekday.
+
+    A sixth earning of one person in one week, or a week of the team's holidays: the day
+    stays earned and outstanding until a scheduler moves it (or cancels it).
+    """
+    if last < first:
+        return []
+    earnings, placed, _ = _placements(rota, first, last)
+    return [
+        earnings[key]
+        for key, day in placed.items()
+        if day is None and key not in rota.lieu_adjustments
+    ]
+
+
+def lieu_days(rota: Rota, first: date, last: date) -> list[DayOff]:
+    """Return every day off (all specialists) on dates first..last, ordered by day."""
+    if last < first:
+        return []
+    earnings, placed, mondays = _placements(rota, first, last)
+    earn_first = mondays[0] - timedelta(days=7)
+    earn_last = mondays[-1] - timedelta(days=1)
     days: list[DayOff] = []
     adjustments = rota.lieu_adjustments
-    for monday in mondays:
-        for key, day in _place_week(rota, monday, by_week[monday], staffing).items():
-            if day is not None and key not in adjustments and first <= day <= last:
-                days.append(DayOff(earnings[key].specialist_id, day, key, "lieu", moved=False))
+    for key, day in placed.items():
+        if day is not None and key not in adjustments and first <= day <= last:
+            days.append(DayOff(earnings[key].specialist_id, day, key, "lieu", moved=False))
     for key, new_day in adjustments.items():
         if new_day is None or not first <= new_day <= last:
             continue

@@ -57,9 +57,11 @@ async def _specialist(session: AsyncSession, sid: int, field: str) -> Specialist
     return spec
 
 
-async def _affected(session: AsyncSession, *specialist_ids: int) -> set[str]:
+async def _affect(write: RotaWrite, session: AsyncSession, *specialist_ids: int) -> None:
+    """Name the people an edit touches, and their teams, for the refresh and the preview."""
     teams = await repository.specialist_teams(session, list(specialist_ids))
-    return {slug for slugs in teams.values() for slug in slugs}
+    write.affected_teams |= {slug for slugs in teams.values() for slug in slugs}
+    write.affected_specialists |= set(specialist_ids)
 
 
 async def _check_no_overlapping_leave(
@@ -141,8 +143,8 @@ async def create_override(
         rows = [row(data.kind, data.specialist_id, data.substitute_id, data.start, data.end)]
     session.add_all(rows)
     await session.flush()
-    write.affected_teams |= await _affected(
-        session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
+    await _affect(
+        write, session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
     )
     slugs = await team_slugs(session)
     after = {"overrides": [override_out(r, slugs).model_dump() for r in rows]}
@@ -180,8 +182,8 @@ async def patch_override(
         row.reason = data.reason
     row.updated_at = write.now
     await session.flush()
-    write.affected_teams |= await _affected(
-        session, row.specialist_id, *([row.substitute_id] if row.substitute_id else [])
+    await _affect(
+        write, session, row.specialist_id, *([row.substitute_id] if row.substitute_id else [])
     )
     after = override_out(row, slugs).model_dump()
     await write.audit("update", "override", row.id, before, after)
@@ -208,8 +210,8 @@ async def cancel_override(
     kept: OverrideRow | None = None
     for r in rows:
         before = override_out(r, slugs).model_dump()
-        write.affected_teams |= await _affected(
-            session, r.specialist_id, *([r.substitute_id] if r.substitute_id else [])
+        await _affect(
+            write, session, r.specialist_id, *([r.substitute_id] if r.substitute_id else [])
         )
         if r.starts_at >= write.now or allow_past:
             await session.delete(r)
@@ -237,6 +239,11 @@ def parse_day_off_id(day_off_id: str) -> tuple[str, str]:
     if kind == "manual" and rest.isdigit():
         return kind, rest
     raise NotFound(f"day off {day_off_id!r} does not exist (ids look like lieu:... or manual:N)")
+
+
+def day_end(day: date, tz: str) -> datetime:
+    """The next local midnight after a date begins (23 or 25 hours later on DST days)."""
+    return day_start(day + timedelta(days=1), tz)
 
 
 def day_start(day: date, tz: str) -> datetime:
@@ -287,9 +294,7 @@ async def add_day_off(
 ) -> ManualDayOffRow:
     """Add a day off in lieu by hand."""
     spec = await _specialist(session, data.specialist_id, "body.specialist_id")
-    require_not_past(
-        day_start(data.day, spec.tz) + timedelta(days=1), write.now, allow_past, "body.day"
-    )
+    require_not_past(day_end(data.day, spec.tz), write.now, allow_past, "body.day")
     row = ManualDayOffRow(
         specialist_id=spec.id,
         day=data.day,
@@ -299,7 +304,7 @@ async def add_day_off(
     )
     session.add(row)
     await session.flush()
-    write.affected_teams |= await _affected(session, spec.id)
+    await _affect(write, session, spec.id)
     after = {"id": f"manual:{row.id}", "specialist_id": spec.id, "day": row.day, "note": row.note}
     await write.audit("create", "day-off", f"manual:{row.id}", None, after)
     await write.finish(after)
@@ -331,9 +336,7 @@ async def move_or_cancel_day_off(
         spec = await _specialist(session, owner, "path.id")
         if current is not None:
             # A day off already taken is history, like a manual one.
-            require_not_past(
-                day_start(current, spec.tz) + timedelta(days=1), write.now, allow_past, "path.id"
-            )
+            require_not_past(day_end(current, spec.tz), write.now, allow_past, "path.id")
         before = {"id": day_off_id, "new_date": adj.new_date if adj else "as assigned"}
         if move is not None:
             require_not_past(day_start(move.day, spec.tz), write.now, allow_past, "body.day")
@@ -355,9 +358,7 @@ async def move_or_cancel_day_off(
         if manual is None:
             raise NotFound(f"day off {day_off_id!r} does not exist")
         spec = await _specialist(session, manual.specialist_id, "path.id")
-        require_not_past(
-            day_start(manual.day, spec.tz) + timedelta(days=1), write.now, allow_past, "path.id"
-        )
+        require_not_past(day_end(manual.day, spec.tz), write.now, allow_past, "path.id")
         before = {"id": day_off_id, "day": manual.day}
         if move is None:
             await session.delete(manual)
@@ -368,7 +369,7 @@ async def move_or_cancel_day_off(
             manual.updated_at = write.now
             after = {"id": day_off_id, "day": manual.day}
     await session.flush()
-    write.affected_teams |= await _affected(session, spec.id)
+    await _affect(write, session, spec.id)
     await write.audit("cancel" if move is None else "move", "day-off", day_off_id, before, after)
     await write.finish(after)
     return day_off_id

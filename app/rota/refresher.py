@@ -14,12 +14,19 @@ REFRESH_INTERVAL_SECONDS = 600.0
 
 
 async def refresh_once(db: Database, clock: Clock) -> bool:
-    """Extend the window if it is running low; True when it was rebuilt."""
-    async with db.transaction() as session:
-        ran = await refresh_if_due(session, clock.now())
+    """Extend the window if it is running low; True when this instance rebuilt it."""
+    ran = await refresh_if_due(db, clock.now())
     if ran:
         logger.info("materialised shift window rebuilt")
     return ran
+
+
+async def refresh_at_start(db: Database, clock: Clock) -> None:
+    """The start-up refresh: a failure is logged, never fatal (lookups fall back to the rules)."""
+    try:
+        await refresh_once(db, clock)
+    except Exception:
+        logger.exception("refreshing the materialised shift window at start-up failed")
 
 
 async def keep_horizon(

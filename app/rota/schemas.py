@@ -151,6 +151,18 @@ class TeamIn(Strict):
         return v
 
 
+class TeamReplace(TeamIn):
+    """A team's new settings: the body GET returns is accepted as it is.
+
+    Its read-only fields (id, members, calendar_url) are ignored when unchanged and named in
+    a 422 when changed (members change through specialists' teams, the link by rotation).
+    """
+
+    id: int | None = None
+    members: list[int] | None = None
+    calendar_url: str | None = None
+
+
 class TeamOut(BaseModel):
     """A team."""
 
@@ -177,6 +189,17 @@ class SpecialistIn(Strict):
     skills: Skills = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
     active: bool = True
+
+
+class SpecialistReplace(SpecialistIn):
+    """A specialist's new details: the body GET returns is accepted as it is.
+
+    Its read-only fields (id, calendar_url) are ignored when unchanged, named in a 422 when
+    changed.
+    """
+
+    id: int | None = None
+    calendar_url: str | None = None
 
 
 class SpecialistOut(BaseModel):
@@ -407,6 +430,13 @@ class FairnessOut(BaseModel):
     night_hours: float
 
 
+class UnplacedOut(BaseModel):
+    """A day off in lieu earned but not placed, and why."""
+
+    day_off_id: str
+    reason: str
+
+
 class LedgerOut(BaseModel):
     """Days off in lieu per specialist."""
 
@@ -417,6 +447,10 @@ class LedgerOut(BaseModel):
     cancelled: int
     outstanding: int
     weeks_without_weekend: list[date]
+    unplaced: list[UnplacedOut] = Field(
+        default_factory=list,
+        description="days earned in the range that found no free weekday; move them by hand",
+    )
 
 
 class ScheduleChange(BaseModel):

@@ -199,6 +199,7 @@ async def _set_teams(
     for team_id in wanted.values():
         session.add(TeamMember(team_id=team_id, specialist_id=spec.id))
     write.affected_teams |= current | set(wanted)
+    write.affected_specialists.add(spec.id)
 
 
 def _apply_specialist(spec: Specialist, data: SpecialistIn) -> None:
@@ -251,6 +252,7 @@ async def delete_specialist(session: AsyncSession, spec: Specialist, write: Rota
         )
     before = (await specialist_view(session, spec)).model_dump()
     write.affected_teams |= set(before["teams"])
+    write.affected_specialists.add(spec.id)
     await session.delete(spec)
     await session.flush()
     await write.audit("delete", "specialist", spec.id, before, None)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
+from app.core.db import Database
 from app.core.errors import (
     DryRunOutcome,
     PreconditionFailed,
@@ -18,7 +19,8 @@ from app.core.errors import (
 )
 from app.rota import audit
 from app.rota.calculator import DayOff, Shift, days_off, final_schedule
-from app.rota.materialise import lock_window, rematerialise
+from app.rota.component import Part, connected_part
+from app.rota.materialise import lock_window, refresh, rematerialise
 from app.rota.repository import Snapshot, load_snapshot
 from app.rota.schemas import DayOffOut, ScheduleChange, ShiftOut, ShiftSourceOut
 
@@ -108,16 +110,22 @@ def day_off_out(day_off: DayOff, snapshot: Snapshot) -> DayOffOut:
     )
 
 
+def preview_of(
+    snapshot: Snapshot, start: datetime, end: datetime, part: Part | None = None
+) -> tuple[list[ShiftOut], list[DayOffOut]]:
+    """The final schedule and days off between two instants (of one part of the rota). CPU."""
+    rota = part.rota if part is not None else snapshot.rota
+    shifts = [shift_out(s, snapshot) for s in final_schedule(rota, start, end)]
+    offs = [day_off_out(d, snapshot) for d in days_off(rota, start, end)]
+    return shifts, offs
+
+
 async def preview(
     session: AsyncSession, start: datetime, end: datetime
 ) -> tuple[list[ShiftOut], list[DayOffOut]]:
     """The final schedule and days off between two instants."""
     snapshot = await load_snapshot(session, start, end)
-    computed = await asyncio.to_thread(final_schedule, snapshot.rota, start, end)
-    placed = await asyncio.to_thread(days_off, snapshot.rota, start, end)
-    shifts = [shift_out(s, snapshot) for s in computed]
-    offs = [day_off_out(d, snapshot) for d in placed]
-    return shifts, offs
+    return await asyncio.to_thread(preview_of, snapshot, start, end)
 
 
 def _shift_id(s: ShiftOut) -> tuple[Any, ...]:
@@ -128,22 +136,74 @@ def _day_id(d: DayOffOut) -> tuple[Any, ...]:
     return (d.id, d.specialist_id, d.day)
 
 
+def schedule_change(
+    before: Snapshot,
+    after: Snapshot,
+    start: datetime,
+    end: datetime,
+    teams: set[str],
+    specialists: set[int],
+    resource: dict[str, Any] | None,
+) -> ScheduleChange:
+    """What an edit changes between two instants, from the rules before and after. CPU.
+
+    Only the part of the rota linked (before or after) to what the edit touched can change,
+    so only that part is calculated; nothing touched means the whole rota.
+    """
+    whole = not teams and not specialists
+    parts = (
+        [None, None]
+        if whole
+        else [connected_part(s.rota, teams, specialists) for s in (before, after)]
+    )
+    if not whole:
+        assert parts[0] is not None and parts[1] is not None
+        teams = set(parts[0].teams | parts[1].teams)
+        specialists = set(parts[0].specialists | parts[1].specialists)
+        parts = [connected_part(s.rota, teams, specialists) for s in (before, after)]
+    before_shifts, before_days = preview_of(before, start, end, parts[0])
+    after_shifts, after_days = preview_of(after, start, end, parts[1])
+    old = {_shift_id(s) for s in before_shifts}
+    new = {_shift_id(s) for s in after_shifts}
+    old_days = {_day_id(d) for d in before_days}
+    new_days = {_day_id(d) for d in after_days}
+    return ScheduleChange(
+        window_start=start,
+        window_end=end,
+        added=[s for s in after_shifts if _shift_id(s) not in old],
+        removed=[s for s in before_shifts if _shift_id(s) not in new],
+        days_off_added=[d for d in after_days if _day_id(d) not in old_days],
+        days_off_removed=[d for d in before_days if _day_id(d) not in new_days],
+        resource=resource,
+    )
+
+
 @dataclass
 class RotaWrite:
-    """One rota write: preview before (dry run), audit, then refresh or roll back."""
+    """One rota write: preview (dry run) or commit, audit, then refresh the stored shifts.
+
+    The request's transaction holds the rota lock only for the edit itself: a preview
+    reads the rules before and after, rolls back, and calculates with nothing held; a
+    real write commits, then refreshes the stored shifts of the part of the rota it
+    touched without holding a connection while it calculates (`materialise.refresh`).
+    Without a `db` (CLI seeding, one transaction for many writes) the refresh happens
+    inside the transaction instead.
+    """
 
     session: AsyncSession
     principal: Principal
     now: datetime
     dry_run: bool
+    db: Database | None = None
     affected_teams: set[str] = field(default_factory=set)
-    _before: tuple[list[ShiftOut], list[DayOffOut]] | None = None
+    affected_specialists: set[int] = field(default_factory=set)
+    _before: Snapshot | None = None
 
     async def start(self) -> RotaWrite:
-        """Wait for other rota writes to finish; take the 'before' picture of a dry run."""
+        """Wait for other rota writes to finish; read the rules 'before' for a dry run."""
         await lock_window(self.session)
         if self.dry_run:
-            self._before = await preview(self.session, self.now, self.now + PREVIEW)
+            self._before = await load_snapshot(self.session, self.now, self.now + PREVIEW)
         return self
 
     async def audit(
@@ -169,25 +229,31 @@ class RotaWrite:
         )
 
     async def finish(self, resource: dict[str, Any] | None) -> None:
-        """Dry run: raise the schedule change (rolls back). Otherwise refresh stored shifts."""
+        """Dry run: roll back and raise the schedule change. Otherwise commit and refresh.
+
+        After this the request's session has no transaction: nothing may use it.
+        """
         await self.session.flush()
         if self.dry_run:
             assert self._before is not None
-            before_shifts, before_days = self._before
-            after_shifts, after_days = await preview(self.session, self.now, self.now + PREVIEW)
-            old = {_shift_id(s) for s in before_shifts}
-            new = {_shift_id(s) for s in after_shifts}
-            old_days = {_day_id(d) for d in before_days}
-            new_days = {_day_id(d) for d in after_days}
-            raise DryRunOutcome(
-                ScheduleChange(
-                    window_start=self.now,
-                    window_end=self.now + PREVIEW,
-                    added=[s for s in after_shifts if _shift_id(s) not in old],
-                    removed=[s for s in before_shifts if _shift_id(s) not in new],
-                    days_off_added=[d for d in after_days if _day_id(d) not in old_days],
-                    days_off_removed=[d for d in before_days if _day_id(d) not in new_days],
-                    resource=resource,
-                )
+            after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
+            await self.session.rollback()  # the lock and the connection go back now
+            change = await asyncio.to_thread(
+                schedule_change,
+                self._before,
+                after,
+                self.now,
+                self.now + PREVIEW,
+                set(self.affected_teams),
+                set(self.affected_specialists),
+                resource,
             )
-        await rematerialise(self.session, self.now, teams=self.affected_teams or None)
+            raise DryRunOutcome(change)
+        teams = self.affected_teams or None
+        if self.db is None:
+            await rematerialise(
+                self.session, self.now, teams=teams, specialists=self.affected_specialists
+            )
+            return
+        await self.session.commit()
+        await refresh(self.db, self.now, teams=teams, specialists=self.affected_specialists)

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.auth.deps import RotaReader
+from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.rota.repository import team_by_slug
 from app.rota.writes import require_aware_query
 from app.routing.decide import RouteRequest
-from app.routing.explain import explain
+from app.routing.explain import Excluded, explain
 
 router = APIRouter(prefix="/v1/routing", tags=["routing"])
 
@@ -71,7 +72,7 @@ class ExplainOut(BaseModel):
 async def explain_route(
     session: DbSession,
     clock: ClockDep,
-    _: RotaReader,
+    principal: RotaReader,
     team: str = Query(min_length=1, max_length=64),
     language: str = Query(min_length=2, max_length=10),
     skill: str | None = Query(default=None, max_length=64),
@@ -125,6 +126,23 @@ async def explain_route(
                 reason=e.reason,
                 detail=e.detail,
             )
-            for e in found.excluded
+            for e in (private_view(found.excluded, principal))
         ],
     )
+
+
+# Why someone is absent is theirs: a specialist key reads only its own overrides and days
+# off (`/v1/overrides`, `/v1/days-off`), so here it sees a colleague only as not on shift.
+PRIVATE_REASONS = frozenset({"on_leave", "day_off_in_lieu", "day_off"})
+
+
+def private_view(excluded: tuple[Excluded, ...], principal: Principal) -> list[Excluded]:
+    """The exclusions a key may see: a specialist key sees colleagues' absences unexplained."""
+    if principal.role != "specialist":
+        return list(excluded)
+    return [
+        e
+        if e.reason not in PRIVATE_REASONS or e.specialist_id == principal.specialist_id
+        else Excluded(e.specialist_id, e.name, "off_shift", "not on shift now")
+        for e in excluded
+    ]

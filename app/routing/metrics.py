@@ -1,16 +1,18 @@
-"""Live-line gauges for Prometheus, read from the database at scrape time.
+"""Live-line gauges for Prometheus, read from the database in the background.
 
 Calls, the queue and presence are shared by every app instance through the database, so
 reading them there lets any instance's `/metrics` report the whole line, not only the
-calls it happens to handle. Each scrape builds a fresh `LiveLine` and exposes it once:
-a team that is gone simply is not in the next reading, and concurrent scrapes share
-nothing.
+calls it happens to handle. A `LiveLineKeeper` reads a fresh `LiveLine` every few seconds
+(`METRICS_REFRESH_SECONDS`) and a scrape serves the latest reading: scraping often, or by
+many scrapers, costs the database nothing, and a team that is gone simply is not in the
+next reading. `switchboard_live_metrics_age_seconds` says how old the reading is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -149,3 +151,35 @@ async def live_line(db: Database, clock: Clock) -> LiveLine:
     except Exception as exc:  # a scrape must still answer with the process metrics
         logger.warning("live-line metrics unavailable: %s", type(exc).__name__)
         return LiveLine(up=False)
+
+
+class LiveLineKeeper:
+    """Keeps the latest live-line reading for scrapes; `run` refreshes it periodically."""
+
+    def __init__(self, database: Callable[[], Database], clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self.reading = LiveLine(up=False)
+        self._read_at: float | None = None
+
+    async def refresh(self) -> LiveLine:
+        """Read the live line now and keep it for the following scrapes."""
+        self.reading = await live_line(self._database(), self._clock)
+        self._read_at = time.monotonic()
+        return self.reading
+
+    async def run(self, interval: float) -> None:
+        """Refresh every `interval` seconds until cancelled (the first reading is the caller's)."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.refresh()
+
+    def collect(self) -> Iterator[Metric]:
+        """The latest reading's gauges and its age."""
+        yield from self.reading.collect()
+        age = time.monotonic() - self._read_at if self._read_at is not None else -1.0
+        yield GaugeMetricFamily(
+            "switchboard_live_metrics_age_seconds",
+            "Seconds since the live-line gauges were read from the database (-1: never).",
+            value=round(age, 3),
+        )

@@ -143,5 +143,15 @@ async def test_notes_allowed_for_specialists_refused_for_viewers(
     specialist = await keys.headers("specialist")
     viewer = await keys.headers("viewer")
     path = f"/v1/accounts/{account['id']}/notes"
-    assert (await client.post(path, json={"body": "hi"}, headers=specialist)).status_code == 201
-    assert (await client.post(path, json={"body": "hi"}, headers=viewer)).status_code == 403
+    added = await client.post(path, json={"body": "called back, fixed"}, headers=specialist)
+    assert added.status_code == 201, added.text
+    assert (added.json()["body"], added.json()["author"]) == (
+        "called back, fixed",
+        "specialist-key",
+    )
+    refused = await client.post(path, json={"body": "not mine to add"}, headers=viewer)
+    assert refused.status_code == 403
+    # The specialist's note is stored in the account's history; the viewer's is not.
+    history = await client.get(f"/v1/accounts/{account['id']}/history", headers=admin)
+    notes = [e["note"] for e in history.json()["entries"] if e.get("note")]
+    assert [(n["body"], n["author"]) for n in notes] == [("called back, fixed", "specialist-key")]

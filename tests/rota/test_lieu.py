@@ -241,3 +241,37 @@ def test_a_week_of_holidays_leaves_the_earning_unplaced_and_outstanding() -> Non
     week = frozenset(date(2024, 8, 5) + timedelta(days=i) for i in range(5))
     r = rota([WEEKDAYS, weekend(LieuRule.fixed(0), members=(A,))], teams=[team(holidays=week)])
     assert days_off(r, utc(2024, 8, 5), utc(2024, 8, 10), specialist=A) == []
+
+
+def test_most_staffed_counts_a_persons_working_days_in_their_own_zone() -> None:
+    # Team t works in UTC; person 1 lives in Los Angeles. Their shifts start Tue-Sat at
+    # 02:00 UTC, which is Mon-Fri at 18:00 their time; person 2 works Mondays (UTC). Every
+    # weekday of the team then has one person: a tie, so the earliest day person 1 works
+    # wins - Monday in their own zone (it would be Tuesday counted in the team's zone).
+    evenings = version(
+        rotation_id=1, members=(1,), days=frozenset({1, 2, 3, 4, 5}), start=time(2), end=time(10)
+    )
+    mondays = version(rotation_id=2, members=(2,), days=frozenset({0}))
+    sundays = version(
+        rotation_id=3,
+        members=(1,),
+        days=frozenset({6}),
+        start=time(12),
+        end=time(14),
+        earns_lieu=True,
+        lieu_rule=LieuRule.most_staffed(),
+    )
+    r = rota(
+        [evenings, mondays, sundays],
+        teams=[team("t", "UTC")],
+        specialists={**people(1, tz="America/Los_Angeles"), **people(2)},
+    )
+    week = (utc(2024, 6, 10), utc(2024, 6, 17))
+
+    offs = [d for d in days_off(r, *week) if d.specialist_id == 1 and d.source == "lieu"]
+
+    assert [(d.day, d.earning_key) for d in offs] == [(date(2024, 6, 10), "3:2024-06-09:1")]
+    # The day off is Monday in Los Angeles: the shift starting then (Tue 02:00 UTC) is gone.
+    starts = [s.start for s in final_schedule(r, *week) if s.specialist_id == 1]
+    assert utc(2024, 6, 11, 2) not in starts
+    assert utc(2024, 6, 12, 2) in starts

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core.clock import FixedClock
 from tests.conftest import Keys
 from tests.rota_api.helpers import Api, span, utc, who
 
@@ -206,3 +207,21 @@ async def test_australia_sydney_offsets_and_fall_back_fold(api: Api) -> None:
     assert span(fold) == (utc(2025, 4, 5, 15, 30), utc(2025, 4, 5, 18))
     (winter,) = await api.schedule(utc(2025, 7, 12), utc(2025, 7, 14))
     assert span(winter) == (utc(2025, 7, 12, 16, 30), utc(2025, 7, 12, 18))  # +10
+
+
+async def test_a_day_off_is_not_past_until_the_next_local_midnight_on_a_25_hour_day(
+    api: Api, clock: FixedClock
+) -> None:
+    await api.team("mad", "Europe/Madrid")
+    (sid,) = await api.people("mad", "Ana", tz="Europe/Madrid")
+    # 2026-10-25 in Madrid runs from 22:00 UTC the day before to 23:00 UTC (clocks go back).
+    clock.set(utc(2026, 10, 25, 22, 30))
+    body = {"specialist_id": sid, "day": "2026-10-25", "note": "fall back"}
+
+    answer = await api.client.post("/v1/days-off", json=body, headers=api.h)
+
+    assert answer.status_code == 201, answer.text
+    clock.set(utc(2026, 10, 25, 23, 5))
+    late = await api.client.post("/v1/days-off", json={**body, "day": "2026-10-25"}, headers=api.h)
+    assert late.status_code == 422
+    assert late.json()["errors"][0]["field"] == "body.day"

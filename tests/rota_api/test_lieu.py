@@ -189,3 +189,38 @@ async def test_most_staffed_rule_picks_the_day_with_most_surplus(api: Api) -> No
     assert [(d["specialist_id"], d["day"]) for d in offs] == [(b, "2026-11-23"), (a, "2026-11-26")]
     assert await _names_on(api, date(2026, 11, 26), team="m") == ["B", "C", "D"]
     assert await _names_on(api, date(2026, 11, 23), team="m") == ["A", "C"]
+
+
+async def test_a_sixth_earning_in_one_week_is_named_unplaced_in_the_ledger(api: Api) -> None:
+    await api.team("six")
+    (sid,) = await api.people("six", "Six")
+    six = await api.rotation(
+        "six",
+        [sid],
+        name="six-days",
+        days=[*WEEKDAYS, "sat"],
+        earns_lieu=True,
+        effective_from=utc(2026, 10, 5),
+    )
+    # Five complete weeks of six earnings each; their days land in the following weeks.
+    r = await api.get(
+        "/v1/rota/lieu-ledger", start="2026-10-05T00:00:00Z", end="2026-11-09T00:00:00Z"
+    )
+    assert r.status_code == 200, r.text
+    (row,) = r.json()
+    assert row["earned"] == 30
+    # Taken in the range: five days in each of the weeks from 12 Oct to 2 Nov (the last
+    # week's earnings land in the week of 9 Nov, after it).
+    assert row["taken"] == 20
+    unplaced = row["unplaced"]
+    # Each week's sixth earning (the Saturday's) found no free weekday: named, with why.
+    saturdays = ["2026-10-10", "2026-10-17", "2026-10-24", "2026-10-31", "2026-11-07"]
+    assert [u["day_off_id"] for u in unplaced] == [
+        f"lieu:{six['id']}:{day}:{sid}" for day in saturdays
+    ]
+    assert all("no free weekday" in u["reason"] for u in unplaced)
+    # Every other earning has its day: placed, or named unplaced; none silently lost.
+    offs = await api.days_off(utc(2026, 10, 12), utc(2026, 11, 14), specialist=sid)
+    placed = {d["id"] for d in offs if d["source"] == "lieu"}
+    assert len(placed) == 25
+    assert not placed & {u["day_off_id"] for u in unplaced}

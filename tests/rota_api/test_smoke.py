@@ -91,12 +91,43 @@ async def test_build_rota_and_query(client: httpx.AsyncClient, keys: Keys) -> No
         headers=h,
     )
     assert gaps.status_code == 200, gaps.text
+    # Thursday and Friday are holidays (no coverage asked); Mon-Wed are staffed.
+    assert gaps.json() == []
+    for person in ids[:2]:
+        leave = await client.post(
+            "/v1/overrides",
+            json={
+                "kind": "leave",
+                "specialist_id": person,
+                "start": "2026-11-23T00:00:00-08:00",
+                "end": "2026-11-24T00:00:00-08:00",
+            },
+            headers=h,
+        )
+        assert leave.status_code == 201, leave.text
+    gaps = await client.get(
+        "/v1/rota/gaps",
+        params={
+            "start": "2026-11-23T00:00:00Z",
+            "end": "2026-11-30T00:00:00Z",
+            "team": "support-en",
+        },
+        headers=h,
+    )
+    # Both on leave on Monday: its 09:00-17:00 (Los Angeles) has nobody.
+    assert [(g["start"], g["end"], g["staffed"], g["min_staff"]) for g in gaps.json()] == [
+        ("2026-11-23T17:00:00Z", "2026-11-24T01:00:00Z", 0, 1)
+    ]
     fair = await client.get(
         "/v1/rota/fairness",
         params={"start": "2026-11-23T00:00:00Z", "end": "2026-11-30T00:00:00Z"},
         headers=h,
     )
     assert fair.status_code == 200, fair.text
+    assert [(f["specialist_name"], f["shifts"], f["hours"]) for f in fair.json()] == [
+        ("Ada", 2, 16.0),
+        ("Grace", 2, 16.0),
+    ]
     dry = await client.put(
         f"/v1/rotations/{rot.json()['id']}",
         params={"dry_run": "true"},
@@ -113,6 +144,7 @@ async def test_build_rota_and_query(client: httpx.AsyncClient, keys: Keys) -> No
     assert {s["specialist_name"] for s in dry.json()["added"]} == {"Linus"}
     audit = await client.get("/v1/audit", headers=h)
     assert audit.status_code == 200
-    assert len(audit.json()["items"]) == 5
+    assert len(audit.json()["items"]) == 7
     ledger = await client.get("/v1/rota/lieu-ledger", headers=h)
     assert ledger.status_code == 200, ledger.text
+    assert ledger.json() == []  # nobody works a rotation that earns days in lieu

@@ -221,3 +221,28 @@ async def test_a_caller_waiting_ahead_keeps_one_free_specialist_not_all(
     # Bob, first in line, is kept for the caller waiting ahead; Hal is free for this call.
     assert [r["name"] for r in body["would_ring"]] == ["Hal"]
     assert {e["name"]: e["reason"] for e in body["excluded"]}["Bob"] == "held_for_queue"
+
+
+async def test_a_specialist_key_sees_colleagues_absent_but_not_why(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock, keys: Any
+) -> None:
+    ids = await _arrange(db, clock)
+    params = {"team": "support-en", "language": "en"}
+
+    async def excluded(headers: dict[str, str]) -> dict[str, tuple[str, str]]:
+        answer = await client.get("/v1/routing/explain", params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {e["name"]: (e["reason"], e["detail"]) for e in answer.json()["excluded"]}
+
+    # Dee's own key sees her own leave; as /v1/overrides?specialist=<Eve> answers 403,
+    # nobody else's key learns that Eve has a day off.
+    dee = await excluded(await keys.headers("specialist", specialist_id=ids["Dee"]))
+    assert dee["Dee"][0] == "on_leave"
+    assert dee["Eve"] == ("off_shift", "not on shift now")
+    eve = await excluded(await keys.headers("specialist", specialist_id=ids["Eve"]))
+    assert eve["Dee"] == ("off_shift", "not on shift now")
+    assert eve["Eve"][0] == "day_off"
+    assert "moving house" not in str(eve)
+    # Schedulers still see every reason.
+    scheduler = await excluded(await keys.headers("scheduler"))
+    assert scheduler["Dee"][0] == "on_leave" and scheduler["Eve"][0] == "day_off"

@@ -1,8 +1,9 @@
-"""The live-line gauges on /metrics: read from the database at scrape time, zeros included."""
+"""The live-line gauges on /metrics: read in the background, served per scrape, zeros included."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -10,11 +11,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.main import create_app
 from app.models.rota import Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.routing import metrics
@@ -73,8 +76,14 @@ async def enqueue(
     )
 
 
+async def scrape(app: FastAPI, client: httpx.AsyncClient) -> httpx.Response:
+    """What a scrape shows once the keeper has read the line (as it does every few seconds)."""
+    await app.state.live_line.refresh()
+    return await client.get("/metrics")
+
+
 async def test_live_line_gauges_per_team_with_zeros_for_an_idle_team(
-    client: httpx.AsyncClient, db: Database, clock: FixedClock
+    app: FastAPI, client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
     now = clock.now()
     ids = await staff(
@@ -132,7 +141,7 @@ async def test_live_line_gauges_per_team_with_zeros_for_an_idle_team(
             ]
         )
 
-    response = await client.get("/metrics")
+    response = await scrape(app, client)
 
     assert response.status_code == 200
     got = gauges(response.text)
@@ -148,16 +157,16 @@ async def test_live_line_gauges_per_team_with_zeros_for_an_idle_team(
     assert got["switchboard_specialists_busy"] == {"billing": 1.0, "desk": 2.0, "idle": 0.0}
 
 
-async def test_a_deleted_team_leaves_the_next_scrape(
-    client: httpx.AsyncClient, db: Database, clock: FixedClock
+async def test_a_deleted_team_leaves_the_next_reading(
+    app: FastAPI, client: httpx.AsyncClient, db: Database, clock: FixedClock
 ) -> None:
     await staff(db, clock.now(), {"desk": [person("Ann")], "idle": []})
-    first = gauges((await client.get("/metrics")).text)
+    first = gauges((await scrape(app, client)).text)
     assert all(set(first[name]) == {"desk", "idle"} for name in TEAM_GAUGES)
 
     async with db.transaction() as session:
         await session.execute(delete(Team).where(Team.slug == "idle"))
-    second = gauges((await client.get("/metrics")).text)
+    second = gauges((await scrape(app, client)).text)
 
     assert all(set(second[name]) == {"desk"} for name in TEAM_GAUGES)
     assert second["switchboard_specialists_on_shift"] == {"desk": 1.0}
@@ -170,7 +179,7 @@ async def test_unreachable_database_still_answers_with_up_zero(
     good = app.state.db
     app.state.db = Database.from_url("sqlite+aiosqlite:////nonexistent/dir/switchboard.db")
     try:
-        response = await client.get("/metrics")
+        response = await scrape(app, client)
     finally:
         await app.state.db.dispose()
         app.state.db = good
@@ -184,7 +193,7 @@ async def test_unreachable_database_still_answers_with_up_zero(
 
 
 async def test_a_hanging_database_gives_up_in_time(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def hang(session: AsyncSession, now: datetime) -> metrics.LiveLine:
         await asyncio.sleep(60)
@@ -193,7 +202,67 @@ async def test_a_hanging_database_gives_up_in_time(
     monkeypatch.setattr(metrics, "READ_TIMEOUT_SECONDS", 0.05)
     monkeypatch.setattr(metrics, "read_live_line", hang)
 
-    response = await client.get("/metrics")
+    response = await scrape(app, client)
 
     assert response.status_code == 200
     assert gauges(response.text)["switchboard_live_metrics_up"] == {"": 0.0}
+
+
+async def test_scrapes_never_query_the_database(
+    app: FastAPI, client: httpx.AsyncClient, db: Database, clock: FixedClock
+) -> None:
+    await staff(db, clock.now(), {"desk": [person("Ann")]})
+    await app.state.live_line.refresh()
+    statements: list[str] = []
+
+    def count_statement(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        texts = [(await client.get("/metrics")).text for _ in range(5)]
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+
+    assert statements == []
+    for text in texts:
+        got = gauges(text)
+        assert got["switchboard_specialists_on_shift"] == {"desk": 1.0}
+        assert got["switchboard_live_metrics_age_seconds"][""] >= 0.0
+
+
+async def test_the_keeper_reads_the_line_on_its_own(
+    app: FastAPI, db: Database, clock: FixedClock
+) -> None:
+    await staff(db, clock.now(), {"desk": [person("Ann")]})
+    keeper = metrics.LiveLineKeeper(lambda: app.state.db, clock)
+    task = asyncio.create_task(keeper.run(0.01))
+    try:
+        for _ in range(500):
+            if keeper.reading.up:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert keeper.reading.up
+    assert keeper.reading.teams["desk"].on_shift == 1
+
+
+async def test_a_metrics_token_is_required_when_set(settings: Settings, clock: FixedClock) -> None:
+    application = create_app(
+        settings.model_copy(update={"metrics_token": "m-token-123456"}), clock=clock
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            missing = await http.get("/metrics")
+            wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
+            right = await http.get("/metrics", headers={"Authorization": "Bearer m-token-123456"})
+    assert missing.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert wrong.status_code == 401
+    assert right.status_code == 200
+    assert "switchboard_live_metrics_up" in right.text
