@@ -160,7 +160,7 @@ async def _apply(http: httpx.AsyncClient, method: str, path: str, body: Any, i: 
         return (await http.post(path, json=body)).status_code
     got = await http.get(path)
     current = got.json()
-    read_only = ("id", "members", "calendar_url")
+    read_only = ("id", "members", "calendar_url", "email", "external_ref")
     new = {k: v for k, v in current.items() if k not in read_only}
     new["name"] = f"{current['name'].split(' #')[0]} #{i}"
     answer = await http.put(path, json=new, headers={"If-Match": got.headers["etag"]})

@@ -59,7 +59,7 @@ def _hide_specialist_link(out: SpecialistOut, principal: Principal) -> Specialis
 
 
 READ_ONLY_TEAM = ("id", "members", "calendar_url")
-READ_ONLY_SPECIALIST = ("id", "calendar_url")
+READ_ONLY_SPECIALIST = ("id", "calendar_url", "email", "external_ref")
 
 
 def check_read_only(body: BaseModel, current: BaseModel, names: tuple[str, ...]) -> None:

@@ -194,12 +194,14 @@ class SpecialistIn(Strict):
 class SpecialistReplace(SpecialistIn):
     """A specialist's new details: the body GET returns is accepted as it is.
 
-    Its read-only fields (id, calendar_url) are ignored when unchanged, named in a 422 when
-    changed.
+    Its read-only fields (id, calendar_url, and email and external_ref, which bulk imports
+    set) are ignored when unchanged, named in a 422 when changed.
     """
 
     id: int | None = None
     calendar_url: str | None = None
+    email: str | None = None
+    external_ref: str | None = None
 
 
 class SpecialistOut(BaseModel):
