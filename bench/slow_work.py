@@ -100,7 +100,13 @@ async def _teams(http: httpx.AsyncClient) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": 100}
         if cursor:
             params["cursor"] = cursor
-        page = (await http.get("/v1/teams", params=params)).json()
+        for _attempt in range(5):
+            answer = await http.get("/v1/teams", params=params)
+            if answer.status_code == 200:
+                break
+            await asyncio.sleep(1.0)
+        answer.raise_for_status()
+        page = answer.json()
         found.extend(page["items"])
         cursor = page.get("next_cursor")
         if not cursor:
@@ -305,7 +311,17 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         out["busy"] = _phase(tw, args, server)
         print(f"   busy: {out['busy']}", file=sys.stderr, flush=True)
         child.wait()
-        out["work"] = json.loads(result.read_text())
+        result_ok = result.exists()
+        if result_ok:
+            out["work"] = json.loads(result.read_text())
+        else:  # the background process failed: its error is on stderr
+            out["work"] = {
+                "edits": {k: [] for k in KINDS},
+                "status": {"failed": 1},
+                "previews": [],
+                "ledger": [],
+                "ledger_days": None,
+            }
         out["quiet_again"] = _phase(tw, args, server)
         print(f"   quiet again: {out['quiet_again']}", file=sys.stderr, flush=True)
     finally:
@@ -395,7 +411,11 @@ def main() -> None:
         return
     os.sched_setaffinity(0, {1})  # the server runs on CPU 0
     kinds = ("sqlite", "postgres") if args.database == "both" else (args.database,)
-    runs = [run_database(kind, args) for kind in kinds]
+    runs = []
+    for kind in kinds:
+        runs.append(run_database(kind, args))
+        if args.json:  # kept after each database, in case a later one fails
+            args.json.write_text(json.dumps(runs, indent=1, default=str))
     text = report(runs, args.label)
     print(text)
     if args.json:

@@ -237,7 +237,11 @@ class RotaWrite:
         if self.dry_run:
             assert self._before is not None
             after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
-            await self.session.rollback()  # the lock and the connection go back now
+            if self.db is not None:
+                # A request's own transaction: the lock and the connection go back now (the
+                # request rolls back anyway). Without `db` the caller owns the transaction
+                # and may read the edited state before rolling it back (console previews).
+                await self.session.rollback()
             change = await asyncio.to_thread(
                 schedule_change,
                 self._before,
