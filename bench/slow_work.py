@@ -270,6 +270,7 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         data = callpath.prepare_postgres(build, CACHE)
     built = time.perf_counter() - started
+    callpath._migrate(data.url)  # a data set built by other code may be behind this code
     keys = loadgen.run(_keys(data.url, args.readers))
     port = free_port()
     server = callpath.switchboard(data, port, CACHE)
