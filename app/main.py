@@ -48,8 +48,8 @@ from app.rota.refresher import keep_horizon, refresh_at_start
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
 from app.routing.endpoints_wallboard import router as wallboard_router
-from app.routing.pages import router as wallboard_pages_router
 from app.routing.metrics import LiveLineKeeper
+from app.routing.pages import router as wallboard_pages_router
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_control import router as call_control_router
 from app.telephony.endpoints_voice import router as voice_router
