@@ -151,8 +151,7 @@ async def update(
             )
     for name, value in fields.items():
         setattr(account, name, value)
-    account.updated_at = now
-    account.version += 1
+    account.updated_at = now  # the UPDATE bumps `version` only if nobody else did first
     await _flush(session, "the update")
     return account
 
@@ -249,7 +248,6 @@ async def bulk_upsert(
                 account.preferred_language = row.preferred_language
                 _set_phones(account, phones)
                 account.updated_at = now
-                account.version += 1
                 updated += 1
         result.append(account)
     await _flush(session, "the bulk upsert")

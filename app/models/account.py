@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
 
 TIERS = ("standard", "paid")
 
@@ -16,7 +16,10 @@ class Account(Base):
     """A business that calls support."""
 
     __tablename__ = "accounts"
-    __table_args__ = (CheckConstraint("tier IN ('standard', 'paid')", name="tier_known"),)
+    __table_args__ = (
+        CheckConstraint("tier IN ('standard', 'paid')", name="tier_known"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(12), unique=True)
@@ -27,6 +30,9 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Every UPDATE says `WHERE version = <the version read>` and bumps it: of two writers
+    # that passed the same If-Match, one gets StaleDataError (412), not a lost update.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy API
 
     phones: Mapped[list[AccountPhone]] = relationship(
         back_populates="account",
@@ -55,6 +61,7 @@ class AccountNote(Base):
     """A note a specialist or admin added to an account's history."""
 
     __tablename__ = "account_notes"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
 
 ROLES = ("admin", "scheduler", "specialist", "viewer")
 
@@ -23,6 +23,7 @@ class ApiKey(Base):
         CheckConstraint(
             "role = 'specialist' OR specialist_id IS NULL", name="specialist_link_only_for_role"
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

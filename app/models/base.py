@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# SQLite hands a deleted row's id to the next insert unless the table is AUTOINCREMENT, and an
+# id that comes back makes a stale ETag (`override-9-v1`) and the audit trail of a deleted
+# row match a new one. Tables whose ids the API or Twilio's callback URLs show use this;
+# PostgreSQL's identity sequences never reuse an id anyway.
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
 
 # Twilio's CallStatus values (`answered` arrives as `in-progress`).
 CALL_STATUSES = (
@@ -62,6 +62,7 @@ class Call(Base):
         CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', OUTCOMES)}", name="outcome_known"),
         CheckConstraint(_one_of("direction", DIRECTIONS), name="direction_known"),
         Index("ix_calls_started_at", "started_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -177,6 +178,7 @@ class RingAttempt(Base):
         CheckConstraint(_one_of("result", ATTEMPT_RESULTS), name="result_known"),
         # Round robin: the last specialist offered a call in a team.
         Index("ix_call_attempts_team_id", "team", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -20,13 +20,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
 
 
 class Team(Base):
     """A support team with its time zone, languages, coverage rules and holiday calendar."""
 
     __tablename__ = "teams"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -48,6 +49,7 @@ class Specialist(Base):
     """A person who takes calls."""
 
     __tablename__ = "specialists"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -83,6 +85,7 @@ class Rotation(Base):
     """A named rotation of a team; its rules live in versions (edits never rewrite the past)."""
 
     __tablename__ = "rotations"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
@@ -103,6 +106,7 @@ class RotationVersionRow(Base):
         CheckConstraint("assignment IN ('all', 'turns')", name="assignment_known"),
         CheckConstraint("length_days >= 1 AND every_weeks >= 1", name="positive_lengths"),
         CheckConstraint("per_occurrence >= 1", name="positive_per_occurrence"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -136,6 +140,7 @@ class OverrideRow(Base):
         CheckConstraint("kind IN ('cover', 'leave', 'extra')", name="kind_known"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_overrides_specialist_window", "specialist_id", "starts_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -177,6 +182,7 @@ class ManualDayOffRow(Base):
     """A day off in lieu added by hand."""
 
     __tablename__ = "manual_days_off"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     specialist_id: Mapped[int] = mapped_column(
@@ -207,7 +213,10 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    __table_args__ = (Index("ix_audit_log_resource", "resource_type", "resource_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_resource", "resource_type", "resource_id"),
+        NEVER_REUSE_IDS,
+    )
 
 
 # Shifts over 12 hours, in SQL: on-shift lookups (app.rota.lookup) find the shifts that

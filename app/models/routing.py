@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
 
 PRESENCE_STATES = ("free", "ringing", "busy")
 AVAILABILITIES = ("available", "away", "offline")
@@ -124,6 +124,7 @@ class WorkItem(Base):
             name="dial_status_known",
         ),
         Index("ix_work_items_open", "status", "team", "language", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
