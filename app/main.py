@@ -24,6 +24,7 @@ from app.config import Settings, get_settings, warn_if_insecure
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.errors import install_error_handlers
+from app.core.nul import RefuseNulCharacters
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
 from app.desk.pages import router as desk_pages_router
@@ -123,6 +124,7 @@ def create_app(
     install_error_handlers(app)
     install_page_error_handlers(app)
     install_api_docs(app)
+    app.add_middleware(RefuseNulCharacters)  # the API's; Twilio's forms are read as garbled
     app.add_middleware(TwilioFastPath)  # inside the observer: metrics and logs still see it
     app.add_middleware(RequestObserver)
     app.include_router(ops_router)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from app.auth.deps import CallReader
@@ -14,6 +13,7 @@ from app.calls.schemas import CallDetail, CallOut, call_detail, call_out
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, id_cursor, next_page
+from app.core.types import AwareInstant, DbId
 from app.models.routing import QueueEntry
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
@@ -38,10 +38,10 @@ async def list_calls(
     _: CallReader,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    start: Annotated[AwareDatetime | None, Query(description="started at or after")] = None,
-    end: Annotated[AwareDatetime | None, Query(description="started before")] = None,
-    account: Annotated[int | None, Query(description="account id")] = None,
-    specialist: Annotated[int | None, Query(description="answered by this specialist")] = None,
+    start: Annotated[AwareInstant | None, Query(description="started at or after")] = None,
+    end: Annotated[AwareInstant | None, Query(description="started before")] = None,
+    account: Annotated[DbId | None, Query(description="account id")] = None,
+    specialist: Annotated[DbId | None, Query(description="answered by this specialist")] = None,
     status: Status | None = None,
     outcome: Outcome | None = None,
     team: Annotated[str | None, Query(max_length=64)] = None,

@@ -33,6 +33,7 @@ CALL_STATUSES = (
 )
 DIRECTIONS = ("inbound", "outbound")
 TERMINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
+MAX_SID = 64  # Twilio's sids are 34 characters; room for other providers' ids
 # How a call ended for the caller (None while it is still going on).
 OUTCOMES = ("answered", "voicemail", "transferred", "callback", "ended", "abandoned")
 # ringing -> whisper (picked up, hearing who is calling) -> accepted | declined,
@@ -66,7 +67,7 @@ class Call(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sid: Mapped[str] = mapped_column(String(MAX_SID), unique=True)
     from_number: Mapped[str] = mapped_column(String(64))
     to_number: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[int | None] = mapped_column(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.deps import ReportReader
 from app.core.deps import DbSession
 from app.core.errors import ValidationFailed
+from app.core.types import supported_instant
 from app.reports import service
 from app.reports.figures import GroupBy
 from app.reports.schemas import SummaryOut, summary_csv, summary_out
@@ -42,7 +43,10 @@ def parse_bound(text: str, name: str) -> datetime:
         raise _invalid(name, "not an ISO-8601 date (2026-11-20) or date-time with offset") from None
     if value.tzinfo is None:
         raise _invalid(name, "needs a UTC offset, e.g. 2026-11-20T09:00:00+09:00 or ...Z")
-    return value
+    try:
+        return supported_instant(value)
+    except ValueError as exc:
+        raise _invalid(name, str(exc)) from None
 
 
 def parse_zone(name: str) -> ZoneInfo:

@@ -22,7 +22,7 @@ from app.core.pagination import (
     id_cursor,
     next_page,
 )
-from app.core.types import DbId
+from app.core.types import DbId, Instant
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
 from app.rota.calculator import days_off
@@ -66,8 +66,8 @@ def check_range(start: datetime, end: datetime, limit: timedelta = MAX_RANGE) ->
 async def list_overrides(
     session: DbSession,
     principal: RotaReader,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     specialist: DbId | None = None,
     team: str | None = None,
     kind: str | None = None,
@@ -186,8 +186,8 @@ async def cancel_override(
 async def list_days_off(
     session: DbSession,
     principal: RotaReader,
-    start: datetime,
-    end: datetime,
+    start: Instant,
+    end: Instant,
     specialist: DbId | None = None,
 ) -> list[DayOffOut]:
     """Days off in lieu (automatic and by hand) between two instants (own, for a specialist)."""
@@ -269,8 +269,8 @@ async def list_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> Page[AuditOut]:
     """The audit log, newest first."""
     require_aware_query(start, "start")

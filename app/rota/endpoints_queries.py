@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from app.auth.deps import RotaReader, RotaWriter
 from app.core.db import end_transaction
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
-from app.core.types import DbId
+from app.core.types import DbId, Instant
 from app.models.rota import Rotation
 from app.rota import lookup
 from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
@@ -56,7 +56,7 @@ async def on_shift(
     session: DbSession,
     clock: ClockDep,
     _: RotaReader,
-    at: datetime | None = None,
+    at: Instant | None = None,
     team: str | None = None,
     language: str | None = None,
     skill: str | None = None,
@@ -101,8 +101,8 @@ async def on_shift(
 async def schedule(
     session: DbSession,
     principal: RotaReader,
-    start: datetime,
-    end: datetime,
+    start: Instant,
+    end: Instant,
     team: str | None = None,
     specialist: DbId | None = None,
 ) -> ScheduleOut:
@@ -131,7 +131,7 @@ async def schedule(
 
 @router.get("/gaps", response_model=list[GapOut])
 async def gaps(
-    session: DbSession, _: RotaReader, start: datetime, end: datetime, team: str
+    session: DbSession, _: RotaReader, start: Instant, end: Instant, team: str
 ) -> list[GapOut]:
     """Intervals in which a coverage rule of the team has fewer staff than its minimum."""
     check_range(start, end, MAX_SCHEDULE)
@@ -156,8 +156,8 @@ async def gaps(
 async def fairness_report(
     session: DbSession,
     _: RotaWriter,
-    start: datetime,
-    end: datetime,
+    start: Instant,
+    end: Instant,
     team: str | None = None,
 ) -> list[FairnessOut]:
     """Shifts, hours, weekend days and night hours (22:00-06:00 their time) per specialist.
@@ -186,8 +186,8 @@ async def ledger(
     session: DbSession,
     clock: ClockDep,
     principal: RotaReader,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     specialist: DbId | None = None,
 ) -> list[LedgerOut]:
     """Days off in lieu earned, taken, cancelled and outstanding, and weeks without a weekend."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -14,7 +13,7 @@ from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.pagination import Limit, Page, id_cursor, next_page
-from app.core.types import DbId
+from app.core.types import DbId, Instant
 from app.models.rota import Rotation, Specialist, Team, TeamMember
 from app.rota import repository, rotation_service, team_service
 from app.rota.deps import AllowPast, IfMatch, Write
@@ -352,7 +351,7 @@ async def end_rotation(
     session: DbSession,
     write: Write,
     response: Response,
-    effective_from: Annotated[datetime | None, Query()] = None,
+    effective_from: Annotated[Instant | None, Query()] = None,
     if_match: IfMatch = None,
     allow_past: AllowPast = False,
 ) -> RotationOut:

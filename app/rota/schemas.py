@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays as holidays_lib
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +18,7 @@ from pydantic import (
 )
 
 from app.core.phone import InvalidPhoneNumber, to_e164
-from app.core.types import DbId
+from app.core.types import AwareInstant, Day, DbId
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -237,7 +236,7 @@ class RotationRules(Strict):
     run_on_holidays: bool = False
     earns_lieu: bool = False
     lieu_rule: LieuRuleName | None = None
-    effective_until: AwareDatetime | None = None
+    effective_until: AwareInstant | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RotationRules:
@@ -257,15 +256,15 @@ class RotationIn(RotationRules):
 
     team: str
     name: str = Field(min_length=1, max_length=200)
-    starts_on: date | None = None
-    effective_from: AwareDatetime | None = None
+    starts_on: Day | None = None
+    effective_from: AwareInstant | None = None
 
 
 class RotationUpdate(RotationRules):
     """New rules for a rotation from `effective_from` (default now); the past stays."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    effective_from: AwareDatetime | None = None
+    effective_from: AwareInstant | None = None
 
 
 class RotationVersionOut(RotationRules):
@@ -294,10 +293,10 @@ class OverrideIn(Strict):
     specialist_id: DbId
     substitute_id: DbId | None = None
     team: str | None = None
-    start: AwareDatetime
-    end: AwareDatetime
-    swap_start: AwareDatetime | None = None
-    swap_end: AwareDatetime | None = None
+    start: AwareInstant
+    end: AwareInstant
+    swap_start: AwareInstant | None = None
+    swap_end: AwareInstant | None = None
     reason: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
@@ -326,8 +325,8 @@ class OverrideIn(Strict):
 class OverridePatch(Strict):
     """Change an override's window or reason."""
 
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: AwareInstant | None = None
+    end: AwareInstant | None = None
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -349,14 +348,14 @@ class DayOffIn(Strict):
     """A day off in lieu added by hand."""
 
     specialist_id: DbId
-    day: date
+    day: Day
     note: str | None = Field(default=None, max_length=500)
 
 
 class DayOffMove(Strict):
     """Move a day off to another date."""
 
-    day: date
+    day: Day
 
 
 class DayOffOut(BaseModel):

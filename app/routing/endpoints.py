@@ -12,6 +12,7 @@ from app.auth.deps import RotaReader
 from app.auth.service import Principal
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
+from app.core.types import Instant
 from app.rota.repository import team_by_slug
 from app.rota.writes import require_aware_query
 from app.routing.decide import RouteRequest
@@ -79,7 +80,7 @@ async def explain_route(
     tier: Literal["standard", "paid", "unknown"] = "standard",
     strategy: Literal["longest_idle", "round_robin", "fixed_order"] = "longest_idle",
     batch_size: int = Query(default=2, ge=1, le=10),
-    at: datetime | None = None,
+    at: Instant | None = None,
 ) -> ExplainOut:
     """The routing decision a call would get (default now): candidates, then exclusions."""
     require_aware_query(at, "at")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository as call_records
 from app.calls import service as calls
-from app.models.call import TERMINAL_STATUSES, Call
+from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
 from app.telephony.driver import Telephony, call_ended, form_int
 from app.worklist import service as worklist
 
@@ -89,6 +89,10 @@ async def _on_call(
     """
     sid = form.get("CallSid", "").strip()
     if not sid:
+        return None
+    if len(sid) > MAX_SID:
+        # Twilio's sids are 34 characters: this one is no call of ours, and cannot be stored.
+        logger.warning("ignored a callback whose CallSid is %d characters long", len(sid))
         return None
     for attempt in range(1, RETRIES + 1):
         try:

@@ -50,7 +50,7 @@ from app.ivr import (
     fill_queue_placeholders,
     flows_for_number,
 )
-from app.models.call import TERMINAL_STATUSES, Call, CallStateRow
+from app.models.call import MAX_SID, TERMINAL_STATUSES, Call, CallStateRow
 from app.routing import presence
 from app.routing import queue as queues
 from app.routing.dispatch import Choice, route_live
@@ -160,8 +160,8 @@ async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
 async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
     form = webhook.form
     sid = form.get("CallSid", "").strip()
-    if not sid:
-        raise CallUnknown("the webhook has no CallSid")
+    if not sid or len(sid) > MAX_SID:
+        raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
     async with tel.db.transaction() as session:
         call, row = await call_records.call_and_state(session, sid)

@@ -22,7 +22,7 @@ from app.ivr import flows_for_number
 from app.telephony import callbacks, fallback, legs, outbound, transfers
 from app.telephony.driver import Hook as VoiceHook
 from app.telephony.driver import Telephony, VoiceWebhook, answer, form_int
-from app.telephony.signature import TwilioForm
+from app.telephony.signature import TwilioForm, garbled_as_unreadable
 from app.telephony.twiml import xml_response
 
 router = APIRouter(prefix="/twilio", tags=["twilio"])
@@ -142,7 +142,7 @@ HOOKS: dict[str, Hook] = {
 
 
 async def _serve(path: str, request: Request, tel: Telephony, form: dict[str, str]) -> Response:
-    query = dict(request.query_params)
+    query = garbled_as_unreadable(dict(request.query_params))
     xml = await HOOKS[path](tel, query, form)
     if xml is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,7 @@ from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER
 
 from app.core.errors import AppError, app_error_response, problem, unexpected_response
 from app.telephony.endpoints import HOOKS, telephony_of
-from app.telephony.signature import check_request
+from app.telephony.signature import check_request, garbled_as_unreadable
 from app.telephony.twiml import TWIML_MEDIA_TYPE
 
 FORM_TYPE = b"application/x-www-form-urlencoded"
@@ -95,6 +95,7 @@ class TwilioFastPath:
             call_sid=call_sid,
         )
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        query, form = garbled_as_unreadable(query), garbled_as_unreadable(form)
         xml = await HOOKS[path](telephony_of(app.state), query, form)
         if xml is None:
             return Response(status_code=204)

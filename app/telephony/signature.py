@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -88,7 +89,20 @@ async def twilio_form(request: Request) -> dict[str, str]:
         signature_settings=request.headers.get(SIGNATURE_SETTINGS_HEADER),
         call_sid=call_sid if isinstance(call_sid, str) else None,
     )
-    return {key: str(value) for key, value in form.items()}
+    return garbled_as_unreadable({key: str(value) for key, value in form.items()})
+
+
+def garbled_as_unreadable(fields: Mapping[str, str]) -> dict[str, str]:
+    """Signed fields with any NUL made U+FFFD: text no step accepts, that the database stores.
+
+    A NUL in `Digits` or `SpeechResult` then reads as input the menu does not understand (its
+    retry prompt), not as a database error (the apology); in `From` it is kept visibly.
+    """
+    return {_unreadable(key): _unreadable(value) for key, value in fields.items()}
+
+
+def _unreadable(text: str) -> str:
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
