@@ -62,9 +62,7 @@ async def test_instants_outside_the_supported_range_are_refused(
     others: dict[str, str],
 ) -> None:
     for extreme in EXTREMES:
-        answer = await client.get(
-            path, params={**others, name: extreme}, headers=admin_with_team
-        )
+        answer = await client.get(path, params={**others, name: extreme}, headers=admin_with_team)
         assert_refused(answer, f"query.{name}")
 
 
