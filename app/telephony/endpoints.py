@@ -21,7 +21,7 @@ from app.core.db import Database
 from app.ivr import flows_for_number
 from app.telephony import callbacks, fallback, legs, outbound, transfers
 from app.telephony.driver import Hook as VoiceHook
-from app.telephony.driver import Telephony, VoiceWebhook, answer, form_int
+from app.telephony.driver import Telephony, VoiceWebhook, answer, apology, form_int
 from app.telephony.signature import TwilioForm, garbled_as_unreadable
 from app.telephony.twiml import xml_response
 
@@ -109,6 +109,26 @@ async def _recording(tel: Telephony, query: Mapping[str, str], form: Mapping[str
 
 async def _transcription(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
     await callbacks.transcription(tel, form, now=tel.clock.now())
+
+
+CALLER_HOOKS: dict[str, VoiceHook] = {
+    "/twilio/voice": "voice",
+    "/twilio/gather": "gather",
+    "/twilio/dial": "dial",
+    "/twilio/recorded": "recorded",
+    "/twilio/queue": "queue",
+    "/twilio/transfer": "transfer",
+}
+"""The caller's webhooks that run the flow, by path."""
+HEARD_BY_CALLER = {*CALLER_HOOKS, "/twilio/fallback/recorded"}
+"""Every webhook whose answer the caller hears: it must be TwiML, never an HTTP error."""
+
+
+def apology_without_form(tel: Telephony, path: str, language: str | None) -> str:
+    """What a caller's webhook answers when its form cannot be read: apology (or goodbye)."""
+    if path not in CALLER_HOOKS:
+        return str(fallback.goodbye(language, flows_for_number(tel.flows, "")))
+    return apology(tel, VoiceWebhook(CALLER_HOOKS[path], {}, None, language))
 
 
 HOOKS: dict[str, Hook] = {

@@ -3,9 +3,11 @@
 A call's webhooks are small url-encoded POSTs that need no routing table, dependency
 injection or response model: this middleware answers them directly with the same hooks,
 signature check and problem+json errors as the FastAPI routes in `endpoints.py`, at a
-fraction of the cost per request (see bench/README.md). Anything else — another method, a
-multipart body, an unknown path — goes on to FastAPI unchanged, so its answers (405, 404,
-the OpenAPI document) stay the framework's.
+fraction of the cost per request (see bench/README.md). Another method or an unknown path
+goes on to FastAPI unchanged, so its answers (405, 404, the OpenAPI document) stay the
+framework's. A POST to a hook in another content type (multipart) goes on to FastAPI too,
+but only once its body was read here within MAX_BODY: nothing parses, let alone spools to
+disk, a larger body.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER
 
 from app.core.errors import AppError, app_error_response, problem, unexpected_response
-from app.telephony.endpoints import HOOKS, telephony_of
+from app.telephony.endpoints import HEARD_BY_CALLER, HOOKS, apology_without_form, telephony_of
 from app.telephony.signature import check_request, garbled_as_unreadable
 from app.telephony.twiml import TWIML_MEDIA_TYPE
 
@@ -44,40 +46,34 @@ class BodyTooLarge(Exception):
 
 
 class TwilioFastPath:
-    """Answers url-encoded POSTs to the /twilio hooks; passes everything else on."""
+    """Answers url-encoded POSTs to the /twilio hooks; caps every other POST's body first."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope["path"] not in HOOKS
-            or not _is_form(scope)
-        ):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in HOOKS:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         scope["route"] = _ROUTES[path]  # the route template of the metrics and the log
         try:
-            response = await self._answer(scope, receive, path)
+            # Every body is capped before anything parses it, whatever its content type: a
+            # multipart upload must not be spooled to disk before the signature is checked.
+            body = await _read_body(scope, receive)
+            if not _is_form(scope):
+                await self.app(scope, _replay(body), send)  # the framework's form parser
+                return
+            response = await self._answer(scope, body, path)
         except AppError as exc:
             response = app_error_response(exc, path)
         except BodyTooLarge:
-            response = problem(
-                413,
-                "body-too-large",
-                "Request body too large",
-                f"Twilio webhooks are at most {MAX_BODY} bytes",
-                instance=path,
-            )
+            response = too_large(scope, path)
         except Exception as exc:  # the caller's hooks apologise themselves; this is the rest
             response = unexpected_response("POST", path, exc)
         await response(scope, receive, send)
 
-    async def _answer(self, scope: Scope, receive: Receive, path: str) -> Response:
-        body = await _read_body(receive)
+    async def _answer(self, scope: Scope, body: bytes, path: str) -> Response:
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         form = dict(pairs)
         call_sid = form.get("CallSid")
@@ -102,6 +98,28 @@ class TwilioFastPath:
         return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
 
 
+def too_large(scope: Scope, path: str) -> Response:
+    """The answer to an oversized body: unread, so unsigned for all Switchboard knows.
+
+    A caller's webhook gets the apology TwiML (a 4xx would make Twilio play its application
+    error to the caller); the other callbacks get a 413 problem.
+    """
+    if path in HEARD_BY_CALLER:
+        query = garbled_as_unreadable(
+            dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        )
+        language = query.get("lang", "")[:16] or None
+        xml = apology_without_form(telephony_of(scope["app"].state), path, language)
+        return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
+    return problem(
+        413,
+        "body-too-large",
+        "Request body too large",
+        f"Twilio webhooks are at most {MAX_BODY} bytes",
+        instance=path,
+    )
+
+
 def _fields(pairs: list[tuple[str, str]]) -> list[tuple[str, str | UploadFile]]:
     return list(pairs)
 
@@ -118,7 +136,11 @@ def _headers(scope: Scope) -> dict[bytes, str]:
     return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
+    """The whole body, or BodyTooLarge as soon as it passes MAX_BODY (declared or sent)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.strip().isdigit() and int(value) > MAX_BODY:
+            raise BodyTooLarge()
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -133,3 +155,17 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive channel that gives the body already read, then waits for a disconnect."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
