@@ -99,7 +99,10 @@ async def page(
     if external_ref:
         query = query.where(Account.external_ref == external_ref)
     if name_contains:
-        query = query.where(func.lower(Account.name).contains(name_contains.lower()))
+        # autoescape: % and _ in what the user typed are matched literally, not as wildcards.
+        query = query.where(
+            func.lower(Account.name).contains(name_contains.lower(), autoescape=True)
+        )
     if phone:
         query = query.where(
             Account.id.in_(select(AccountPhone.account_id).where(AccountPhone.e164 == phone))

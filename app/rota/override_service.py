@@ -9,10 +9,11 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, ValidationFailed
+from app.core.types import EARLIEST, LATEST, MAX_DB_INT
 from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
 from app.rota import repository
 from app.rota.calculator import DayOff, days_off
-from app.rota.lieu import earnings_from, parse_earning_key
+from app.rota.lieu import earning_key, earnings_from, parse_earning_key
 from app.rota.overrides import pre_lieu_shifts
 from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
 from app.rota.wallclock import local_to_utc
@@ -234,9 +235,9 @@ async def cancel_override(
 def parse_day_off_id(day_off_id: str) -> tuple[str, str]:
     """Split lieu:<earning key> / manual:<id>; 404 for anything else."""
     kind, _, rest = day_off_id.partition(":")
-    if kind == "lieu" and parse_earning_key(rest) is not None:
+    if kind == "lieu" and _is_earning_key(rest):
         return kind, rest
-    if kind == "manual" and rest.isdigit():
+    if kind == "manual" and _is_db_id(rest):
         return kind, rest
     raise NotFound(f"day off {day_off_id!r} does not exist (ids look like lieu:... or manual:N)")
 
@@ -244,6 +245,27 @@ def parse_day_off_id(day_off_id: str) -> tuple[str, str]:
 def day_end(day: date, tz: str) -> datetime:
     """The next local midnight after a date begins (23 or 25 hours later on DST days)."""
     return day_start(day + timedelta(days=1), tz)
+
+
+def _is_db_id(text: str) -> bool:
+    """An id as Switchboard writes it: ASCII digits, no leading zero, within the INTEGER range."""
+    return (text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= 10) and int(
+        text
+    ) <= MAX_DB_INT
+
+
+def _is_earning_key(text: str) -> bool:
+    """An earning key exactly as earning_key() writes it, on a date in the supported range."""
+    parsed = parse_earning_key(text)
+    if parsed is None or not text.isascii():
+        return False
+    rotation_id, day, member = parsed
+    return (
+        earning_key(rotation_id, day, member) == text
+        and _is_db_id(str(rotation_id))
+        and _is_db_id(str(member))
+        and EARLIEST.date() <= day < LATEST.date()
+    )
 
 
 def day_start(day: date, tz: str) -> datetime:

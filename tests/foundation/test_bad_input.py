@@ -170,3 +170,21 @@ async def test_a_nul_character_is_refused_with_a_422(
     headers = await keys.headers("admin")
     answer = await client.request(method, path, headers=headers, **kwargs)
     assert_refused(answer, field)
+
+
+async def test_percent_and_underscore_in_the_account_search_are_literal(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for name in ("100% Coffee", "Acme_Labs", "AcmeXLabs", "Plain"):
+        made = await client.post("/v1/accounts", json={"name": name}, headers=admin)
+        assert made.status_code == 201, made.text
+
+    async def found(q: str) -> list[str]:
+        answer = await client.get("/v1/accounts", params={"q": q}, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return sorted(a["name"] for a in answer.json()["items"])
+
+    assert await found("%") == ["100% Coffee"]
+    assert await found("_") == ["Acme_Labs"]
+    assert await found("e_l") == ["Acme_Labs"]
+    assert await found("acme") == ["AcmeXLabs", "Acme_Labs"]
