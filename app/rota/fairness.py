@@ -40,9 +40,19 @@ class FairnessRow:
 @dataclass
 class _Tally:
     shifts: int = 0
-    seconds: float = 0.0
+    worked: list[tuple[datetime, datetime]] = field(default_factory=list)
     weekend: set[date] = field(default_factory=set)
-    night_seconds: float = 0.0
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of time spans, as disjoint spans in order."""
+    out: list[tuple[datetime, datetime]] = []
+    for begin, finish in sorted(spans):
+        if out and begin <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], finish))
+        else:
+            out.append((begin, finish))
+    return out
 
 
 def night_hours(start: datetime, end: datetime, tz: str) -> float:
@@ -80,21 +90,24 @@ def fairness(
         tally = tallies[shift.specialist_id]
         clip_start, clip_end = max(shift.start, start), min(shift.end, end)
         tally.shifts += 1
-        tally.seconds += (clip_end - clip_start).total_seconds()
-        tally.night_seconds += (
-            night_hours(clip_start, clip_end, rota.specialist_tz(shift.specialist_id)) * 3600
-        )
+        tally.worked.append((clip_start, clip_end))
         if start <= shift.start < end:
             day = local_date(shift.start, rota.team_tz(shift.team))
             if day.weekday() >= 5:
                 tally.weekend.add(day)
-    return [
-        FairnessRow(
-            specialist_id=person,
-            shifts=tally.shifts,
-            hours=tally.seconds / 3600,
-            weekend_days=len(tally.weekend),
-            night_hours=tally.night_seconds / 3600,
+    rows = []
+    for person, tally in sorted(tallies.items()):
+        # Shifts of one person that overlap (double-booked before such overrides were
+        # refused) are one stretch of work: no hour counts twice.
+        worked = _merged(tally.worked)
+        tz = rota.specialist_tz(person) if worked else "UTC"
+        rows.append(
+            FairnessRow(
+                specialist_id=person,
+                shifts=tally.shifts,
+                hours=sum((b - a).total_seconds() for a, b in worked) / 3600,
+                weekend_days=len(tally.weekend),
+                night_hours=sum(night_hours(a, b, tz) for a, b in worked),
+            )
         )
-        for person, tally in sorted(tallies.items())
-    ]
+    return rows

@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.types import EARLIEST, LATEST, MAX_DB_INT
 from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
 from app.rota import repository
-from app.rota.calculator import DayOff, days_off
+from app.rota.calculator import DayOff, days_off, final_schedule
 from app.rota.lieu import earning_key, earnings_from, parse_earning_key
 from app.rota.overrides import pre_lieu_shifts
 from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
+from app.rota.shifts import Shift
 from app.rota.wallclock import local_to_utc
 from app.rota.writes import RotaWrite, etag, require_not_past
 
@@ -83,6 +84,54 @@ async def _check_no_overlapping_leave(
         )
 
 
+async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow]) -> None:
+    """409 when a cover or extra (just flushed) puts someone on a shift they already work.
+
+    The final schedule is calculated with the new rows in it: every shift they produce must
+    not overlap another shift of the same person (their rotation, another cover or extra).
+    """
+    ids = {r.id for r in rows if r.kind in ("cover", "extra")}
+    if not ids:
+        return
+    start = min(r.starts_at for r in rows)
+    end = max(r.ends_at for r in rows)
+    snapshot = await repository.load_snapshot(session, start, end)
+    shifts = final_schedule(snapshot.rota, start, end)
+    for new in (s for s in shifts if s.source.override_id in ids):
+        for other in shifts:
+            if (
+                other is not new
+                and other.specialist_id == new.specialist_id
+                and other.start < new.end
+                and new.start < other.end
+                and other.source.override_id != new.source.override_id
+            ):
+                raise _double_booked(new, other, snapshot.specialist_names)
+
+
+def _double_booked(new: Shift, other: Shift, names: dict[int, str]) -> Conflict:
+    who = names.get(new.specialist_id, f"specialist {new.specialist_id}")
+    src = other.source
+    if src.override_id is not None:
+        what = f"{src.kind} override {src.override_id}"
+    else:
+        what = f"rotation {src.rotation_id}"
+    window = f"{other.start.isoformat()} to {other.end.isoformat()}"
+    return Conflict(
+        f"{who} is already on shift for team {other.team!r} from {window} ({what}); "
+        "a person cannot work two shifts at once",
+        overlapping_shift={
+            "specialist_id": other.specialist_id,
+            "team": other.team,
+            "start": other.start.isoformat(),
+            "end": other.end.isoformat(),
+            "source": src.kind,
+            "rotation_id": src.rotation_id,
+            "override_id": src.override_id,
+        },
+    )
+
+
 async def create_override(
     session: AsyncSession, data: OverrideIn, write: RotaWrite, *, allow_past: bool
 ) -> list[OverrideRow]:
@@ -144,6 +193,7 @@ async def create_override(
         rows = [row(data.kind, data.specialist_id, data.substitute_id, data.start, data.end)]
     session.add_all(rows)
     await session.flush()
+    await _refuse_double_booking(session, rows)
     await _affect(
         write, session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
     )
@@ -183,6 +233,7 @@ async def patch_override(
         row.reason = data.reason
     row.updated_at = write.now
     await session.flush()
+    await _refuse_double_booking(session, [row])
     await _affect(
         write, session, row.specialist_id, *([row.substitute_id] if row.substitute_id else [])
     )
