@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # background (never per scrape); a token, when set, must come as a Bearer header.
     metrics_refresh_seconds: float = Field(default=5.0, ge=1.0, le=300.0)
     metrics_token: str = Field(default="")
+    # Status, recording and transcription callbacks that arrive while the database does not
+    # answer are kept here and replayed once it does: put it on a persistent volume.
+    callback_spool_dir: Path = Field(default=Path("callback-spool"))
 
     @field_validator("database_url")
     @classmethod

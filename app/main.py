@@ -23,6 +23,7 @@ from app.closures.endpoints import router as closures_router
 from app.config import Settings, get_settings, warn_if_insecure
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
+from app.core.deadline import settle_abandoned
 from app.core.errors import install_error_handlers
 from app.core.nul import RefuseNulCharacters
 from app.core.observability import RequestObserver
@@ -51,11 +52,13 @@ from app.routing.endpoints_availability import router as availability_router
 from app.routing.endpoints_wallboard import router as wallboard_router
 from app.routing.metrics import LiveLineKeeper
 from app.routing.pages import router as wallboard_pages_router
+from app.telephony.endpoints import CALLBACKS, telephony_of
 from app.telephony.endpoints import router as twilio_router
 from app.telephony.endpoints_control import router as call_control_router
 from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
+from app.telephony.spool import keep_replaying
 from app.web.admin_pages import router as admin_pages_router
 from app.web.errors import install_page_error_handlers
 from app.web.pages import router as web_pages_router
@@ -96,6 +99,9 @@ def create_app(
             await keeper.refresh()
             live = asyncio.create_task(keeper.run(settings.metrics_refresh_seconds))
             background = [refresher, live]
+            background.append(
+                asyncio.create_task(keep_replaying(lambda: telephony_of(app.state), CALLBACKS))
+            )
             if settings.call_detail_retention_days:
                 days = settings.call_detail_retention_days
                 background.append(asyncio.create_task(keep_retention(db, app.state.clock, days)))
@@ -108,6 +114,7 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                await settle_abandoned()
         finally:
             await db.dispose()
 

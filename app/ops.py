@@ -10,10 +10,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.core.db import Database
+from app.core.deadline import DeadlinePassed, within
 from app.core.errors import Unauthorized
 from app.routing.metrics import LiveLineKeeper
 
 router = APIRouter(tags=["operations"])
+# A load balancer's probe gives up after a few seconds: answer 503 before it does, even when
+# the database accepts connections but never answers (frozen), or the pool is exhausted.
+READY_DEADLINE_SECONDS = 1.5
+
+
+async def _database_answers(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 @router.get("/healthz")
@@ -28,9 +37,10 @@ async def readyz(request: Request) -> JSONResponse:
     db: Database = request.app.state.db
     checks: dict[str, str] = {}
     try:
-        async with db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await within(READY_DEADLINE_SECONDS, _database_answers(db), what="the readiness check")
         checks["database"] = "ok"
+    except DeadlinePassed:
+        checks["database"] = f"no answer within {READY_DEADLINE_SECONDS:g} s"
     except Exception as exc:  # any failure means not ready
         checks["database"] = f"unreachable: {type(exc).__name__}"
     flows = getattr(request.app.state, "flows", None)

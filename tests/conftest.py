@@ -123,6 +123,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         twilio_auth_token=AUTH_TOKEN,
         public_base_url=PUBLIC_BASE_URL,
         default_region="US",
+        callback_spool_dir=tmp_path / "callback-spool",
     )
 
 

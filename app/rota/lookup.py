@@ -311,13 +311,13 @@ async def on_shift(
         found = await _calculated(session, at, team)
     out = [o for o in found if _matches(o, language, skill)]
     out.sort(key=lambda o: (o.starts_at, o.team, o.name, o.specialist_id))
-    # One person is one line, even if overrides from before double bookings were refused
-    # put them on two shifts at once: the earliest-starting shift stands for them.
-    seen: set[int] = set()
+    # One person is one line per team, even if overrides from before double bookings were
+    # refused put them on two shifts at once: the earliest-starting shift stands for them.
+    seen: set[tuple[int, str]] = set()
     unique = []
     for o in out:
-        if o.specialist_id not in seen:
-            seen.add(o.specialist_id)
+        if (o.specialist_id, o.team) not in seen:
+            seen.add((o.specialist_id, o.team))
             unique.append(o)
     return unique
 

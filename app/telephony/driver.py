@@ -9,7 +9,6 @@ hears an apology and the fallback (see fallback.py), never an application error.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from app.calls import service as calls
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.db import Database
+from app.core.deadline import within
 from app.core.types import MAX_DB_INT
 from app.ivr import (
     CallState,
@@ -115,8 +115,11 @@ async def answer(tel: Telephony, webhook: VoiceWebhook) -> str:
     """The TwiML for a caller's webhook; on any failure the apology and the fallback."""
     sid = webhook.form.get("CallSid", "")
     try:
-        async with asyncio.timeout(VOICE_DEADLINE_SECONDS):
-            return await _answer_retrying(tel, webhook)
+        # The deadline covers the whole answer: waiting for a pooled connection, the
+        # queries, and (given up on at the deadline) a rollback on a database that hangs.
+        return await within(
+            VOICE_DEADLINE_SECONDS, _answer_retrying(tel, webhook), what=f"/twilio/{webhook.hook}"
+        )
     except Exception:
         logger.exception(
             "answering /twilio/%s failed for call %s; the caller gets the fallback",

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.core.db import Database
+from app.core.deadline import within
 from app.ivr import flows_for_number
-from app.telephony import callbacks, fallback, legs, outbound, transfers
+from app.telephony import callbacks, fallback, legs, outbound, spool, transfers
 from app.telephony.driver import Hook as VoiceHook
 from app.telephony.driver import Telephony, VoiceWebhook, answer, apology, form_int
 from app.telephony.signature import TwilioForm, garbled_as_unreadable
@@ -131,6 +132,27 @@ def apology_without_form(tel: Telephony, path: str, language: str | None) -> str
     return apology(tel, VoiceWebhook(CALLER_HOOKS[path], {}, None, language))
 
 
+CALLBACKS: dict[str, Hook] = {
+    "/twilio/status": _status,
+    "/twilio/recording": _recording,
+    "/twilio/transcription": _transcription,
+}
+"""The callbacks nobody hears, applied directly (as the spool's replay does)."""
+
+
+def _durable(path: str, hook: Hook) -> Hook:
+    """A callback with a deadline whose event is spooled, not lost, when it is missed."""
+
+    async def handle(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
+        try:
+            await within(spool.CALLBACK_DEADLINE_SECONDS, hook(tel, query, form), what=path)
+        except Exception:
+            logger.warning("could not apply %s now", path, exc_info=True)
+            await spool.spool_event(tel, path, query, form)  # if even this fails: a 500
+
+    return handle
+
+
 HOOKS: dict[str, Hook] = {
     "/twilio/voice": _caller_hook("voice"),
     "/twilio/gather": _caller_hook("gather"),
@@ -142,9 +164,6 @@ HOOKS: dict[str, Hook] = {
     "/twilio/whisper": _whisper,
     "/twilio/whisper/answer": _whisper_answer,
     "/twilio/leg": _leg,
-    "/twilio/status": _status,
-    "/twilio/recording": _recording,
-    "/twilio/transcription": _transcription,
     "/twilio/outbound/whisper": outbound.whisper,
     "/twilio/outbound/connect": outbound.connect,
     "/twilio/outbound/dialed": outbound.dialed,
@@ -158,6 +177,7 @@ HOOKS: dict[str, Hook] = {
     "/twilio/xfer/accept": transfers.accept,
     "/twilio/xfer/target-done": transfers.target_done,
     "/twilio/xfer/leg": transfers.leg_status,
+    **{path: _durable(path, hook) for path, hook in CALLBACKS.items()},
 }
 
 

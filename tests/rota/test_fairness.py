@@ -50,7 +50,10 @@ def test_fairness_hand_computed() -> None:
 def test_fairness_without_team_filter_includes_every_team() -> None:
     r = rota([version(members=(A,)), version(rotation_id=2, team="u", members=(A,))])
     (row,) = fairness(r, utc(2024, 3, 4), utc(2024, 3, 5))
-    assert (row.shifts, row.hours) == (2, 16)
+    # Both teams' shifts count, but they are the same eight hours: no hour counts twice.
+    assert (row.shifts, row.hours) == (2, 8)
+    (in_u,) = fairness(r, utc(2024, 3, 4), utc(2024, 3, 5), team="u")
+    assert (in_u.shifts, in_u.hours) == (1, 8)
 
 
 def test_night_hours_follow_dst() -> None:

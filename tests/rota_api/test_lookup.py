@@ -75,7 +75,7 @@ async def _build(api: Api) -> dict[str, int]:
     await api.override(
         kind="swap",
         specialist_id=a,
-        substitute_id=b,
+        substitute_id=c,  # not B, who works the same weekday shifts as A
         team="t",
         start=utc(2026, 12, 1, 9),
         end=utc(2026, 12, 1, 17),
