@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +32,7 @@ from app.core.schema import ensure_schema_current
 from app.desk.pages import router as desk_pages_router
 from app.events.endpoints import router as events_router
 from app.events.hub import EventHub
+from app.openapi import openapi_for
 from app.ops import router as ops_router
 from app.planning.endpoints import router as planning_router
 from app.privacy.endpoints import router as privacy_router
@@ -129,6 +131,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_error_handlers(app)
+    app.openapi = partial(openapi_for, app)  # type: ignore[method-assign]
     install_page_error_handlers(app)
     install_api_docs(app)
     app.add_middleware(RefuseNulCharacters)  # the API's; Twilio's forms are read as garbled

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.service import Principal, authenticate
 from app.core.deps import ClockDep, DbSession
@@ -14,13 +15,24 @@ from app.core.errors import Forbidden, Unauthorized
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="switchboard"'}
 
 
-async def current_principal(request: Request, session: DbSession, clock: ClockDep) -> Principal:
+# Declares the scheme in the OpenAPI document (Swagger's Authorize button); the check is ours.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    description="An API key from `switchboard api-keys create` or POST /v1/api-keys",
+)
+
+
+async def current_principal(
+    session: DbSession,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
     """The caller behind `Authorization: Bearer <key>`; 401 when absent or invalid."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = credentials.credentials.strip() if credentials is not None else ""
+    if not secret:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", headers=_CHALLENGE)
-    principal = await authenticate(session, secret.strip(), now=clock.now())
+    principal = await authenticate(session, secret, now=clock.now())
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked", headers=_CHALLENGE)
     return principal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -175,6 +176,22 @@ def unexpected_response(method: str, path: str, exc: BaseException) -> JSONRespo
     )
 
 
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method the app's OpenAPI document serves at the request's path."""
+    methods: set[str] = set()
+    paths = app.openapi().get("paths", {})
+    literal = paths.get(request.url.path)
+    if literal is not None:  # a fixed path (`/v1/accounts/lookup`) is served by its own route
+        paths = {request.url.path: literal}
+    for template, operations in paths.items():
+        pattern = "^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the API can return as problem+json."""
 
@@ -184,6 +201,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        literal = app.openapi().get("paths", {}).get(request.url.path)
+        if literal is not None and request.method.lower() not in literal:
+            # `PATCH /v1/accounts/lookup` reached the `{account_id}` route only because
+            # "lookup" fills its parameter: the path exists, and does not take the method.
+            return problem(
+                405,
+                "http-405",
+                "Method not allowed",
+                "Method Not Allowed",
+                instance=request.url.path,
+                headers={"Allow": ", ".join(allowed_methods(app, request))},
+            )
         errors = []
         for err in exc.errors():
             loc = list(err.get("loc", ()))
@@ -203,13 +232,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route whose path matched; a path
+            # served by several routes (GET and PATCH and DELETE) allows all of theirs.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request))}
         return problem(
             exc.status_code,
             "http-" + str(exc.status_code),
             titles.get(exc.status_code, "HTTP error"),
             str(exc.detail),
             instance=request.url.path,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(DryRunOutcome)

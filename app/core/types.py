@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 # Primary keys are 32-bit integers on PostgreSQL; a larger number is bad input, not a 500.
 MAX_DB_INT = 2_147_483_647
@@ -35,13 +35,29 @@ def supported_day(value: date) -> date:
     return value
 
 
+def not_a_number(value: object) -> object:
+    """Refuse a bare number where a date or date-time is expected.
+
+    Pydantic would read `0.5` as seconds since 1970 and `0` as 1970-01-01: a client that
+    sends a number meant something else, and should hear so.
+    """
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date or date-time, not a number")
+    if text is not None and text.replace(".", "", 1).lstrip("+-").isdigit():
+        raise ValueError("must be an ISO 8601 date or date-time, not a number")
+    return value
+
+
 def _naive(value: datetime) -> datetime:
     return value.replace(tzinfo=None)
 
 
-Instant = Annotated[datetime, AfterValidator(supported_instant)]
+Instant = Annotated[datetime, BeforeValidator(not_a_number), AfterValidator(supported_instant)]
 """A date-time in the supported range (an endpoint may still require an offset)."""
-AwareInstant = Annotated[AwareDatetime, AfterValidator(supported_instant)]
+AwareInstant = Annotated[
+    AwareDatetime, BeforeValidator(not_a_number), AfterValidator(supported_instant)
+]
 """A date-time with an offset, in the supported range."""
-Day = Annotated[date, AfterValidator(supported_day)]
+Day = Annotated[date, BeforeValidator(not_a_number), AfterValidator(supported_day)]
 """A calendar date in the supported range."""

@@ -320,4 +320,3 @@ async def on_shift(
             seen.add((o.specialist_id, o.team))
             unique.append(o)
     return unique
-

@@ -133,6 +133,7 @@ def apology_without_form(tel: Telephony, path: str, language: str | None) -> str
 
 
 CALLBACKS: dict[str, Hook] = {
+    "/twilio/leg": _leg,
     "/twilio/status": _status,
     "/twilio/recording": _recording,
     "/twilio/transcription": _transcription,
@@ -146,7 +147,7 @@ def _durable(path: str, hook: Hook) -> Hook:
     async def handle(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
         try:
             await within(spool.CALLBACK_DEADLINE_SECONDS, hook(tel, query, form), what=path)
-        except Exception:
+        except spool.DATABASE_UNAVAILABLE:
             logger.warning("could not apply %s now", path, exc_info=True)
             await spool.spool_event(tel, path, query, form)  # if even this fails: a 500
 
@@ -163,7 +164,6 @@ HOOKS: dict[str, Hook] = {
     "/twilio/fallback/recorded": _fallback_recorded,
     "/twilio/whisper": _whisper,
     "/twilio/whisper/answer": _whisper_answer,
-    "/twilio/leg": _leg,
     "/twilio/outbound/whisper": outbound.whisper,
     "/twilio/outbound/connect": outbound.connect,
     "/twilio/outbound/dialed": outbound.dialed,

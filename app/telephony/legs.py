@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import repository as accounts
 from app.calls import repository as call_records
 from app.calls import service as calls
+from app.core.deadline import within
 from app.models.call import TERMINAL_STATUSES, Call, RingAttempt
 from app.routing import presence
 from app.routing import queue as queues
@@ -97,8 +98,9 @@ async def whisper_answer(
 ) -> str:
     """1 connects the specialist to the caller; anything else hangs up their leg."""
     accepted = form.get("Digits", "").strip() == "1"
-    try:
-        async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.transaction() as session:
+
+    async def record() -> None:
+        async with tel.db.transaction() as session:
             attempt = await _leg(session, call_sid, attempt_id)
             call = await call_records.call_by_id(session, attempt.call_id)
             if call is not None:
@@ -114,6 +116,9 @@ async def whisper_answer(
                         await presence.release_attempt(
                             session, attempt.specialist_id, attempt.id, now=now, talked=False
                         )
+
+    try:
+        await within(VOICE_DEADLINE_SECONDS, record(), what="/twilio/whisper/answer")
     except Exception:
         # The caller is waiting: connect on a 1 even if the call log cannot record it.
         logger.exception(

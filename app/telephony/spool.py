@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from app.core.clock import FixedClock
-from app.core.deadline import within
+from app.core.deadline import DeadlinePassed, within
 from app.telephony.driver import Telephony
 
 logger = logging.getLogger("switchboard.telephony")
@@ -36,6 +38,18 @@ logger = logging.getLogger("switchboard.telephony")
 CALLBACK_DEADLINE_SECONDS = 5.0  # well under the 15 s Twilio waits
 REPLAY_INTERVAL_SECONDS = 5.0
 PROBE_SECONDS = 2.0
+
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    DeadlinePassed,  # no answer in time: frozen, overloaded, or the pool exhausted
+    OSError,  # refused or reset connections
+    OperationalError,  # the driver lost or could not open its connection
+    InterfaceError,
+    SQLAlchemyTimeoutError,  # no pooled connection came
+)
+"""Failures that mean "the database is not there now", after which an event is spooled.
+
+Anything else (a bug, an event that cannot be applied) is not retried: it fails as before.
+"""
 
 Hook = Callable[[Telephony, Mapping[str, str], Mapping[str, str]], Awaitable[str | None]]
 

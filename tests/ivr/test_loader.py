@@ -53,7 +53,8 @@ def test_shipped_flow_follows_the_spec() -> None:
     assert hours.overflow == ("support-{language}", "support-en")
     route = flow.steps["connect"]
     assert isinstance(route, RouteStep)
-    assert route.overflow == ("support-en",)
+    # A paid caller: the paid team, then their language team, then English (issue 12.7).
+    assert route.overflow == ("support-{language}", "support-en")
     assert route.team.otherwise == "support-{language}"
     assert route.team.cases[0].value == "paid-support"
 

@@ -312,3 +312,38 @@ async def test_with_nobody_on_shift_the_caller_is_not_told_to_hold(
     assert "Please hold" not in spoken
     assert spoken.startswith("Sorry, no one is available")
     assert doc.find("Record") is not None
+
+
+GRETA = Person("Greta Example", "+4930555000001", ["de"], [])
+
+
+async def test_a_paid_caller_overflows_to_their_language_team_before_english(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    admin: dict[str, str],
+    make_account: Any,
+) -> None:
+    """Paid team first, then the team of the caller's language, then English (issue 12.7)."""
+    await make_account("Kunde GmbH", ["+49 30 5550 1234"], tier="paid")
+    ids = await staff(
+        db, clock.now(), {"paid-support": [], "support-de": [GRETA], "support-en": [ANN]}
+    )
+    caller = Caller(client, sid="CA00000000000000000000000000000712", from_number="+493055501234")
+    await caller.dial_in()
+    doc = await caller.press("4")  # Deutsch
+    assert says(doc)[0] == "Willkommen zurück, Kunde GmbH."
+    doc = await caller.press("1")
+    legs = list(doc.find("Dial") or [])
+    assert [(leg.tag, leg.text) for leg in legs] == [("Number", GRETA.contact)]
+
+    doc = await caller.dial_ends("no-answer")
+    legs = list(doc.find("Dial") or [])
+    assert [(leg.tag, leg.text) for leg in legs] == [("Number", ANN.contact)]
+    call = await _detail(client, admin, caller.sid)
+    assert [(a["specialist_id"], a["team"]) for a in call["attempts"]] == [
+        (ids["Greta Example"], "support-de"),
+        (ids["Ann Example"], "support-en"),
+    ]
+    connect = [p["input"] for p in call["path"] if p["step"] == "connect" and p["input"]]
+    assert connect[0] == "paid-support: nobody_available"
