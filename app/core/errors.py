@@ -176,17 +176,26 @@ def unexpected_response(method: str, path: str, exc: BaseException) -> JSONRespo
     )
 
 
+def _path_operations(app: FastAPI, path: str) -> dict[str, Any] | None:
+    """The operations of the most specific OpenAPI path template matching `path`.
+
+    `/v1/accounts/lookup` and `/v1/accounts/13:erase` also fit `/v1/accounts/{account_id}`;
+    the template with the most fixed characters is the one that serves them.
+    """
+    best: tuple[int, dict[str, Any]] | None = None
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            fixed = len(re.sub(r"\{[^}]*\}", "", template))
+            if best is None or fixed > best[0]:
+                best = (fixed, operations)
+    return best[1] if best is not None else None
+
+
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """Every method the app's OpenAPI document serves at the request's path."""
-    methods: set[str] = set()
-    paths = app.openapi().get("paths", {})
-    literal = paths.get(request.url.path)
-    if literal is not None:  # a fixed path (`/v1/accounts/lookup`) is served by its own route
-        paths = {request.url.path: literal}
-    for template, operations in paths.items():
-        pattern = "^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, request.url.path):
-            methods |= {m.upper() for m in operations}
+    operations = _path_operations(app, request.url.path) or {}
+    methods = {m.upper() for m in operations}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
@@ -201,8 +210,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        literal = app.openapi().get("paths", {}).get(request.url.path)
-        if literal is not None and request.method.lower() not in literal:
+        served = _path_operations(app, request.url.path)
+        if served is not None and request.method.lower() not in served:
             # `PATCH /v1/accounts/lookup` reached the `{account_id}` route only because
             # "lookup" fills its parameter: the path exists, and does not take the method.
             return problem(

@@ -68,6 +68,9 @@ async def test_405_allows_every_method_of_the_path(
     assert literal.status_code == 405
     assert literal.headers["allow"] == "GET, HEAD"
     assert literal.headers["content-type"] == PROBLEM
+    erase = await client.patch("/v1/accounts/13:erase", json={}, headers=admin)
+    assert erase.status_code == 405
+    assert erase.headers["allow"] == "POST"
 
 
 async def test_numbers_are_not_instants(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

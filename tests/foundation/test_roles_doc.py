@@ -47,7 +47,8 @@ def _required(dependant: Any) -> set[str] | None:
     """The roles a route's require_role dependency lets through (None: no such check)."""
     for dependency in dependant.dependencies:
         call = dependency.call
-        if call is not None and call.__qualname__.endswith("require_role.<locals>._check"):
+        qualname = getattr(call, "__qualname__", "")  # a security scheme object has none
+        if call is not None and qualname.endswith("require_role.<locals>._check"):
             for cell in call.__closure__ or ():
                 if isinstance(cell.cell_contents, tuple):
                     return set(cell.cell_contents)
