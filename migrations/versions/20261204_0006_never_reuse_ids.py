@@ -1,7 +1,7 @@
 """SQLite: AUTOINCREMENT on the tables whose ids the API shows, so a deleted id is never reused
 
 Revision ID: 0006
-Revises: 0013
+Revises: 0007
 Create Date: 2026-12-04 15:00:00.000000
 
 SQLite cannot add AUTOINCREMENT to a table in place: each table is rebuilt (batch mode copies
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0013"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
