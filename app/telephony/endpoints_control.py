@@ -49,7 +49,10 @@ def rest_client(request: Request) -> TwilioRest:
     "/callbacks/{item_id}/dial",
     response_model=WorkItemOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={502: {"description": "Twilio refused or did not answer; recorded on the item"}},
+    responses={
+        502: {"description": "Twilio refused or did not answer; recorded on the item"},
+        503: {"description": "Twilio's REST API is not configured; nothing was written"},
+    },
 )
 async def dial_work_item(
     item_id: DbId,
@@ -125,7 +128,10 @@ async def _out(session: AsyncSession, sid: str, transfer: CallTransfer) -> Trans
     "/calls/{sid}/transfer",
     response_model=TransferOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={502: {"description": "Twilio refused; the caller stays where they were"}},
+    responses={
+        502: {"description": "Twilio refused; the caller stays where they were"},
+        503: {"description": "Twilio's REST API is not configured; nothing was written"},
+    },
 )
 async def transfer_call(
     sid: CallSid,
