@@ -40,8 +40,8 @@ async def test_demo_calls_fill_the_call_log_work_list_and_reports(
 ) -> None:
     async with db.transaction() as session:
         await seed_all(session, clock)
-    result = await drive_demo_calls(settings, count=60, days=5, now=NOW, seed=14)
-    assert result.calls >= 60
+    result = await drive_demo_calls(settings, count=120, days=5, now=NOW, seed=14)
+    assert result.calls >= 120
     outcomes = result.outcomes
     for kind in (
         "answered",
