@@ -20,6 +20,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite+aiosqlite:////data/switchboard.db \
+    CALLBACK_SPOOL_DIR=/data/callback-spool \
     FLOWS_DIR=/srv/switchboard/ivr_flows
 RUN groupadd --system switchboard \
     && useradd --system --gid switchboard --no-create-home --home-dir /nonexistent switchboard \
