@@ -16,7 +16,8 @@ from app.core.schema import SchemaBehind, alembic_config, downgrade, ensure_sche
 from app.main import create_app
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 
-MIGRATION_DB = "switchboard_migration_test"
+# Named after the test database, so suites running side by side on one server don't collide.
+MIGRATION_DB = f"{TEST_DATABASE_URL.rpartition('/')[2].split('?')[0] or 'test'}_migration"
 
 
 async def _recreate_pg_database() -> str:
