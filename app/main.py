@@ -35,6 +35,7 @@ from app.events.hub import EventHub
 from app.openapi import openapi_for
 from app.ops import router as ops_router
 from app.planning.endpoints import router as planning_router
+from app.planning.pages import router as planning_pages_router
 from app.privacy.endpoints import router as privacy_router
 from app.privacy.jobs import keep_retention
 from app.reports.endpoints import router as reports_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(rota_pages_router)
     app.include_router(rota_edit_pages_router)
     app.include_router(rota_setup_pages_router)
+    app.include_router(planning_pages_router)
     app.include_router(desk_pages_router)
     app.include_router(wallboard_pages_router)
     app.include_router(reports_pages_router)

@@ -43,7 +43,8 @@ async def planner(request: Request, clock: ClockDep) -> Principal:
     return principal
 
 
-def _solving(request: Request) -> asyncio.Semaphore:
+def solving(request: Request) -> asyncio.Semaphore:
+    """The app's planner lock (the API and the console share it)."""
     # One solve at a time per process: the solver already uses every worker it is given.
     lock: asyncio.Semaphore | None = getattr(request.app.state, "planner_lock", None)
     if lock is None:
@@ -65,7 +66,7 @@ async def propose_plan(
     """Propose a rota for the team over whole weeks: solved, checked and stored, not applied."""
     settings = request.app.state.settings
     limits = service.Limits(settings.planner_time_limit_seconds, settings.planner_workers)
-    async with _solving(request):
+    async with solving(request):
         plan_id = await service.propose(db, slug, data, limits, principal.name, clock.now())
     async with db.transaction() as session:
         row = await service.get_plan(session, plan_id)
