@@ -10,16 +10,18 @@ from app.ivr.actions import (
     Gather,
     Hangup,
     LookupAccount,
+    OrderedTeam,
     Play,
     Prompt,
     PromptItem,
     Record,
     Route,
+    RouteOrder,
     Transfer,
     fill_queue_placeholders,
     is_query,
 )
-from app.ivr.engine import advance, new_call
+from app.ivr.engine import advance, new_call, route_order, route_steps
 from app.ivr.events import (
     AccountInfo,
     Digits,
@@ -54,6 +56,7 @@ __all__ = [
     "LookupAccount",
     "LookupResult",
     "NoInput",
+    "OrderedTeam",
     "PathEntry",
     "Play",
     "Problem",
@@ -62,6 +65,7 @@ __all__ = [
     "Record",
     "RecordingDone",
     "Route",
+    "RouteOrder",
     "RouteProgress",
     "RouteResult",
     "Speech",
@@ -78,4 +82,6 @@ __all__ = [
     "load_flow",
     "load_flows",
     "new_call",
+    "route_order",
+    "route_steps",
 ]

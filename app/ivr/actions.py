@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.ivr.schema import InputMode, Strategy
@@ -69,6 +69,33 @@ class CheckHours:
 
 
 @dataclass(frozen=True)
+class OrderedTeam:
+    """A team a route step tries, and why it is at that place in the order."""
+
+    team: str
+    why: str
+
+
+@dataclass(frozen=True)
+class RouteOrder:
+    """Every team a route step tries for a call, in order, then the step it falls back to.
+
+    A team is left for the next when nobody there can take the call or nobody answers
+    `max_attempts` batches; a caller who holds in a team's queue (everyone who could take
+    the call is busy) goes to `fallback` after `max_wait` without trying later teams.
+    """
+
+    step: str
+    teams: tuple[OrderedTeam, ...]
+    fallback: str
+    skill: str | None
+    strategy: Strategy
+    batch_size: int
+    max_attempts: int
+    max_wait: int
+
+
+@dataclass(frozen=True)
 class Route:
     """Ring (or queue for) specialists of a team; answer later with RouteResult.
 
@@ -94,6 +121,8 @@ class Route:
     # The route step's own prompt ("please hold while we connect you"): the driver says it
     # only when it actually rings someone, so a caller with nobody to reach never hears it.
     announce: tuple[PromptItem, ...] = ()
+    # The whole order of the step (for `switchboard simulate`); `team` is its current team.
+    order: RouteOrder | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app.ivr import steps_connect as connect
 from app.ivr import steps_input as inputs
-from app.ivr.actions import Action
-from app.ivr.events import Event, Start
+from app.ivr.actions import Action, CallerTier, RouteOrder
+from app.ivr.events import AccountInfo, Event, Start
 from app.ivr.run import Goto, Outcome, Run, Turn
 from app.ivr.schema import (
     BranchStep,
@@ -37,6 +37,26 @@ def new_call(flow: Flow, start: Start) -> CallState:
         caller_number=start.from_number.strip(),
         called_number=start.to_number.strip(),
     )
+
+
+def route_steps(flow: Flow) -> list[str]:
+    """The flow's route steps, in file order."""
+    return [name for name, step in flow.steps.items() if isinstance(step, RouteStep)]
+
+
+def route_order(
+    flow: Flow, step: str, *, language: str, tier: CallerTier, topic: str | None
+) -> RouteOrder:
+    """The teams a route step would try for such a caller, in order, as a call's would.
+
+    Raises KeyError when `step` is not a route step of the flow.
+    """
+    found = flow.steps.get(step)
+    if not isinstance(found, RouteStep):
+        raise KeyError(step)
+    account = AccountInfo("", "", tier) if tier != "unknown" else None
+    state = CallState(flow=flow.name, step=step, language=language, account=account, topic=topic)
+    return connect.route_order(Run(flow, state, None), found)
 
 
 def advance(flow: Flow, state: CallState | None, event: Event) -> Turn:

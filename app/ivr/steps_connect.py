@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from app.ivr.actions import CheckHours, Hangup, PromptItem, Record, Route, Transfer
+from app.ivr.actions import (
+    CheckHours,
+    Hangup,
+    OrderedTeam,
+    PromptItem,
+    Record,
+    Route,
+    RouteOrder,
+    Transfer,
+)
 from app.ivr.events import (
     Digits,
     Event,
@@ -17,6 +26,7 @@ from app.ivr.opening import spoken_opening
 from app.ivr.run import Goto, Outcome, Run
 from app.ivr.schema import (
     BranchStep,
+    Condition,
     HangupStep,
     HoursStep,
     RouteStep,
@@ -89,14 +99,44 @@ def _closed(run: Run, step: HoursStep, event: HoursResult) -> Goto:
 # route --------------------------------------------------------------------------------
 
 
+def _condition(condition: Condition) -> str:
+    tests = (("tier", condition.tier), ("language", condition.language), ("topic", condition.topic))
+    return ", ".join(f"{name} {' or '.join(sorted(v))}" for name, v in tests if v is not None)
+
+
+def route_order(run: Run, step: RouteStep) -> RouteOrder:
+    """The teams the step tries for this call, in order (each once), then its fallback."""
+    first = next((case for case in step.team.cases if run.holds(case.when)), None)
+    if first is not None:
+        why = f"the step's team for a caller with {_condition(first.when) or 'any call'}"
+    elif step.team.cases:
+        why = "the step's team for any other caller"
+    else:
+        why = "the step's team"
+    teams: list[OrderedTeam] = []
+    chosen = first.value if first is not None else step.team.otherwise
+    templates = [(chosen, why)]
+    templates += [(t, f"overflow {i}: {t}") for i, t in enumerate(step.overflow, start=1)]
+    for template, reason in templates:
+        team = _team(run, template)
+        if all(t.team != team for t in teams):
+            teams.append(OrderedTeam(team, reason))
+    return RouteOrder(
+        step=run.state.step,
+        teams=tuple(teams),
+        fallback=step.fallback,
+        skill=step.skill or run.state.topic,
+        strategy=step.strategy,
+        batch_size=step.batch_size,
+        max_attempts=step.max_attempts,
+        max_wait=step.max_wait,
+    )
+
+
 def enter_route(run: Run, step: RouteStep) -> Outcome:
     """Work out the teams to try (team, then overflow) and ring the first."""
-    teams: list[str] = []
-    for template in (run.choose(step.team), *step.overflow):
-        team = _team(run, template)
-        if team not in teams:
-            teams.append(team)
-    run.update(route=RouteProgress(tuple(teams)))
+    teams = tuple(t.team for t in route_order(run, step).teams)
+    run.update(route=RouteProgress(teams))
     return _ring(run, step, announce=run.render(step.prompt))
 
 
@@ -118,6 +158,7 @@ def _ring(run: Run, step: RouteStep, announce: tuple[PromptItem, ...] = ()) -> R
         callback_offer=run.render(step.callback_prompt) if step.callback else (),
         callback_key=step.callback_key if step.callback else None,
         announce=announce,
+        order=route_order(run, step),
     )
 
 

@@ -2,7 +2,8 @@
 
 simulate walks a flow as a caller would, with the engine and the real database (account
 lookups, who is on shift now) but never writes: it prints what the caller hears and, at a
-route step, who would be rung and why.
+route step, its whole order first (each team, who it would ring or why nobody, then the
+fallback), then who would be rung in each team the call reaches and why.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from app.ivr import (
 )
 from app.ivr.problems import errors
 from app.routing.dispatch import Choice, preview
-from app.routing.explain import explain, explanation_lines
+from app.routing.explain import explain, explain_order, explanation_lines, order_lines
 from app.telephony.flows import flows_dir, known_teams, load_for_app
 from app.telephony.resolve import request_for, settle
 
@@ -125,6 +126,7 @@ async def simulate(
         )
         scripted: Iterator[str] | None = iter(digits) if digits is not None else None
         rung: set[int] = set()
+        ordered: set[str] = set()  # route steps whose whole order was printed
         connected: str | None = None
 
         turn = advance(flow, None, Start(from_number, to_number, now=now))
@@ -133,6 +135,26 @@ async def simulate(
 
                 async def route(action: Route) -> Choice:
                     request = request_for(action)
+                    order = action.order
+                    if order is not None and order.step not in ordered:
+                        ordered.add(order.step)
+                        plan = await explain_order(
+                            session,
+                            [(t.team, t.why) for t in order.teams],
+                            request,
+                            at=now,
+                            max_attempts=action.max_attempts,
+                            max_wait=action.max_wait,
+                            fallback=order.fallback,
+                        )
+                        teams = " -> ".join((*(t.team for t in order.teams), order.fallback))
+                        print(
+                            f"  [route order for a {action.tier} {action.language} caller "
+                            f"at step {order.step}: {teams}]",
+                            file=out,
+                        )
+                        for line in order_lines(plan):
+                            print(f"    {line}", file=out)
                     found = await explain(session, request, at=now, exclude=rung)
                     choice = preview(found.decision)
                     print(

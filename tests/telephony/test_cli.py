@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from app.cli import main
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.core.schema import REPO_ROOT
+from app.models.account import Account, AccountPhone
 from tests.conftest import NOW
 from tests.telephony.rota_rows import Person, staff
 
@@ -171,3 +173,66 @@ def test_simulate_reads_keys_from_stdin(
     out = capsys.readouterr().out
     assert "says (ja, Polly.Mizuki): アカウント番号を入力し" in out
     assert "> caller: (hangs up)" in out
+
+
+def test_simulate_shows_a_paid_callers_whole_order_before_ringing(
+    cli_env: str, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Paid team, then the caller's language team, then English, then voicemail (12.7)."""
+    assert main(["migrate"]) == 0
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+
+    async def arrange() -> None:
+        db = Database.from_url(cli_env)
+        try:
+            await staff(
+                db,
+                monday,
+                {
+                    "paid-support": [],
+                    "support-de": [Person("Greta Example", "+4930555000001", ["de"], [])],
+                    **{t: [] for t in SUPPORT_TEAMS if t not in ("paid-support", "support-de")},
+                },
+            )
+            async with db.transaction() as session:
+                account = Account(
+                    number="1000041",
+                    name="Kunde GmbH",
+                    tier="paid",
+                    created_at=monday,
+                    updated_at=monday,
+                )
+                session.add(account)
+                await session.flush()
+                session.add(AccountPhone(account_id=account.id, e164="+493055501234"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(arrange())
+    capsys.readouterr()
+    at = "2026-11-23T10:00:00+01:00"
+    assert main(["simulate", "--from", "+493055501234", "--digits", "4,1", "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "[lookup by caller_id +********1234: Kunde GmbH (#1, paid)]" in out
+    order = out.index(
+        "[route order for a paid de caller at step connect: "
+        "paid-support -> support-de -> support-en -> voicemail]"
+    )
+    lines = out[order:].splitlines()
+    assert (
+        lines[1].strip()
+        == "1. paid-support (the step's team for a caller with tier paid; reached now):"
+    )
+    assert lines[2].strip() == "nobody: no one is on shift in paid-support: on to support-de"
+    assert lines[3].strip() == "2. support-de (overflow 1: support-{language}; reached now):"
+    assert lines[4].strip().startswith("ring: would ring Greta Example (1 free to take the call;")
+    assert lines[5].strip().startswith("1. Greta Example (#")
+    assert lines[6].strip() == (
+        "3. support-en (overflow 2: support-en; reached if nobody answers the teams before):"
+    )
+    assert lines[7].strip() == "nobody: no one is on shift in support-en: on to the voicemail step"
+    assert lines[8].strip() == "4. the voicemail step (reached if nobody answers the teams before)"
+    # Then the call goes that way: Greta is rung, nobody answers, English has nobody.
+    assert out.index("rings support-de now (batch 1):") > order
+    assert "[nobody to ring in support-en: no one is on shift in support-en]" in out
+    assert "Leider ist im Moment niemand erreichbar." in out
