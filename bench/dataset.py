@@ -7,7 +7,8 @@
   and notes specialists left on them;
 - 1,000 specialists in 50 teams: `support-en` and `paid-support` staffed around the clock
   by follow-the-sun groups (Asia-Pacific, Europe, Americas; everyone speaks English),
-  `support-ja`, `support-fr`, `support-de` in office hours, and `team-NNN` teams of
+  `support-ja`, `support-fr`, `support-de`, `support-es` in office hours (every team
+  the default flow routes to), and `team-NNN` teams of
   various zones; each with a year of rota history: rotations re-versioned every quarter
   (people joining, leaving, moving between early and late shifts), weekend turns that
   earn days off in lieu (some moved or cancelled by a scheduler, some added by hand),
@@ -94,6 +95,7 @@ LANGUAGE_TEAMS = {  # language: (slug, zone, holiday country)
     "ja": ("support-ja", "Asia/Tokyo", "JP"),
     "fr": ("support-fr", "Europe/Paris", "FR"),
     "de": ("support-de", "Europe/Berlin", "DE"),
+    "es": ("support-es", "America/Mexico_City", "MX"),
 }
 # Follow the sun, in the round-the-clock teams' zone (Europe/Dublin): each group works
 # 8 hours of the day on weekdays and takes turns at weekends.
@@ -124,6 +126,7 @@ ZONE_REGION = {
     "Europe/London": "GB",
     "Europe/Berlin": "DE",
     "Europe/Paris": "FR",
+    "America/Mexico_City": "MX",
     "Asia/Tokyo": "JP",
     "Asia/Singapore": "SG",
     "Australia/Sydney": "AU",
@@ -161,6 +164,7 @@ PHONE_PLANS: dict[str, tuple[tuple[str, int], ...]] = {
     "JP": (("90", 10), ("80", 10), ("70", 10), ("3", 9), ("6", 9)),
     "AU": (("4", 9), ("2", 9), ("3", 9)),
     "SG": (("8", 8), ("9", 8), ("6", 8)),
+    "MX": (("55", 10), ("33", 10), ("81", 10)),
 }
 WEEKDAYS = [0, 1, 2, 3, 4]
 SKILLS = ("payments", "billing", "developers", "general")
@@ -287,12 +291,15 @@ def _plan(
     specialists: int, teams: int, rng: random.Random, phones: _Phones, year_ago: datetime
 ) -> tuple[list[_Team], list[_Person]]:
     """Teams with their sizes and members; round-the-clock teams are the biggest."""
-    if teams < 6:
-        raise ValueError("teams must be at least 6 (support-en/ja/fr/de, paid-support, one more)")
+    if teams < 3 + len(LANGUAGE_TEAMS):
+        raise ValueError(
+            f"teams must be at least {3 + len(LANGUAGE_TEAMS)} (support-en, paid-support, "
+            "the language teams, one more)"
+        )
     sun = max(6, 3 * round(specialists * 0.06 / 3))  # 60 of 1,000: ~20 per 8-hour group
     lang = max(2, round(specialists * 0.02))
-    rest = specialists - 2 * sun - 3 * lang
-    n_std = teams - 5
+    rest = specialists - 2 * sun - len(LANGUAGE_TEAMS) * lang
+    n_std = teams - 2 - len(LANGUAGE_TEAMS)
     if rest < 4 * n_std:
         raise ValueError(f"{specialists} specialists are too few for {teams} teams")
     plan = [
@@ -306,7 +313,7 @@ def _plan(
         plan.append(
             _Team(len(plan) + 1, f"team-{n:03d}", "std", tz, ["en"], (country, subdivision))
         )
-    sizes = [sun, sun, lang, lang, lang] + [
+    sizes = [sun, sun, *[lang] * len(LANGUAGE_TEAMS)] + [
         rest // n_std + (1 if n < rest % n_std else 0) for n in range(n_std)
     ]
     people: list[_Person] = []

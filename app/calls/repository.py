@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Select, bindparam, select, update
+from sqlalchemy import Integer, Select, String, Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -101,6 +101,49 @@ _HAS_EVENT = (
 )
 
 
+_EVENTS = cast(Table, CallStatusEvent.__table__)
+_EVENT = _EVENTS.c
+_RECORD_EVENT = (
+    insert(_EVENTS)
+    .from_select(
+        ["call_id", "status", "sequence", "at", "received_at"],
+        select(
+            bindparam("call_id", type_=Integer),
+            bindparam("status", type_=String),
+            bindparam("sequence", type_=Integer),
+            bindparam("at", type_=_EVENT.at.type),
+            bindparam("received_at", type_=_EVENT.received_at.type),
+        ).where(~exists(_HAS_EVENT)),
+    )
+    .returning(_EVENT.id)
+)
+
+
+async def record_event(
+    session: AsyncSession,
+    call_id: int,
+    status: str,
+    sequence: int | None,
+    *,
+    at: datetime,
+    received_at: datetime,
+) -> bool:
+    """Add a status event unless the call already has it; False for a repeated callback.
+
+    One statement. Two callbacks of one call are serialised by the call's row lock
+    (`by_sid(lock=True)`), and the unique constraint backs it up.
+    """
+    params = {
+        "call_id": call_id,
+        "status": status,
+        "sequence": sequence,
+        "at": at,
+        "received_at": received_at,
+    }
+    connection = await session.connection()
+    return (await connection.execute(_RECORD_EVENT, params)).first() is not None
+
+
 async def has_event(session: AsyncSession, call_id: int, status: str, sequence: int | None) -> bool:
     """Whether the call already has this status event (a repeated callback)."""
     params = {"call_id": call_id, "status": status, "sequence": sequence}
@@ -116,6 +159,23 @@ async def attempts_of(session: AsyncSession, call_id: int) -> list[RingAttempt]:
 async def attempt(session: AsyncSession, attempt_id: int) -> RingAttempt | None:
     """One ringing attempt."""
     return await session.get(RingAttempt, attempt_id)
+
+
+_ATTEMPT_OF_CALL = (
+    select(RingAttempt, Call)
+    .join(Call, Call.id == RingAttempt.call_id)
+    .where(RingAttempt.id == bindparam("attempt_id"), Call.sid == bindparam("sid"))
+)
+
+
+async def attempt_of_call(
+    session: AsyncSession, attempt_id: int, sid: str
+) -> tuple[RingAttempt, Call] | None:
+    """A ringing attempt with its call, in one statement; None unless it is that call's."""
+    found = (
+        await session.execute(_ATTEMPT_OF_CALL, {"attempt_id": attempt_id, "sid": sid})
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 async def call_by_id(session: AsyncSession, call_id: int) -> Call | None:

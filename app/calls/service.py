@@ -21,7 +21,6 @@ from app.models.call import (
     CALL_STATUSES,
     TERMINAL_STATUSES,
     Call,
-    CallStatusEvent,
     CallStep,
     RingAttempt,
 )
@@ -103,17 +102,10 @@ async def apply_status(
     status = "in-progress" if update.status == "answered" else update.status
     if status not in CALL_STATUSES:
         return False
-    if await repository.has_event(session, call.id, status, update.sequence):
+    if not await repository.record_event(
+        session, call.id, status, update.sequence, at=update.at, received_at=now
+    ):
         return False
-    session.add(
-        CallStatusEvent(
-            call_id=call.id,
-            status=status,
-            sequence=update.sequence,
-            at=update.at,
-            received_at=now,
-        )
-    )
     call.updated_at = now
     if status in ("initiated", "ringing") and update.at < call.started_at:
         call.started_at = update.at

@@ -19,7 +19,7 @@ from app.models.closure import Closure
 from app.models.rota import Team
 from app.rota.coverage import rule_windows
 from app.rota.lookup import on_shift
-from app.rota.repository import coverage_rules, team_by_slug, team_holidays
+from app.rota.repository import coverage_rules, team_holidays, teams_by_slug
 from app.rota.wallclock import local_date
 
 # How far ahead to look for the next opening (a long holiday season still fits).
@@ -85,11 +85,20 @@ def _closure_now(closures: Sequence[Closure], now: datetime) -> Closure | None:
 
 async def team_hours(session: AsyncSession, slug: str, now: datetime) -> TeamHours:
     """Whether one team is open at `now`, and when it opens next if not."""
-    team: Team | None = await team_by_slug(session, slug)
+    return (await line_hours(session, [slug], now)).teams[0]
+
+
+async def _team_hours(
+    session: AsyncSession,
+    slug: str,
+    team: Team | None,
+    closures: Sequence[Closure],
+    now: datetime,
+) -> TeamHours:
+    """One team's answer from its row and the closures that concern it (by start)."""
     if team is None:
         return TeamHours(slug, open=False)
     end = now + LOOK_AHEAD
-    closures = await repository.overlapping(session, [slug], now, end)
     closure = _closure_now(closures, now)
     messages = dict(closure.messages) if closure else {}
     closure_id = closure.id if closure else None
@@ -113,7 +122,22 @@ async def team_hours(session: AsyncSession, slug: str, now: datetime) -> TeamHou
 async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime) -> LineHours:
     """Open when any of the teams is open; otherwise the earliest reopening, said in the
     first team's time zone, the first team's holiday and the first closure message."""
-    found = tuple([await team_hours(session, slug, now) for slug in dict.fromkeys(teams)])
+    slugs = list(dict.fromkeys(teams))
+    # Two statements for the whole line, however many teams it overflows to.
+    rows = await teams_by_slug(session, slugs)
+    closures = await repository.overlapping(session, slugs, now, now + LOOK_AHEAD) if rows else []
+    found = tuple(
+        [
+            await _team_hours(
+                session,
+                slug,
+                rows.get(slug),
+                [c for c in closures if c.team is None or c.team == slug],
+                now,
+            )
+            for slug in slugs
+        ]
+    )
     if any(t.open for t in found):
         return LineHours(True, found)
     first_tz = next((t.tz for t in found if t.tz), None)

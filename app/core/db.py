@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core.sqlite_driver import one_trip_dbapi
+
 SQLITE_BUSY_SECONDS = 5.0
 
 
@@ -35,6 +37,7 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         kwargs["max_overflow"] = 0
         kwargs["pool_timeout"] = 30
         kwargs["pool_pre_ping"] = False
+        kwargs["module"] = one_trip_dbapi()  # one thread hop per statement, not four
     else:
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = pool_size

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.console import ConsoleEvent
+
+_INSERT = insert(cast(Table, ConsoleEvent.__table__))  # built once: the table's, not the ORM's
 
 
 def event_row(
@@ -42,4 +44,4 @@ async def publish(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None
     if not found:
         return
     connection = await session.connection()
-    await connection.execute(insert(ConsoleEvent), found)
+    await connection.execute(_INSERT, found)

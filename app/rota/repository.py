@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -197,6 +198,14 @@ async def load_snapshot(session: AsyncSession, start: datetime, end: datetime) -
 async def team_by_slug(session: AsyncSession, slug: str) -> Team | None:
     """A team by its slug."""
     return await session.scalar(select(Team).where(Team.slug == slug))
+
+
+async def teams_by_slug(session: AsyncSession, slugs: Iterable[str]) -> dict[str, Team]:
+    """The teams with these slugs (those that exist), by slug, in one statement."""
+    wanted = list(dict.fromkeys(slugs))
+    if not wanted:
+        return {}
+    return {t.slug: t for t in await session.scalars(select(Team).where(Team.slug.in_(wanted)))}
 
 
 async def team_members(session: AsyncSession, team_ids: list[int]) -> dict[int, list[int]]:

@@ -27,7 +27,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     CompoundSelect,
     FromClause,
     Integer,
+    Table,
     and_,
     bindparam,
     case,
@@ -48,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -226,19 +227,47 @@ async def reserve(
     return got
 
 
+_PRESENCE_TABLE = cast(Table, SpecialistPresence.__table__)
+_PRESENCE = _PRESENCE_TABLE.c
+
+
+async def _flushed(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, its pending changes written first (as the ORM's autoflush
+    would): rows keep being locked in the order the code changes them."""
+    await session.flush()
+    return await session.connection()
+
+
+_ATTACH = (
+    update(_PRESENCE_TABLE)
+    .where(
+        _PRESENCE.specialist_id == bindparam("match_specialist"),
+        _PRESENCE.call_id == bindparam("match_call"),
+    )
+    .values(attempt_id=bindparam("attempt"))
+)
+
+
+async def attach_attempts(
+    session: AsyncSession, call_id: int, held: Iterable[tuple[int, int]]
+) -> None:
+    """Note which ringing attempt holds each reservation (so only its end releases it).
+
+    `held`: (specialist id, attempt id) pairs; one statement for all of them.
+    """
+    rows = [
+        {"match_specialist": specialist_id, "match_call": call_id, "attempt": attempt_id}
+        for specialist_id, attempt_id in held
+    ]
+    if rows:
+        await (await _flushed(session)).execute(_ATTACH, rows)
+
+
 async def attach_attempt(
     session: AsyncSession, specialist_id: int, call_id: int, attempt_id: int
 ) -> None:
     """Note which ringing attempt holds a reservation (so only its end releases it)."""
-    await session.execute(
-        update(SpecialistPresence)
-        .where(
-            SpecialistPresence.specialist_id == specialist_id,
-            SpecialistPresence.call_id == call_id,
-        )
-        .values(attempt_id=attempt_id)
-        .execution_options(synchronize_session=False)
-    )
+    await attach_attempts(session, call_id, [(specialist_id, attempt_id)])
 
 
 async def connected(
@@ -256,28 +285,39 @@ async def connected(
     )
 
 
+_FREE = {
+    "state": "free",
+    "call_id": None,
+    "attempt_id": None,
+    "held_until": None,
+    "updated_at": bindparam("at", type_=SpecialistPresence.updated_at.type),
+}
+_RELEASE_ATTEMPT = {
+    talked: update(_PRESENCE_TABLE)
+    .where(
+        _PRESENCE.specialist_id == bindparam("specialist"),
+        _PRESENCE.attempt_id == bindparam("attempt"),
+    )
+    .values(**_FREE, **({"idle_since": bindparam("at")} if talked else {}))
+    .returning(_PRESENCE.specialist_id)
+    for talked in (False, True)
+}
+_RELEASE_CALL = {
+    state: update(_PRESENCE_TABLE)
+    .where(_PRESENCE.call_id == bindparam("call"), _PRESENCE.state == state)
+    .values(**_FREE, **({"idle_since": bindparam("at")} if state == "busy" else {}))
+    .returning(_PRESENCE.specialist_id)
+    for state in ("busy", "ringing")
+}
+
+
 async def release_attempt(
     session: AsyncSession, specialist_id: int, attempt_id: int, *, now: datetime, talked: bool
 ) -> None:
     """A leg ended: free its specialist if that leg still holds them."""
-    values: dict[str, object] = {
-        "state": "free",
-        "call_id": None,
-        "attempt_id": None,
-        "held_until": None,
-        "updated_at": now,
-    }
-    if talked:
-        values["idle_since"] = now
-    freed = await session.execute(
-        update(SpecialistPresence)
-        .where(
-            SpecialistPresence.specialist_id == specialist_id,
-            SpecialistPresence.attempt_id == attempt_id,
-        )
-        .values(**values)
-        .returning(SpecialistPresence.specialist_id)
-        .execution_options(synchronize_session=False)
+    connection = await _flushed(session)
+    freed = await connection.execute(
+        _RELEASE_ATTEMPT[talked], {"specialist": specialist_id, "attempt": attempt_id, "at": now}
     )
     if freed.first() is not None:
         data = {"talked": talked, "attempt_id": attempt_id}
@@ -291,16 +331,10 @@ async def release_call(session: AsyncSession, call_id: int, *, now: datetime) ->
 
     Whoever was on the call (busy) has just finished a conversation: idle from now.
     """
-    base = {"state": "free", "call_id": None, "attempt_id": None, "held_until": None}
+    connection = await _flushed(session)
     ended = []
-    for state, extra in (("busy", {"idle_since": now}), ("ringing", {})):
-        freed = await session.execute(
-            update(SpecialistPresence)
-            .where(SpecialistPresence.call_id == call_id, SpecialistPresence.state == state)
-            .values(**base, **extra, updated_at=now)
-            .returning(SpecialistPresence.specialist_id)
-            .execution_options(synchronize_session=False)
-        )
+    for state, statement in _RELEASE_CALL.items():
+        freed = await connection.execute(statement, {"call": call_id, "at": now})
         talked = {"talked": state == "busy"}
         ended += [
             event_row("ring_ended", at=now, specialist_id=sid, call_id=call_id, data=talked)

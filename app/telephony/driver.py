@@ -232,9 +232,11 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
             session, flow, turn, now=now, region=tel.settings.default_region, route=route
         )
         # What the IVR learnt goes into the call row before it is first written, so a new
-        # call is one INSERT, not an INSERT and an UPDATE.
+        # call is one INSERT, not an INSERT and an UPDATE; a known call's row is written
+        # once, with whatever the answer adds (routed, team), when the session next flushes.
         await _sync_call(session, call, settled.turn.state, now)
-        await session.flush()
+        if call.id is None:
+            await session.flush()
         version = row.version + 1 if row is not None else 1
         xml = await _render(session, tel, call, settled, version, now)
         if isinstance(settled.turn.action, Hangup) and not caller_gone:
@@ -370,6 +372,7 @@ async def _render(
         return str(_hold(tel, action, settled, version))
     if isinstance(action, Route):
         call.routed_at = call.routed_at or now
+        call.team = action.team
         attempts = [
             calls.start_attempt(
                 session,
@@ -383,14 +386,15 @@ async def _render(
             for c in settled.ring
         ]
         await session.flush()
-        for a in attempts:
-            if a.specialist_id is not None:
-                await presence.attach_attempt(session, a.specialist_id, call.id, a.id)
+        await presence.attach_attempts(
+            session,
+            call.id,
+            [(a.specialist_id, a.id) for a in attempts if a.specialist_id is not None],
+        )
         legs = [
             twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
             for a in attempts
         ]
-        call.team = action.team
         response = twiml.ring(
             [*prompts, *action.announce],
             legs,

@@ -29,11 +29,13 @@ logger = logging.getLogger("switchboard.telephony")
 
 
 async def _leg(session: AsyncSession, call_sid: str, attempt_id: int | None) -> RingAttempt:
-    attempt = await call_records.attempt(session, attempt_id) if attempt_id else None
-    call = await call_records.call_by_id(session, attempt.call_id) if attempt else None
-    if attempt is None or call is None or call.sid != call_sid:
+    """The attempt, its call loaded with it (`call_by_id` then reads no row again)."""
+    found = (
+        await call_records.attempt_of_call(session, attempt_id, call_sid) if attempt_id else None
+    )
+    if found is None:
         raise LookupError(f"no ringing attempt {attempt_id} for call {call_sid}")
-    return attempt
+    return found[0]
 
 
 async def whisper(

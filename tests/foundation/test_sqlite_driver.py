@@ -1,0 +1,72 @@
+"""The SQLite engine's one-trip cursor behaves as a DBAPI cursor (app.core.sqlite_driver)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import create_engine
+from app.core.sqlite_driver import OneTripCursor
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+    yield engine
+    await engine.dispose()
+
+
+async def test_statements_use_the_one_trip_cursor(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)  # type: ignore[union-attr]
+
+
+async def test_rows_rowcount_lastrowid_and_executemany(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        assert inserted.lastrowid == 1
+        await conn.execute(text("INSERT INTO t (name) VALUES (:n)"), [{"n": "b"}, {"n": "c"}])
+        updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+        assert updated.rowcount == 2
+        returned = await conn.execute(text("UPDATE t SET name = 'z' WHERE id = 3 RETURNING id"))
+        assert returned.scalars().all() == [3]
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT id, name FROM t ORDER BY id"))).all()
+        assert [tuple(r) for r in rows] == [(1, "a"), (2, "b!"), (3, "z")]
+        first = await conn.execute(text("SELECT name FROM t ORDER BY id"))
+        assert first.fetchone() == ("a",)
+        assert first.fetchmany(5) == [("b!",), ("z",)]
+        assert first.fetchone() is None
+        empty = await conn.execute(text("SELECT name FROM t WHERE id > 99"))
+        assert empty.all() == []
+
+
+async def test_errors_are_sqlalchemys_and_roll_back(engine: AsyncEngine) -> None:
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (name) VALUES ('dup')"))
+            await conn.execute(text("INSERT INTO t (name) VALUES ('dup')"))
+    with pytest.raises(OperationalError):
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT nothing FROM nowhere"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_streaming_still_reads_every_row(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO t (name) VALUES (:n)"), [{"n": str(i)} for i in range(50)]
+        )
+    async with engine.connect() as conn:
+        streamed = await conn.stream(text("SELECT id FROM t ORDER BY id"))
+        seen = [row[0] async for row in streamed]
+    assert seen == list(range(1, 51))
