@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     alerts_scan_seconds: float = Field(default=15.0, ge=0.05, le=3600)
     alerts_delivery_seconds: float = Field(default=2.0, ge=0.05, le=600)
     alerts_max_attempts: int = Field(default=8, ge=1, le=50)
+    # False: alerts are found and queued (shown in /v1/alert-deliveries) but none is sent,
+    # e.g. on a staging copy or while scripts/schemathesis fuzzes the API.
+    alerts_send: bool = Field(default=True)
     # /metrics: the live-line gauges are read from the database this often in the
     # background (never per scrape); a token, when set, must come as a Bearer header.
     metrics_refresh_seconds: float = Field(default=5.0, ge=1.0, le=300.0)

@@ -26,7 +26,12 @@ async def scan_once(db: Database, settings: Settings, clock: Clock) -> int:
 
 
 async def deliver_due(db: Database, settings: Settings, clock: Clock) -> int:
-    """Send every due delivery this instance can claim; returns how many it tried."""
+    """Send every due delivery this instance can claim; returns how many it tried.
+
+    With ALERTS_SEND off nothing is claimed: deliveries stay pending, nothing is sent.
+    """
+    if not settings.alerts_send:
+        return 0
     claimed = await outbox.claim_due(db, clock.now())
     for item in claimed:
         if item.channel_kind == "slack":

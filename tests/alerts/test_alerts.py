@@ -150,6 +150,27 @@ async def test_test_send_reaches_the_webhook_and_the_mailbox(
     assert all(d["sent_at"] and d["attempts"] == 1 for d in shown)
 
 
+async def test_with_alerts_send_off_alerts_are_queued_but_never_sent(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    db: Database,
+    clock: FixedClock,
+    settings: Settings,
+    receiver: Receiver,
+) -> None:
+    await _team(client, admin)
+    hook = await _channel(client, admin, "slack", receiver.url)
+    ok(await client.post(f"/v1/alert-channels/{hook}/test", headers=admin), 202)
+    off = settings.model_copy(update={"alerts_send": False})
+    assert await deliver_due(db, off, clock) == 0
+    assert receiver.texts() == []
+    [pending] = ok(await client.get("/v1/alert-deliveries", headers=admin))
+    assert (pending["status"], pending["attempts"]) == ("pending", 0)
+    # Turned back on, what is pending goes out.
+    assert await deliver_due(db, settings, clock) == 1
+    assert len(receiver.texts()) == 1
+
+
 async def test_new_work_is_alerted_once_per_channel(
     client: httpx.AsyncClient,
     admin: dict[str, str],

@@ -21,8 +21,6 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from tests.telephony.twilio import local_path, post
-
 ACCOUNT_SID = "AC" + "1" * 32
 API_KEY_SID = "SK" + "2" * 32
 API_KEY_SECRET = "fake-api-key-secret"
@@ -185,6 +183,9 @@ class PlacedCall:
 
     async def fetch(self, url: str, **extra: str) -> httpx.Response:
         """POST a webhook URL the app gave Twilio (signed)."""
+        # Imported here: run as a process (scripts/schemathesis) the fake needs no app.
+        from tests.telephony.twilio import local_path, post
+
         return await post(self.client, local_path(url), self.form(**extra))
 
     async def status(self, status: str, **extra: str) -> httpx.Response:
@@ -210,3 +211,21 @@ def last_call(fake: FakeTwilio, client: httpx.AsyncClient) -> PlacedCall:
     with fake.lock:
         sid, params = list(fake.calls.items())[-1]
     return PlacedCall(client, sid, params)
+
+
+def main() -> None:
+    """Serve the fake until stopped (scripts/schemathesis): prints its base URL first."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    with running_fake() as fake:
+        print(fake.base_url, flush=True)
+        while True:
+            signal.pause()
+
+
+if __name__ == "__main__":
+    main()
