@@ -15,9 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.core.sqlite_driver import one_trip_dbapi
-
-SQLITE_BUSY_SECONDS = 5.0
+from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, one_trip_dbapi
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -32,7 +30,8 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         # instead; other processes still share the file through WAL and the busy timeout.
         # Wait at most SQLITE_BUSY_SECONDS for another process's write lock: less than a
         # voice webhook's deadline, so a caller hears the apology before Twilio gives up.
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+        # check_same_thread: statements of a webhook may run on the event loop (sqlite_driver).
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}
         kwargs["pool_size"] = 1
         kwargs["max_overflow"] = 0
         kwargs["pool_timeout"] = 30

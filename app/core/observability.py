@@ -59,23 +59,24 @@ class RequestObserver:
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
-            query = scope.get("query_string", b"").decode("latin-1")
-            access_log.info(
-                "%s %s %s",
-                method,
-                scope["path"],
-                status,
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],
-                    "query": redact_query(query) if query else "",
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "call_sid": scope.get("state", {}).get("call_sid"),
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # above INFO: no line to build
+                query = scope.get("query_string", b"").decode("latin-1")
+                access_log.info(
+                    "%s %s %s",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "method": method,
+                        "route": route,
+                        "path": scope["path"],
+                        "query": redact_query(query) if query else "",
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "call_sid": scope.get("state", {}).get("call_sid"),
+                    },
+                )
 
 
 _SECRET_PARAMS = re.compile(r"(?i)\b(token|key|secret|password)=[^&]*")

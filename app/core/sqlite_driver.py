@@ -10,13 +10,21 @@ cursors (`stream`) keep SQLAlchemy's own cursor.
 It calls aiosqlite's `Connection._execute` (queue a function for the database thread),
 a private method: aiosqlite is pinned in pyproject.toml, and
 tests/foundation/test_sqlite_driver.py covers this module.
+
+Inside `statements_on_loop()` (the Twilio webhooks: short, indexed statements) a statement
+skips even that trip and runs right on the event loop, without waiting for a lock: should
+another process hold SQLite's write lock, the statement goes to the database thread after
+all, which waits for the lock (SQLITE_BUSY_SECONDS) while the event loop serves others.
+Commit and rollback always go to the thread: a commit may checkpoint the write-ahead log.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -28,6 +36,22 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util.concurrency import await_
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
+
+# Wait at most this long for another process's write lock: less than a voice webhook's
+# deadline, so a caller hears the apology before Twilio gives up.
+SQLITE_BUSY_SECONDS = 5.0
+_BUSY_MS = int(SQLITE_BUSY_SECONDS * 1000)
+_ON_LOOP: ContextVar[bool] = ContextVar("sqlite_statements_on_loop", default=False)
+
+
+@contextmanager
+def statements_on_loop() -> Iterator[None]:
+    """Within the block, this task's SQLite statements run on the event loop (see above)."""
+    token = _ON_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_LOOP.reset(token)
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
@@ -45,6 +69,21 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         return description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+
+
+def _run_unless_locked(
+    conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome | None:
+    """On the event loop: `_run`, but None at once where it would wait for a lock."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        return _run(conn, operation, parameters, many)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            return None  # nothing was done: the statement waits in the database thread
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -90,7 +129,22 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def close(self) -> None:
         self._rows.clear()
 
+    def _here(self, operation: Any, parameters: Any, many: bool) -> bool:
+        """Run the statement on the event loop if asked to and no lock is in the way."""
+        mutex = self._adapt_connection._execute_mutex
+        if not _ON_LOOP.get() or mutex.locked():
+            return False
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        outcome = _run_unless_locked(connection._conn, operation, parameters, many)
+        if outcome is None:
+            return False
+        self._description, self._rowcount, self._lastrowid, rows = outcome
+        self._rows = deque(rows)
+        return True
+
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        if self._here(operation, parameters, many):
+            return
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
             outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
@@ -110,10 +164,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """aiosqlite's adapted connection, with `OneTripCursor` for ordinary cursors."""
+    """aiosqlite's adapted connection, with `OneTripCursor` for ordinary cursors.
+
+    Commit and rollback make no trip when SQLite has no transaction open (a read-only
+    one, or the pool's rollback when a committed connection comes back): they are no-ops.
+    """
 
     __slots__ = ()
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def _open(self) -> bool:
+        conn: sqlite3.Connection | None = self._connection._connection
+        return conn is None or conn.in_transaction  # closed: let aiosqlite say so
+
+    def commit(self) -> None:
+        if self._open():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._open():
+            super().rollback()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import create_engine
-from app.core.sqlite_driver import OneTripCursor
+from app.core.sqlite_driver import OneTripCursor, statements_on_loop
 
 
 @pytest.fixture
@@ -70,3 +74,57 @@ async def test_streaming_still_reads_every_row(engine: AsyncEngine) -> None:
         streamed = await conn.stream(text("SELECT id FROM t ORDER BY id"))
         seen = [row[0] async for row in streamed]
     assert seen == list(range(1, 51))
+
+
+async def test_statements_on_loop_make_no_trip_to_the_database_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args, **kwargs)
+
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT 1"))  # the connection is made and the pool warm
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        with statements_on_loop():
+            await conn.execute(text("INSERT INTO t (name) VALUES ('loop')"))
+            found = (await conn.execute(text("SELECT name FROM t"))).scalars().all()
+        assert (trips, found) == (0, ["loop"])
+        await conn.execute(text("SELECT 1"))
+        assert trips == 1  # outside the block: one trip per statement
+    assert trips == 2  # the commit (and no rollback when the pool takes the connection back)
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    other.execute("INSERT INTO t (name) VALUES ('other')")
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> list[str]:
+        async with engine.begin() as conn:
+            with statements_on_loop():
+                await conn.execute(text("INSERT INTO t (name) VALUES ('mine')"))
+                return list((await conn.execute(text("SELECT name FROM t"))).scalars())
+
+    ticker = asyncio.create_task(ticking())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.2)
+    assert ticks >= 5  # the event loop ran while the write waited for the lock
+    assert not writing.done()
+    other.execute("COMMIT")
+    other.close()
+    assert sorted(await asyncio.wait_for(writing, 30)) == ["mine", "other"]
+    ticker.cancel()

@@ -7,7 +7,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from starlette.datastructures import FormData
+from twilio.request_validator import HMAC_SHA1, HMAC_SHA256, RequestValidator
 
 from app.config import Settings
 from app.core.clock import FixedClock
@@ -142,3 +146,29 @@ async def test_the_check_can_be_turned_off_for_local_development(
             answer = await http.post("/twilio/voice", data=Caller(http).form())
             doc = parse_twiml(answer)
             assert doc.find("Gather") is not None
+
+
+_FIELD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(
+    pairs=st.lists(st.tuples(_FIELD, _FIELD), max_size=8),
+    port=st.sampled_from(["", ":443"]),
+    algorithm=st.sampled_from([None, HMAC_SHA1, HMAC_SHA256]),
+    signed_with_port=st.booleans(),
+)
+def test_the_check_agrees_with_twilios_validator(
+    pairs: list[tuple[str, str]], port: str, algorithm: str | None, signed_with_port: bool
+) -> None:
+    url = f"https://mycompany.com{port}/twilio/gather?v=2&lang=en"
+    form = FormData(pairs)
+    twilio = RequestValidator(VECTOR_TOKEN)
+    signed = "https://mycompany.com" + (":443" if signed_with_port else "")
+    signature = twilio.compute_signature(signed + "/twilio/gather?v=2&lang=en", form, algorithm)
+    for params in (form, pairs):  # repeated names: every value counts, as Twilio posts them
+        assert signature_valid(VECTOR_TOKEN, url, params, signature, algorithm)
+    assert twilio.validate(url, form, signature, algorithm)
+    forged = [*pairs, ("Digits", "9")]
+    assert signature_valid(VECTOR_TOKEN, url, forged, signature, algorithm) == twilio.validate(
+        url, FormData(forged), signature, algorithm
+    )
