@@ -37,6 +37,7 @@ from sqlalchemy import event, insert, select, text
 
 from app.calls.service import open_call
 from app.core.db import Database
+from app.core.sqlite_driver import statements_on_loop
 from app.models.call import Call, RingAttempt
 from app.models.rota import ShiftInstance, Team
 from app.models.routing import QueueEntry, SpecialistPresence
@@ -280,7 +281,11 @@ async def time_route_live(
                     now=at,
                 )
                 await s.flush()
-                with query_times(db, queries) if queries is not None else nullcontext():
+                # As the webhook runs it: on SQLite its statements run on the event loop.
+                with (
+                    query_times(db, queries) if queries is not None else nullcontext(),
+                    statements_on_loop(),
+                ):
                     started = time.perf_counter()
                     choice = await route_live(
                         s,

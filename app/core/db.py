@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
 
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, one_trip_dbapi
 
@@ -40,10 +42,31 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     else:
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = pool_size
+        if "+asyncpg" in database_url.split("://", 1)[0]:
+            kwargs["pool_pre_ping"] = False  # _ping_on_checkout does it in one round trip
     engine = create_async_engine(database_url, **kwargs)
     if database_url.startswith("sqlite"):
         _configure_sqlite(engine)
+    elif not kwargs["pool_pre_ping"]:
+        _ping_on_checkout(engine)
     return engine
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    """asyncpg: every connection taken from the pool is tried first, as `pool_pre_ping`
+    does, but in one round trip where SQLAlchemy's ping takes three (BEGIN, the ping,
+    ROLLBACK: made for pgbouncer's transaction mode, which Switchboard does not use).
+
+    A connection that fails it (the server restarted, the network dropped it) is thrown
+    away and the pool connects afresh, so no webhook fails on a stale connection.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            await_(dbapi_conn.driver_connection.execute("SELECT 1"))  # simple protocol
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc!r}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
