@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.types import DbId
+from app.core.types import JsonBool, JsonId, JsonInt
 
 ChannelKind = Literal["slack", "email"]
 RuleKind = Literal["new_work", "caller_waiting", "service_level", "coverage_gap", "ring_unanswered"]
@@ -35,7 +35,7 @@ class ChannelIn(BaseModel):
         max_length=1000,
         description="slack: the incoming webhook URL; email: addresses, comma-separated",
     )
-    active: bool = True
+    active: JsonBool = True
 
 
 class ChannelPatch(BaseModel):
@@ -45,7 +45,7 @@ class ChannelPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     target: str | None = Field(default=None, min_length=1, max_length=1000)
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class ChannelOut(BaseModel):
@@ -68,13 +68,13 @@ class RuleIn(BaseModel):
 
     team: str = Field(min_length=1, max_length=64)
     kind: RuleKind
-    threshold: int | None = Field(
+    threshold: JsonInt | None = Field(
         default=None,
         description="caller_waiting: seconds (10-3600); service_level: target percent "
         "(1-100); coverage_gap: days ahead (1-28); others: none",
     )
-    channel_id: DbId | None = Field(default=None, description="default: every team channel")
-    active: bool = True
+    channel_id: JsonId | None = Field(default=None, description="default: every team channel")
+    active: JsonBool = True
 
 
 class RulePatch(BaseModel):
@@ -82,9 +82,9 @@ class RulePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    threshold: int | None = None
-    channel_id: DbId | None = None
-    active: bool | None = None
+    threshold: JsonInt | None = None
+    channel_id: JsonId | None = None
+    active: JsonBool | None = None
 
 
 class RuleOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.types import DbId
+from app.core.types import JsonId
 
 Role = Literal["admin", "scheduler", "specialist", "viewer"]
 
@@ -19,7 +19,7 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    specialist_id: DbId | None = None
+    specialist_id: JsonId | None = None
 
     @model_validator(mode="after")
     def _link(self) -> ApiKeyCreate:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.auth.deps import Admin, CurrentPrincipal
 from app.calls import wrapup
 from app.core.deps import ClockDep, DbSession
+from app.core.types import JsonBool, JsonInt
 from app.models.console import Disposition
 
 router = APIRouter(prefix="/v1", tags=["calls"])
@@ -22,7 +23,7 @@ class DispositionIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=40, examples=["resolved"])
     label: str = Field(min_length=1, max_length=200, examples=["Resolved on the call"])
-    position: int = Field(default=0, ge=0, le=10_000)
+    position: JsonInt = Field(default=0, ge=0, le=10_000)
 
 
 class DispositionUpdate(BaseModel):
@@ -31,8 +32,8 @@ class DispositionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     label: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
-    position: int | None = Field(default=None, ge=0, le=10_000)
+    active: JsonBool | None = None
+    position: JsonInt | None = Field(default=None, ge=0, le=10_000)
 
 
 class DispositionOut(BaseModel):

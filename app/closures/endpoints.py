@@ -13,7 +13,7 @@ from app.closures import service
 from app.closures.schemas import ClosureIn, ClosureOut, ClosurePreview
 from app.core.deps import ClockDep, DbSession
 from app.core.pagination import Limit, Page, id_cursor, next_page
-from app.core.types import DbId
+from app.core.types import DbId, Instant
 from app.models.closure import Closure
 from app.rota.deps import IfMatch
 from app.rota.writes import check_if_match, require_aware_query
@@ -38,7 +38,7 @@ async def list_closures(
         str | None, Query(description="this team's closures and every-team ones")
     ] = None,
     ending_after: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="closures still running after this instant (default now)"),
     ] = None,
     cursor: str | None = None,

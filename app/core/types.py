@@ -6,11 +6,18 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict
 
 # Primary keys are 32-bit integers on PostgreSQL; a larger number is bad input, not a 500.
 MAX_DB_INT = 2_147_483_647
 DbId = Annotated[int, Ge(1), Le(MAX_DB_INT)]
+
+# Numbers and booleans of JSON bodies that only the API reads: `false` is not read as 0,
+# nor `0` or "yes" as false, nor "5" as 5 (pydantic's lax mode would). Bodies a console
+# form also fills (its fields arrive as text) keep plain int and bool.
+JsonInt = Annotated[int, Strict()]
+JsonBool = Annotated[bool, Strict()]
+JsonId = Annotated[int, Strict(), Ge(1), Le(MAX_DB_INT)]
 
 # The instants and dates the API accepts. Outside them the rota arithmetic (a local day
 # either side, a week of lookahead) would leave Python's years 1-9999 and the databases'

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.auth.deps import CurrentPrincipal
 from app.core.deps import ClockDep, DbSession
-from app.core.types import DbId
+from app.core.types import DbId, JsonId
 from app.models.console import SwapRequest
 from app.models.rota import Specialist, Team
 from app.rota import swaps
@@ -30,7 +30,7 @@ class SwapIn(BaseModel):
     team: str = Field(min_length=1, max_length=64)
     start: AwareDatetime
     end: AwareDatetime
-    teammate_id: DbId | None = None
+    teammate_id: JsonId | None = None
     note: str | None = Field(default=None, max_length=500)
 
 

@@ -144,6 +144,14 @@ def _as_list(value: Any) -> list[str]:
     return list(value) if isinstance(value, list) else [str(value)]
 
 
+def _number(text: Any, default: int) -> Any:
+    """A form's number as an int; anything else as typed, for the validation to name."""
+    if text in (None, ""):
+        return default
+    digits = str(text).strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else text
+
+
 def _rules(values: dict[str, Any], tz: str) -> dict[str, Any]:
     members = _as_list(values.get("members[]"))
 
@@ -156,10 +164,10 @@ def _rules(values: dict[str, Any], tz: str) -> dict[str, Any]:
         "days": _as_list(values.get("days[]")),
         "start": values.get("start", ""),
         "end": values.get("end", ""),
-        "length_days": values.get("length_days") or 1,
-        "every_weeks": values.get("every_weeks") or 1,
+        "length_days": _number(values.get("length_days"), 1),
+        "every_weeks": _number(values.get("every_weeks"), 1),
         "assignment": values.get("assignment") or "all",
-        "per_occurrence": values.get("per_occurrence") or 1,
+        "per_occurrence": _number(values.get("per_occurrence"), 1),
         "earns_lieu": values.get("earns_lieu") == "on",
         "lieu_rule": values.get("lieu_rule") or None,
         "run_on_holidays": values.get("run_on_holidays") == "on",

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from app.core.phone import InvalidPhoneNumber, to_e164
-from app.core.types import AwareInstant, Day, DbId
+from app.core.types import AwareInstant, Day, DbId, JsonBool, JsonId, JsonInt
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -157,8 +157,8 @@ class TeamReplace(TeamIn):
     a 422 when changed (members change through specialists' teams, the link by rotation).
     """
 
-    id: int | None = None
-    members: list[int] | None = None
+    id: JsonInt | None = None
+    members: list[JsonInt] | None = None
     calendar_url: str | None = None
 
 
@@ -187,7 +187,7 @@ class SpecialistIn(Strict):
     languages: Languages = Field(min_length=1)
     skills: Skills = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
-    active: bool = True
+    active: JsonBool = True
 
 
 class SpecialistReplace(SpecialistIn):
@@ -197,7 +197,7 @@ class SpecialistReplace(SpecialistIn):
     set) are ignored when unchanged, named in a 422 when changed.
     """
 
-    id: int | None = None
+    id: JsonInt | None = None
     calendar_url: str | None = None
     email: str | None = None
     external_ref: str | None = None
@@ -224,17 +224,17 @@ class SpecialistOut(BaseModel):
 class RotationRules(Strict):
     """The rules of a rotation (one version)."""
 
-    members: list[DbId] = Field(min_length=1, max_length=500)
+    members: list[JsonId] = Field(min_length=1, max_length=500)
     days: list[Weekday] = Field(min_length=1)
     start: HHMM
     end: HHMM
-    length_days: int = Field(default=1, ge=1, le=MAX_SHIFT_DAYS)
-    every_weeks: int = Field(default=1, ge=1, le=52)
+    length_days: JsonInt = Field(default=1, ge=1, le=MAX_SHIFT_DAYS)
+    every_weeks: JsonInt = Field(default=1, ge=1, le=52)
     assignment: Literal["all", "turns"] = "all"
-    per_occurrence: int = Field(default=1, ge=1)
-    turn_offset: int = Field(default=0, ge=0)
-    run_on_holidays: bool = False
-    earns_lieu: bool = False
+    per_occurrence: JsonInt = Field(default=1, ge=1)
+    turn_offset: JsonInt = Field(default=0, ge=0)
+    run_on_holidays: JsonBool = False
+    earns_lieu: JsonBool = False
     lieu_rule: LieuRuleName | None = None
     effective_until: AwareInstant | None = None
 
@@ -347,7 +347,7 @@ class OverrideOut(BaseModel):
 class DayOffIn(Strict):
     """A day off in lieu added by hand."""
 
-    specialist_id: DbId
+    specialist_id: JsonId
     day: Day
     note: str | None = Field(default=None, max_length=500)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.auth.deps import ReportReader, RotaReader, RotaWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import NotFound, ValidationFailed
+from app.core.types import JsonBool, JsonInt
 from app.models.console import TeamConsoleSettings
 from app.rota.repository import team_by_slug
 from app.routing import wallboard
@@ -127,11 +128,11 @@ class SettingsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    wait_amber_seconds: int = Field(ge=1, le=86_400)
-    wait_red_seconds: int = Field(ge=1, le=86_400)
-    service_level_amber: int = Field(ge=0, le=100)
-    service_level_red: int = Field(ge=0, le=100)
-    swaps_need_approval: bool
+    wait_amber_seconds: JsonInt = Field(ge=1, le=86_400)
+    wait_red_seconds: JsonInt = Field(ge=1, le=86_400)
+    service_level_amber: JsonInt = Field(ge=0, le=100)
+    service_level_red: JsonInt = Field(ge=0, le=100)
+    swaps_need_approval: JsonBool
 
     @model_validator(mode="after")
     def _ordered(self) -> SettingsIn:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.types import DbId
+from app.core.types import JsonId
 
 
 class TransferRequest(BaseModel):
@@ -16,7 +16,7 @@ class TransferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     team: str | None = Field(default=None, min_length=1, max_length=64)
-    specialist_id: DbId | None = None
+    specialist_id: JsonId | None = None
     mode: Literal["cold", "warm"] = Field(
         default="cold",
         description="cold: the caller goes straight to the target (hold music); warm: you "

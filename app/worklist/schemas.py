@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.calls.schemas import Voicemail
-from app.core.types import DbId
+from app.core.types import JsonId
 
 WorkKind = Literal["voicemail", "callback"]
 WorkStatus = Literal["open", "claimed", "done"]
@@ -81,7 +81,7 @@ class ClaimRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    specialist_id: DbId | None = None
+    specialist_id: JsonId | None = None
 
 
 class CompleteRequest(BaseModel):
@@ -104,4 +104,4 @@ class DialRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    specialist_id: DbId | None = None
+    specialist_id: JsonId | None = None
