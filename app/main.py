@@ -62,6 +62,7 @@ from app.telephony.endpoints_voice import router as voice_router
 from app.telephony.fastpath import TwilioFastPath
 from app.telephony.flows import load_for_app as load_flows
 from app.telephony.spool import keep_replaying
+from app.telephony.sweeper import keep_sweeping
 from app.web.admin_pages import router as admin_pages_router
 from app.web.errors import install_page_error_handlers
 from app.web.pages import router as web_pages_router
@@ -105,6 +106,7 @@ def create_app(
             background.append(
                 asyncio.create_task(keep_replaying(lambda: telephony_of(app.state), CALLBACKS))
             )
+            background.append(asyncio.create_task(keep_sweeping(db, app.state.clock)))
             if settings.call_detail_retention_days:
                 days = settings.call_detail_retention_days
                 background.append(asyncio.create_task(keep_retention(db, app.state.clock, days)))

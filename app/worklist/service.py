@@ -293,3 +293,20 @@ async def record_dial(
         return {"dial_status": dial_status, "last_dial_error": error, "updated_at": now}
 
     await _apply(session, item_id, rule)
+
+
+async def fail_stuck_dial(
+    session: AsyncSession, item_id: int, *, dialled_at: datetime, error: str, now: datetime
+) -> None:
+    """Fail the item's dial that never reached Twilio, unless a newer dial has started or
+    it got further since (the item then says what that one did)."""
+
+    def rule(item: WorkItem, _: dict[int, str]) -> dict[str, Any] | None:
+        if item.dial_status != "dialing":
+            return None
+        if item.last_dial_at is not None and item.last_dial_at > dialled_at:
+            return None
+        return {"dial_status": "failed", "last_dial_error": error, "updated_at": now}
+
+    if await repository.get(session, item_id) is not None:
+        await _apply(session, item_id, rule)
