@@ -29,6 +29,7 @@ from app.core.errors import install_error_handlers
 from app.core.nul import RefuseNulCharacters
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
+from app.desk.control import router as desk_control_router
 from app.desk.pages import router as desk_pages_router
 from app.events.endpoints import router as events_router
 from app.events.hub import EventHub
@@ -173,6 +174,7 @@ def create_app(
     app.include_router(rota_edit_pages_router)
     app.include_router(rota_setup_pages_router)
     app.include_router(planning_pages_router)
+    app.include_router(desk_control_router)  # before the desk's /desk/work/{id}/{verb}
     app.include_router(desk_pages_router)
     app.include_router(wallboard_pages_router)
     app.include_router(reports_pages_router)

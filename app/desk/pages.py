@@ -84,7 +84,7 @@ async def _page(
     return render(
         request,
         "desk/desk.html",
-        {**context, "error": error},
+        {**context, "error": error, "notice": request.query_params.get("notice")},
         status_code=status,
         headers={"Content-Security-Policy": DESK_CSP},
     )

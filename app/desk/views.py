@@ -176,6 +176,7 @@ async def desk(db: Database, sid: int, *, now: datetime, settings: Settings) -> 
             states=("pending", "accepted", "approved", "declined", "rejected", "cancelled"),
         )
         swap_list = await swap_outs(session, swap_rows)
+        control = await call_control(session, sid)
         mates = list(
             await session.execute(
                 select(Specialist.id, Specialist.name)
@@ -206,6 +207,55 @@ async def desk(db: Database, sid: int, *, now: datetime, settings: Settings) -> 
             f"{settings.public_base_url}/calendars/specialists/{sid}.ics?token={me.calendar_token}"
         ),
         "now": now,
+        "dial_text": dial_text,
+        **control,
+    }
+
+
+DIAL_WORDS = {
+    "dialing": "Placing the call…",
+    "ringing_specialist": "Ringing you: pick up and press 1 to call the customer…",
+    "calling_customer": "Calling the customer…",
+    "answered": "The customer answered. Complete the item when you are done.",
+    "no_answer": "No answer from the customer.",
+    "busy": "The customer's line was busy.",
+    "failed": "The call failed.",
+    "specialist_missed": "You did not take the call.",
+}
+
+
+def dial_text(status: str | None, error: str | None) -> str:
+    """Where an item's last callback got to, in words; a miss says why and to retry."""
+    words = DIAL_WORDS.get(status or "", "")
+    if status in ("no_answer", "busy", "failed", "specialist_missed"):
+        reason = f" ({error})" if error else ""
+        words = f"{words.rstrip('.')}{reason}. Call back again when you like."
+    return words
+
+
+async def call_control(session: AsyncSession, sid: int) -> dict[str, Any]:
+    """The call I am on now (for the transfer control) and where it could go."""
+    from app.models.routing import SpecialistPresence
+
+    on_call = (
+        await session.execute(
+            select(Call.sid, Call.from_number)
+            .join(SpecialistPresence, SpecialistPresence.call_id == Call.id)
+            .where(SpecialistPresence.specialist_id == sid, SpecialistPresence.state == "busy")
+        )
+    ).first()
+    teams = list(await session.scalars(select(Team.slug).order_by(Team.slug)))
+    people = list(
+        await session.execute(
+            select(Specialist.id, Specialist.name)
+            .where(Specialist.active, Specialist.id != sid)
+            .order_by(Specialist.name)
+        )
+    )
+    return {
+        "on_call": None if on_call is None else {"sid": on_call[0], "from": on_call[1]},
+        "transfer_teams": teams,
+        "transfer_people": [(pid, name) for pid, name in people],
     }
 
 

@@ -28,6 +28,7 @@
 
   function showPop(data, callId) {
     current = callId;
+    pop.setAttribute("data-call-sid", data.call_sid || "");
     pop.textContent = "";
     pop.hidden = false;
     popEmpty.hidden = true;
@@ -112,6 +113,7 @@
       var data = JSON.parse(event.data);
       var status = document.getElementById("pop-status");
       if (status && mine(data)) { status.textContent = "On the call."; }
+      if (mine(data)) { onCall(pop.getAttribute("data-call-sid")); }
     });
     source.addEventListener("ring_ended", function (event) {
       var data = JSON.parse(event.data);
@@ -132,6 +134,85 @@
       });
     });
   }
+
+  // --- call back and transfer: the forms post with fetch and show the outcome in place ----
+  function post(form) {
+    return fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    });
+  }
+  function follow(url, show, delay) {
+    // Where the callback or transfer is now, every 1.5 s while it is under way.
+    setTimeout(function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (body) { if (show(body)) { follow(url, show, 1500); } })
+        .catch(function () { follow(url, show, 5000); });
+    }, delay);
+  }
+  function showDial(line, body) {
+    line.textContent = body.text || "";
+    line.setAttribute("data-status", body.status || "");
+    if (body.under_way) { line.setAttribute("data-under-way", "yes"); } else { line.removeAttribute("data-under-way"); }
+    return !!body.under_way;
+  }
+  document.querySelectorAll("form.dial-form").forEach(function (form) {
+    var id = form.getAttribute("data-item");
+    var line = document.getElementById("dial-" + id);
+    var button = form.querySelector("button");
+    var url = "/desk/work/" + id + "/dial";
+    if (line.getAttribute("data-under-way") === "yes") {
+      follow(url, function (body) { return showDial(line, body); }, 0);
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      line.textContent = "Placing the call…";
+      post(form).then(function (answer) {
+        button.disabled = false;
+        line.classList.toggle("failed", !answer.ok);
+        if (showDial(line, answer.body)) {
+          follow(url, function (body) { return showDial(line, body); }, 1500);
+        }
+      }).catch(function () { button.disabled = false; line.textContent = "The desk could not reach Switchboard; try again."; });
+    });
+  });
+
+  var transfer = document.getElementById("transfer");
+  var transferForm = document.getElementById("transfer-form");
+  var transferState = document.getElementById("transfer-state");
+  var bring = document.getElementById("transfer-complete");
+  function showTransfer(body) {
+    transferState.textContent = body.text || "";
+    transferState.setAttribute("data-status", body.status || "");
+    bring.hidden = !body.can_complete;
+    return !!body.under_way && !body.can_complete;
+  }
+  function onTransfer(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      transferState.textContent = "Asking Switchboard…";
+      post(form).then(function (answer) {
+        transferState.classList.toggle("failed", !answer.ok);
+        if (showTransfer(answer.body) && answer.body.transfer_id) {
+          follow("/desk/transfers/" + answer.body.transfer_id, showTransfer, 1500);
+        }
+      });
+    });
+  }
+  if (transferForm) { onTransfer(transferForm); onTransfer(bring); }
+  // A call I answer shows the transfer control for it (its SID came with the screen pop).
+  function onCall(sid) {
+    if (!transfer || !sid) { return; }
+    transfer.querySelectorAll("input[name=call]").forEach(function (input) { input.value = sid; });
+    transfer.hidden = false;
+  }
+  window.deskOnCall = onCall;
 
   // --- the softphone -------------------------------------------------------------------
   var phone = document.getElementById("softphone");
