@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts.endpoints import bulk_router as accounts_bulk_router
 from app.accounts.endpoints import router as accounts_router
 from app.alerts.endpoints import router as alerts_router
+from app.alerts.pages import router as alerts_pages_router
 from app.alerts.runner import running as alerts_running
 from app.apidocs import install_api_docs
 from app.auth.endpoints import router as api_keys_router
@@ -178,4 +179,5 @@ def create_app(
     app.include_router(desk_pages_router)
     app.include_router(wallboard_pages_router)
     app.include_router(reports_pages_router)
+    app.include_router(alerts_pages_router)
     return app
