@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +91,17 @@ async def _admin_key(url: str) -> str:
 @pytest.fixture(scope="module")
 def server(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`switchboard serve` on a free port of 127.0.0.1 with freshly seeded demo data."""
+    with serve(template_database, tmp_path_factory) as running:
+        yield running
+
+
+@contextmanager
+def serve(
+    template_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Serve the seeded demo data with the given extra settings for the duration of a block."""
     if ON_POSTGRES:
         database_url = template_database
     else:
@@ -110,6 +122,7 @@ def server(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "EVENTS_POLL_SECONDS": "0.2",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
+        **(extra_env or {}),
     }
     subprocess.run([SWITCHBOARD, "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     key = _in_thread(lambda: _admin_key(database_url))
