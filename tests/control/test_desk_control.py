@@ -14,7 +14,7 @@ from tests.conftest import Keys
 from tests.console.conftest import browser  # noqa: F401 - the signed-in client
 from tests.console.helpers import add_user, csrf_of, sign_in
 from tests.control.test_callback_dial import _claimed_item, _to_customer
-from tests.control.test_transfers import CALLER_SID, KENJI, YUI, _setup
+from tests.control.test_transfers import CALLER_SID, KENJI, YUI, _accept, _setup
 from tests.telephony.fake_twilio import FakeTwilio, last_call
 from tests.worklist.conftest import Staff
 
@@ -150,3 +150,37 @@ async def test_transfer_from_the_desk_during_a_call(
         headers=JSON,
     )
     assert bad.status_code == 422 and "Choose a team or a specialist" in bad.json()["text"]
+
+
+async def test_a_warm_transfer_from_the_desk_brings_the_caller_in(
+    browser: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    keys: Keys,
+    fake_twilio: FakeTwilio,
+) -> None:
+    people = await _setup(db, clock, keys)
+    csrf = await _signed_in(browser, db, clock, people["Ann"])
+    answer = await browser.post(
+        "/desk/transfer",
+        data={
+            "csrf_token": csrf,
+            "call": CALLER_SID,
+            "target": f"specialist:{people['Yui']}",
+            "mode": "warm",
+        },
+        headers=JSON,
+    )
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["text"] == "Ringing Yui…" and body["can_complete"] is False
+    await _accept(client, last_call(fake_twilio, client))
+    talking = (await browser.get(f"/desk/transfers/{body['transfer_id']}")).json()
+    assert talking["status"] == "talking" and talking["can_complete"] is True
+    assert talking["text"] == "Yui accepted: talk to them, then bring the caller in."
+    done = await browser.post(
+        "/desk/transfer/complete", data={"csrf_token": csrf, "call": CALLER_SID}, headers=JSON
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["text"] == "Transferred to Yui."
