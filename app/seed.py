@@ -14,6 +14,7 @@ from app.core.clock import Clock
 from app.desk.seed import seed_desk
 from app.models.account import Account
 from app.models.rota import Specialist, Team
+from app.planning.demo import DemoPlanOutcome, plan_demo_weekends
 from app.rota.seed_rota import seed_rota
 from app.web.seed_users import seed_users
 
@@ -91,12 +92,16 @@ class SeedSummary:
     specialists: int
     rotations: int
     new_rota_rows: int
+    # The weekend rotas the planner made for teams created in this run.
+    plans: tuple[DemoPlanOutcome, ...] = ()
 
     def __str__(self) -> str:
         text = (
             f"{self.accounts} accounts, {self.teams} teams, "
             f"{self.specialists} specialists, {self.rotations} rotations"
         )
+        if self.plans:
+            text += "; weekend rotas planned: " + ", ".join(str(p) for p in self.plans)
         return text if self.new_rota_rows else f"{text} (the rota was already there)"
 
 
@@ -104,8 +109,11 @@ async def seed_all(session: AsyncSession, clock: Clock) -> SeedSummary:
     """Load every kind of demo data (idempotent), in the caller's transaction."""
     accounts = await seed_accounts(session, clock)
     rota = await seed_rota(session, clock)
+    plans = await plan_demo_weekends(session, clock.now(), rota.new_teams)
     await seed_users(session, clock)  # one console user per role (README: demo users)
     await seed_desk(
         session, clock
     )  # dispositions and a softphone user (docs/desk-and-wallboard.md)
-    return SeedSummary(accounts, rota.teams, rota.specialists, rota.rotations, rota.created)
+    return SeedSummary(
+        accounts, rota.teams, rota.specialists, rota.rotations, rota.created, tuple(plans)
+    )

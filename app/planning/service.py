@@ -117,6 +117,19 @@ async def prepare(db: Database, slug: str, data: PlanRequest, limits: Limits) ->
     async with db.transaction() as session:
         team, member_ids, snapshot = await _read(session, slug, data)
         team_id, team_version, tz = team.id, team.version, team.tz
+    return await _prepared(snapshot, slug, team_id, team_version, tz, member_ids, data, limits)
+
+
+async def _prepared(
+    snapshot: Snapshot,
+    slug: str,
+    team_id: int,
+    team_version: int,
+    tz: str,
+    member_ids: list[int],
+    data: PlanRequest,
+    limits: Limits,
+) -> Prepared:
     active = tuple(m for m in member_ids if snapshot.rota.is_active(m))
     if not active:
         raise _field_error("path.slug", f"team {slug!r} has no active members to plan for")
@@ -411,6 +424,28 @@ def assemble(prepared: Prepared, result: PlanResult, data: PlanRequest) -> dict[
     return dict(jsonable_encoder(body))
 
 
+def _row(
+    prepared: Prepared,
+    data: PlanRequest,
+    result: PlanResult,
+    body: dict[str, Any],
+    who: str,
+    now: datetime,
+) -> RotaPlan:
+    return RotaPlan(
+        team_id=prepared.team_id,
+        period_start=data.start,
+        weeks=data.weeks,
+        status=result.status,
+        solve_seconds=result.wall_seconds,
+        request=jsonable_encoder(data.model_dump()),
+        result=body,
+        team_version=prepared.team_version,
+        created_by=who,
+        created_at=now,
+    )
+
+
 async def propose(
     db: Database, slug: str, data: PlanRequest, limits: Limits, who: str, now: datetime
 ) -> int:
@@ -419,21 +454,30 @@ async def propose(
     result = await asyncio.to_thread(solve, prepared.problem)
     body = await asyncio.to_thread(assemble, prepared, result, data)
     async with db.transaction() as session:
-        row = RotaPlan(
-            team_id=prepared.team_id,
-            period_start=data.start,
-            weeks=data.weeks,
-            status=result.status,
-            solve_seconds=result.wall_seconds,
-            request=jsonable_encoder(data.model_dump()),
-            result=body,
-            team_version=prepared.team_version,
-            created_by=who,
-            created_at=now,
-        )
+        row = _row(prepared, data, result, body, who, now)
         session.add(row)
         await session.flush()
         return row.id
+
+
+async def propose_in(
+    session: AsyncSession, slug: str, data: PlanRequest, limits: Limits, who: str, now: datetime
+) -> RotaPlan:
+    """Solve and store a proposal inside the caller's transaction (seeding: one transaction).
+
+    Holds the transaction while the solver runs: for short limits and callers that own the
+    database (the demo seed), never for requests.
+    """
+    team, member_ids, snapshot = await _read(session, slug, data)
+    prepared = await _prepared(
+        snapshot, slug, team.id, team.version, team.tz, member_ids, data, limits
+    )
+    result = await asyncio.to_thread(solve, prepared.problem)
+    body = await asyncio.to_thread(assemble, prepared, result, data)
+    row = _row(prepared, data, result, body, who, now)
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def team_of(session: AsyncSession, row: RotaPlan) -> Team:

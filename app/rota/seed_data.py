@@ -3,10 +3,11 @@
 Offices in the US, Mexico City, the UK, Ireland (the paid priority line), Germany, France,
 Japan, Singapore and Australia, each team with its own time zone and public holidays, so
 the English line is covered round the clock on weekdays (Sydney, Singapore, London, then
-California). Weekends are worked by two crews per weekend team in alternate weeks
-(`every_weeks: 2`, "all" members): everyone on a weekend rota works the weekends of their
-crew, earns a weekday off in lieu for each day, and the lieu ledger shows no week without a
-weekend. Weekday teams have enough people that those days off never open a coverage gap.
+California). The standing rotations of the two teams open at weekends have two crews in
+alternate weeks (`every_weeks: 2`, "all" members); the seed then has the planner make
+their first 12 weeks (`app/planning/demo.py`), so every member works a weekend day every
+week and takes a weekday off in lieu, and the lieu ledger shows no week without a weekend.
+Weekday teams have enough people that those days off never open a coverage gap.
 
 Specialists and rotations keep their order across releases (ids 1-19 and rotations 1-8 are
 what they always were): docs and examples refer to them by id.

@@ -35,6 +35,8 @@ class RotaSeedResult:
     specialists: int
     rotations: int
     created: int
+    # Teams this run created (a new team's weekend rota is planned: app/planning/demo.py).
+    new_teams: frozenset[str] = frozenset()
 
 
 def history_monday(now: datetime, tz: str) -> date:
@@ -80,10 +82,12 @@ async def seed_rota(session: AsyncSession, clock: Clock) -> RotaSeedResult:
     """Create whatever of the demo rota is missing; returns what exists and what was new."""
     now = clock.now()
     created = 0
+    new_teams: set[str] = set()
     for team in DEMO_TEAMS:
         if await repository.team_by_slug(session, team.slug) is None:
             await team_service.create_team(session, team.payload(), _write(session, now))
             created += 1
+            new_teams.add(team.slug)
     ids = await _specialist_ids(session)
     for person in DEMO_SPECIALISTS:
         if person.name not in ids:
@@ -113,4 +117,5 @@ async def seed_rota(session: AsyncSession, clock: Clock) -> RotaSeedResult:
         specialists=sum(1 for p in DEMO_SPECIALISTS if p.name in ids),
         rotations=sum(1 for r in DEMO_ROTATIONS if (team_ids.get(r.team), r.name) in names),
         created=created,
+        new_teams=frozenset(new_teams),
     )
