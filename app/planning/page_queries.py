@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.planning import RotaPlan
-from app.models.rota import Specialist, Team
+from app.models.rota import Rotation, Specialist, Team
 from app.planning.apply import team_etag
 from app.rota import repository
 from app.rota.calculator import coverage_gaps
@@ -143,3 +143,13 @@ async def holidays(session: AsyncSession, slug: str, start: date, weeks: int) ->
     if team is None:
         return {}
     return holiday_names(team, start, start + timedelta(weeks=weeks, days=-1))
+
+
+async def rotation_names(session: AsyncSession, ids: list[int]) -> list[str]:
+    """The names of rotations (for a preview's paused rotations), in id order."""
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Rotation.id, Rotation.name).where(Rotation.id.in_(ids)).order_by(Rotation.id)
+    )
+    return [f"{name} (#{rid})" for rid, name in rows]

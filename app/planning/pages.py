@@ -144,6 +144,9 @@ async def _plan_page(
         gaps_now = await page_queries.current_gaps(session, plan.team, plan.start, plan.weeks)
         holidays = await page_queries.holidays(session, plan.team, plan.start, plan.weeks)
         stale_plan = row.team_version != (await service.team_of(session, row)).version
+        paused = await page_queries.rotation_names(
+            session, preview.rotations_paused if preview else []
+        )
     view = compare(plan, facts.tz, holidays, gaps_now)
     names = dict(facts.members) | {r.specialist_id: r.name for r in view.rows}
     now = clock_of(request).now()
@@ -159,6 +162,7 @@ async def _plan_page(
             "gaps_now": gaps_now,
             "can_apply": me.role in WRITERS,
             "preview": preview,
+            "paused": paused,
             "preview_lines": applied_summary(preview, names) if preview else [],
             "error": error,
             "etag": etag or facts.etag,
