@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.routing import BaseRoute
+from starlette.routing import NoMatchFound
 
 from app.config import Settings
 
@@ -42,8 +42,13 @@ def command_name() -> str:
     return str(local) if local.exists() else "switchboard"
 
 
-def _has_route(routes: list[BaseRoute], prefix: str) -> bool:
-    return any(getattr(route, "path", "").startswith(prefix) for route in routes)
+def _serves(app: FastAPI, endpoint: str) -> bool:
+    """Whether the app has a route named `endpoint` (included routers are searched too)."""
+    try:
+        app.url_path_for(endpoint)
+    except NoMatchFound:
+        return False
+    return True
 
 
 def startup_banner(
@@ -55,7 +60,7 @@ def startup_banner(
         f"Switchboard {app_version()} starting on {here}",
         f"  API docs:        {here}/docs  (ReDoc: {here}/redoc)",
     ]
-    if _has_route(app.routes, "/login"):
+    if _serves(app, "login_form"):  # the console's sign-in page
         lines.append(f"  console:         {here}/  (sign in at {here}/login)")
     if "users" in commands:
         lines.append(f"  first user:      {command_name()} users create --help")

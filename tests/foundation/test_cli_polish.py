@@ -14,7 +14,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from app.cli import build_parser, main
+from app.cli import _subcommands, build_parser, main
 from app.config import load_settings
 from app.main import create_app
 from app.serving import serving_settings, startup_banner
@@ -87,8 +87,12 @@ def test_public_base_url_defaults_to_the_served_address() -> None:
 
 def test_startup_banner_says_where_to_go() -> None:
     settings = serving_settings(load_settings(_env_file=None), "127.0.0.1", 8100)
-    text = "\n".join(startup_banner(settings, create_app(settings), "127.0.0.1", 8100))
-    assert "http://127.0.0.1:8100/docs" in text and "/redoc" in text
+    commands = frozenset(_subcommands(build_parser()))
+    text = "\n".join(startup_banner(settings, create_app(settings), "127.0.0.1", 8100, commands))
+    assert "http://127.0.0.1:8100/docs" in text and "http://127.0.0.1:8100/redoc" in text
+    here = "http://127.0.0.1:8100"
+    assert f"console:         {here}/  (sign in at {here}/login)" in text
+    assert "switchboard users create --help" in text
     assert "switchboard api-keys create --role admin" in text
     assert "http://127.0.0.1:8100/twilio/voice" in text
 
@@ -140,3 +144,5 @@ def test_serve_on_another_port_answers_with_actions_on_that_port(tmp_path: Path)
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert f"starting on {base}" in err and f"{base}/docs" in err
+    assert f"console:         {base}/  (sign in at {base}/login)" in err
+    assert "api-keys create --role admin" in err and "users create --help" in err
