@@ -86,6 +86,7 @@ async def read_plan(plan_id: DbId, session: DbSession, _: RotaReader) -> PlanOut
 async def apply(
     plan_id: DbId,
     session: DbSession,
+    db: Annotated[Database, Depends(get_database)],
     clock: ClockDep,
     principal: RotaWriter,
     response: Response,
@@ -95,9 +96,13 @@ async def apply(
         bool, Query(description="show what applying would write, without writing it")
     ] = False,
 ) -> PlanApplied:
-    """Write the plan as rotations and lieu moves (If-Match: the team's ETag)."""
+    """Write the plan as rotations and lieu moves (If-Match: the team's ETag).
+
+    The edit commits, then the stored shifts of the team's part of the rota are refreshed
+    with no connection or lock held while they are calculated (as every rota write).
+    """
     row = await service.get_plan(session, plan_id)
-    write = await RotaWrite(session, principal, clock.now(), dry_run=False).start()
+    write = await RotaWrite(session, principal, clock.now(), dry_run=False, db=db).start()
     outcome = await apply_plan(
         session, row, write, if_match=if_match, allow_past=allow_past, dry_run=dry_run
     )

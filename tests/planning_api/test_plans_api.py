@@ -8,9 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.db import Database
+from app.rota import materialise
 from tests.rota_api.helpers import Api, assert_problem, audit_count, instant, rota_state
+from tests.rota_api.test_concurrency import stored_matches_calculation
+from tests.rota_api.test_slow_work import watch
 
 MONDAY = date(2026, 12, 7)  # the test clock stands at 2026-11-20
 COVERAGE = [
@@ -217,3 +221,21 @@ async def test_leave_and_other_teams_shifts_are_respected(api: Api) -> None:
         if s["specialist_id"] == people[0]:
             start = instant(s["start"])
             assert all(start - end >= timedelta(hours=11) or start < end for end in evenings)
+
+
+async def test_apply_refreshes_stored_shifts_with_no_connection_held(
+    api: Api, app: FastAPI, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applying a plan commits, then recalculates the team's shifts holding nothing."""
+    await _team(api)
+    plan = (await _propose(api)).json()
+    tag = await api.etag("/v1/teams/tokyo")
+    spy = watch(app, monkeypatch, materialise, "final_schedule")
+
+    done = await api.client.post(f"/v1/plans/{plan['id']}/apply", headers=api.hdr(tag))
+
+    assert done.status_code == 200, done.text
+    assert spy.held, "applying refreshed no stored shifts"
+    assert spy.held == [0] * len(spy.held)
+    assert spy.teams == [{"tokyo"}] * len(spy.teams)
+    await stored_matches_calculation(db)
