@@ -51,6 +51,7 @@ from app.rota.endpoints_swaps import router as swaps_router
 from app.rota.pages import router as rota_pages_router
 from app.rota.pages_edits import router as rota_edit_pages_router
 from app.rota.pages_setup import router as rota_setup_pages_router
+from app.rota.pages_swaps import router as rota_swap_pages_router
 from app.rota.refresher import keep_horizon, refresh_at_start
 from app.routing.endpoints import router as routing_router
 from app.routing.endpoints_availability import router as availability_router
@@ -174,6 +175,7 @@ def create_app(
     app.include_router(rota_pages_router)
     app.include_router(rota_edit_pages_router)
     app.include_router(rota_setup_pages_router)
+    app.include_router(rota_swap_pages_router)
     app.include_router(planning_pages_router)
     app.include_router(desk_control_router)  # before the desk's /desk/work/{id}/{verb}
     app.include_router(desk_pages_router)

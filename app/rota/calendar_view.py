@@ -8,6 +8,7 @@ days of the zone the page is shown in.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -82,11 +83,56 @@ class PersonRow:
 
 @dataclass(frozen=True)
 class OnNow:
-    """Someone on shift at this moment."""
+    """Someone on shift at this moment, and what they are doing (when routing says)."""
 
+    specialist_id: int
     name: str
     until: datetime
     note: str
+    status: str | None = None  # available, ringing, on_call, away, offline
+
+
+STATUS_LABELS = {
+    "available": "available",
+    "ringing": "ringing",
+    "on_call": "on a call",
+    "away": "away",
+    "offline": "offline",
+}
+
+# Who is doing what now comes from routing (presence, availability, calls), which builds on
+# the rota: routing registers its answer here, as the sign-out hooks do for the console.
+StatusSource = Callable[[AsyncSession, str, datetime], Awaitable[dict[int, str]]]
+_STATUS_SOURCES: list[StatusSource] = []
+
+
+def status_source(source: StatusSource) -> StatusSource:
+    """Register what tells each on-shift person's status by team slug (registered once)."""
+    if source not in _STATUS_SOURCES:
+        _STATUS_SOURCES.append(source)
+    return source
+
+
+async def on_now(session: AsyncSession, slug: str, now: datetime) -> list[OnNow]:
+    """Who is on the team's shift at `now`, each with their status when one is known."""
+    running = await lookup.on_shift(session, now, team=slug)
+    statuses: dict[int, str] = {}
+    for source in _STATUS_SOURCES:
+        statuses.update(await source(session, slug, now))
+    names = {o.specialist_id: o.name for o in running}
+    covering = {o.covering_for for o in running if o.covering_for} - names.keys()
+    if covering:
+        names.update(await repository.specialist_names(session, covering))
+    return [
+        OnNow(
+            o.specialist_id,
+            o.name,
+            o.ends_at,
+            f"covering {names.get(o.covering_for, '?')}" if o.covering_for else o.source_kind,
+            statuses.get(o.specialist_id),
+        )
+        for o in running
+    ]
 
 
 @dataclass
@@ -338,21 +384,13 @@ async def team_calendar(
                 gap_notes=_gap_notes(gaps, day, tz),
             )
         )
-    on_now = [
-        OnNow(
-            o.name,
-            o.ends_at,
-            f"covering {names.get(o.covering_for, '?')}" if o.covering_for else o.source_kind,
-        )
-        for o in await lookup.on_shift(session, now, team=slug)
-    ]
     return CalendarView(
         team=team,
         tz=tz,
         first_day=first_day,
         days=columns,
         rows=list(rows.values()),
-        on_now=on_now,
+        on_now=await on_now(session, slug, now),
         gaps=gaps,
         start=start,
         end=end,

@@ -106,6 +106,7 @@ async def calendar_context(
         "now": now,
         "last_day": first + step - timedelta(days=1),
         "zone_abbr": now.astimezone(ZoneInfo(shown)).strftime("%Z"),
+        "status_labels": calendar_view.STATUS_LABELS,
     }
 
 
@@ -123,6 +124,31 @@ async def calendar_page(
     context = await calendar_context(request, me, slug, view=view, start=start, tz=tz)
     context["done"] = done
     return render(request, "rota/calendar.html", context)
+
+
+@router.get("/rota/{slug}/on-now")
+async def on_now_fragment(
+    request: Request,
+    slug: str,
+    me: SchedulerUser,
+    tz: Annotated[str | None, Query()] = None,
+) -> Response:
+    """The calendar's "On now" line alone (what the page swaps in when something changes)."""
+    now = clock_of(request).now()
+    async with db_of(request).transaction() as session:
+        team_tz = await queries_view.team_zone(session, slug)
+        if team_tz is None:
+            raise PageNotFound(f"There is no team {slug!r}.")
+        running = await calendar_view.on_now(session, slug, now)
+    return render(
+        request,
+        "rota/_on_now.html",
+        {
+            "on_now": running,
+            "tz": parse_zone(tz) or team_tz,
+            "status_labels": calendar_view.STATUS_LABELS,
+        },
+    )
 
 
 def _period(request: Request, start: str | None, end: str | None) -> tuple[date, date]:

@@ -201,6 +201,22 @@ async def team_audit(
     return AuditPage(team, found, names, found[-1].id if more and found else None)
 
 
+def _describe_console(changed: dict[str, Any]) -> str:
+    parts = []
+    if "swaps_need_approval" in changed:
+        parts.append(
+            "swaps now need a scheduler's approval"
+            if changed["swaps_need_approval"]
+            else "swaps no longer need a scheduler's approval"
+        )
+    thresholds = [
+        f"{name} {value}" for name, value in changed.items() if name != "swaps_need_approval"
+    ]
+    if thresholds:
+        parts.append("wallboard thresholds: " + ", ".join(thresholds))
+    return "; ".join(parts) or "console settings"
+
+
 def describe(entry: AuditEntry, names: dict[int, str]) -> str:
     """A short sentence for an audit entry, in a scheduler's words."""
     state: dict[str, Any] = entry.after or entry.before or {}
@@ -217,6 +233,9 @@ def describe(entry: AuditEntry, names: dict[int, str]) -> str:
     if what == "specialist":
         return f"{entry.action} specialist {state.get('name', entry.resource_id)}"
     if what == "team":
+        console = (entry.after or {}).get("console_settings")
+        if isinstance(console, dict):
+            return _describe_console(console)
         return f"{entry.action} team settings"
     if what == "day-off":
         return f"{entry.action} day off {entry.resource_id} ({state.get('day', '')})"

@@ -237,6 +237,17 @@ async def specialist_teams(session: AsyncSession, ids: list[int]) -> dict[int, l
     return out
 
 
+async def specialist_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    """Names by specialist id (ids that do not exist are left out)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Specialist.id, Specialist.name).where(Specialist.id.in_(wanted))
+    )
+    return {sid: name for sid, name in rows}
+
+
 async def rotation_versions(session: AsyncSession, rotation_id: int) -> list[RotationVersionRow]:
     """A rotation's versions in order."""
     rows = await session.scalars(

@@ -252,3 +252,37 @@ async def decide(
         swap.state = "rejected"
     await session.flush()
     return swap
+
+
+async def for_schedulers(session: AsyncSession, *, decided_since: datetime) -> list[SwapRequest]:
+    """Every open request, and those decided since `decided_since` (newest decisions first)."""
+    open_rows = await session.scalars(
+        select(SwapRequest)
+        .where(SwapRequest.state.in_(OPEN_STATES), SwapRequest.override_id.is_(None))
+        .order_by(SwapRequest.starts_at, SwapRequest.id)
+    )
+    decided = await session.scalars(
+        select(SwapRequest)
+        .where(
+            or_(~SwapRequest.state.in_(OPEN_STATES), SwapRequest.override_id.is_not(None)),
+            SwapRequest.updated_at >= decided_since,
+        )
+        .order_by(SwapRequest.updated_at.desc(), SwapRequest.id.desc())
+        .limit(50)
+    )
+    return [*open_rows, *decided]
+
+
+def awaits_approval(swap: SwapRequest) -> bool:
+    """Accepted by a teammate, and waiting for a scheduler to approve or reject it."""
+    return swap.state == "accepted" and swap.needs_approval and swap.override_id is None
+
+
+async def approval_rules(session: AsyncSession) -> list[tuple[Team, bool]]:
+    """Every team and whether its swaps need a scheduler's approval."""
+    rows = await session.execute(
+        select(Team, TeamConsoleSettings.swaps_need_approval)
+        .outerjoin(TeamConsoleSettings, TeamConsoleSettings.team_id == Team.id)
+        .order_by(Team.name, Team.slug)
+    )
+    return [(team, bool(need)) for team, need in rows]

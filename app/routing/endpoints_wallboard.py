@@ -12,7 +12,7 @@ from app.auth.deps import ReportReader, RotaReader, RotaWriter
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import NotFound, ValidationFailed
 from app.core.types import JsonBool, JsonInt
-from app.models.console import TeamConsoleSettings
+from app.rota import console_settings
 from app.rota.repository import team_by_slug
 from app.routing import wallboard
 from app.routing.wallboard import Thresholds, Tile
@@ -154,18 +154,11 @@ async def get_console_settings(slug: str, session: DbSession, _: RotaReader) -> 
 
 @router.put("/teams/{slug}/console-settings", response_model=SettingsOut)
 async def put_console_settings(
-    slug: str, body: SettingsIn, session: DbSession, clock: ClockDep, _: RotaWriter
+    slug: str, body: SettingsIn, session: DbSession, clock: ClockDep, principal: RotaWriter
 ) -> SettingsOut:
-    """Set the team's thresholds and swap approval (schedulers, admins)."""
+    """Set the team's thresholds and swap approval (schedulers, admins; audited)."""
     team = await team_by_slug(session, slug)
     if team is None:
         raise NotFound(f"team {slug!r} does not exist")
-    row = await session.get(TeamConsoleSettings, team.id)
-    if row is None:
-        row = TeamConsoleSettings(team_id=team.id, updated_at=clock.now())
-        session.add(row)
-    for name, value in body.model_dump().items():
-        setattr(row, name, value)
-    row.updated_at = clock.now()
-    await session.flush()
+    await console_settings.change(session, principal, team, body.model_dump(), now=clock.now())
     return _settings_out(await wallboard.thresholds_of(session, team.id))

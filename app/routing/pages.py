@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
 from app.core.db import Database
 from app.events.stream import listen
+from app.rota import calendar_view
 from app.routing import wallboard
+from app.routing.roster import everyone, read_team
 from app.web.deps import require_page_role
 from app.web.nav import register_home, register_nav
 from app.web.sessions import SignedIn
@@ -21,6 +25,15 @@ router = APIRouter(include_in_schema=False)
 add_template_dir(Path(__file__).parent / "templates")
 register_nav("Wallboard", "/wallboard", ("admin", "scheduler", "viewer"), order=20)
 register_home("viewer", "/wallboard")
+
+
+@calendar_view.status_source
+async def _on_shift_statuses(session: AsyncSession, slug: str, now: datetime) -> dict[int, str]:
+    """The team calendar's "On now" says what each person is doing, as the wallboard does."""
+    view = await read_team(session, slug, now=now, call_id=None)
+    rows = await everyone(session, view, now) if view is not None else []
+    return {row.specialist_id: wallboard.status_of(row, now) for row in rows}
+
 
 Supervisor = Annotated[SignedIn, Depends(require_page_role("admin", "scheduler", "viewer"))]
 
