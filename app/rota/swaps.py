@@ -15,11 +15,13 @@ from app.auth.service import Principal
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.console import SwapRequest, TeamConsoleSettings
 from app.models.rota import Team, TeamMember
+from app.rota.calculator import days_off
 from app.rota.override_service import create_override
 from app.rota.repository import load_snapshot, team_by_slug
 from app.rota.schedule import final_shifts
 from app.rota.schemas import OverrideIn
 from app.rota.shifts import Shift
+from app.rota.wallclock import local_date
 from app.rota.writes import RotaWrite
 
 SUPERVISORS = ("admin", "scheduler")
@@ -50,12 +52,39 @@ async def _require_own_shift(
 
 
 async def _require_free(session: AsyncSession, sid: int, start: datetime, end: datetime) -> None:
-    busy = await _shifts(session, sid, start, end)
+    """The taker works nothing then, and has no leave or day off that would drop the shift.
+
+    A day off removes every shift that starts on it, covers included, so a swap onto a
+    teammate's day off would leave the shift uncovered without a word."""
+    snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
+    found = await asyncio.to_thread(final_shifts, snapshot.rota, start, end)
+    busy = [s for s in found if s.specialist_id == sid]
+    who = snapshot.specialist_names.get(sid, f"specialist {sid}")
     if busy:
         clash = busy[0]
         raise Conflict(
-            f"specialist {sid} already works {clash.team} {clash.start:%Y-%m-%d %H:%M}–"
+            f"{who} already works {clash.team} {clash.start:%Y-%m-%d %H:%M}–"
             f"{clash.end:%Y-%m-%d %H:%M} UTC then: no double booking"
+        )
+    leave = next(
+        (
+            o
+            for o in snapshot.rota.overrides
+            if o.kind == "leave" and o.specialist_id == sid and o.start < end and o.end > start
+        ),
+        None,
+    )
+    if leave is not None:
+        raise Conflict(f"{who} is on leave then: they cannot take this shift")
+    tz = snapshot.rota.specialist_tz(sid) if sid in snapshot.rota.specialists else "UTC"
+    day = local_date(start, tz)
+    offs = await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=sid)
+    off = next((d for d in offs if d.day == day), None)
+    if off is not None:
+        kind = "a day off in lieu" if off.source == "lieu" else "a day off"
+        raise Conflict(
+            f"{who} has {kind} on {day:%a %-d %b}: a shift taken that day would be dropped "
+            "(move the day off first)"
         )
 
 

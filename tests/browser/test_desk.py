@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import httpx
+import jwt
 import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
@@ -308,51 +309,141 @@ def test_the_softphone_loads_the_sdk_from_the_app_and_asks_for_a_token(
     page.goto(f"{server.url}/desk")
     expect(page.locator("#phone-state")).not_to_have_text(re.compile("Getting a token|Loading"))
     assert [(status, body["identity"]) for status, body in tokens][:1] == [(200, "chris.okafor")]
+    # The token the page got lets this identity take calls and call out through the app.
+    claims = jwt.decode(
+        tokens[0][1]["token"], "c3" * 16, algorithms=["HS256"], options={"verify_nbf": False}
+    )
+    assert claims["iss"] == "SK" + "b2" * 16 and claims["sub"] == "AC" + "a1" * 16
+    assert claims["grants"] == {
+        "identity": "chris.okafor",
+        "voice": {"incoming": {"allow": True}, "outgoing": {"application_sid": "AP" + "d4" * 16}},
+    }
+    assert 0 < claims["exp"] - claims["nbf"] <= 3600
     assert sdk and all(url.startswith(server.url + "/static/vendor/") for url in sdk)
     assert page.evaluate("typeof window.Twilio.Device") == "function"
 
 
-def _free_teammate(api: httpx.Client, start: str, end: str) -> str:
-    """A support-en member of the seed with no shift overlapping [start, end)."""
+def _free_teammate(api: httpx.Client, start: str, end: str) -> str | None:
+    """A support-en member of the seed with no shift overlapping [start, end), if any."""
     team = api.get("/v1/teams/support-en").json()
     schedule = api.get("/v1/rota/schedule", params={"start": start, "end": end}).json()
     busy = {s["specialist_id"] for s in schedule["shifts"]}
+    busy |= {d["specialist_id"] for d in schedule["days_off"]}  # a day off drops a cover
     people = api.get("/v1/specialists", params={"limit": 200}).json()["items"]
     names = {p["id"]: p["name"] for p in people}
     free = [names[m] for m in team["members"] if m not in busy and names.get(m) != "Maya Patel"]
-    assert free, "nobody in support-en is free then"
-    return free[0]
+    return free[0] if free else None
+
+
+def _signed_in_context(page: Page, server: Server, email: str, password: str) -> Any:
+    """A second browser (its own cookies) signed in as someone else."""
+    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[union-attr]
+    second = other.new_page()
+    second.goto(f"{server.url}/login")
+    second.get_by_label("Email").fill(email)
+    second.get_by_label("Password").fill(password)
+    second.get_by_role("button", name="Sign in").click()
+    expect(second).not_to_have_url(re.compile("/login"))
+    return other, second
+
+
+def _maya_asks_a_free_teammate(
+    page: Page, server: Server, api: httpx.Client, browser_user: Any, *, skip: int
+) -> tuple[str, str, str]:
+    """Maya asks a free teammate to take one of her shifts on her desk; they accept.
+
+    The shift is the first after `skip` of those listed that a support-en teammate is free
+    for. Returns the team, the shift's start and the teammate's name."""
+    sign_in(page, server, "maya")
+    page.goto(f"{server.url}/desk")
+    shift = page.locator('select[name="shift"]')
+    options = shift.locator("option")
+    for index in range(skip, options.count()):
+        team, start, end = (options.nth(index).get_attribute("value") or "").split("|")
+        teammate = _free_teammate(api, start, end)
+        if teammate is not None:
+            break
+    else:
+        raise AssertionError("no shift of Maya's has a free teammate")
+    shift.select_option(index=index)
+    page.locator('select[name="teammate_id"]').select_option(label=teammate)
+    page.locator('select[name="kind"]').select_option("ask")
+    page.get_by_role("button", name="Send request").click()
+    mine = page.locator(".swaps li", has_text=f"to {teammate}").last
+    expect(mine.locator(".state")).to_have_text("pending")
+
+    other, mate = _signed_in_context(
+        page, server, browser_user(teammate), "demo-specialist-password"
+    )
+    mate.goto(f"{server.url}/desk")
+    mate.locator(".swaps li", has_text="Maya Patel").filter(
+        has=mate.get_by_role("button", name="Accept")
+    ).first.get_by_role("button", name="Accept").click()
+    expect(mate.locator(".swaps .state", has_text="accepted").first).to_be_visible()
+    other.close()
+    return team, start, teammate
 
 
 def test_an_accepted_swap_shows_on_the_calendar(
     page: Page, server: Server, api: httpx.Client, browser_user: Any
 ) -> None:
-    sign_in(page, server, "maya")
-    page.goto(f"{server.url}/desk")
-    shift = page.locator('select[name="shift"]')
-    team, start, end = (shift.locator("option").first.get_attribute("value") or "").split("|")
-    teammate = _free_teammate(api, start, end)
-    shift.select_option(index=0)
-    page.locator('select[name="teammate_id"]').select_option(label=teammate)
-    page.locator('select[name="kind"]').select_option("ask")
-    page.get_by_role("button", name="Send request").click()
-    expect(page.locator(".swaps")).to_contain_text(f"to {teammate}")
-    expect(page.locator(".swaps .state").first).to_have_text("pending")
-
-    email = browser_user(teammate)
-    other = page.context.browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[union-attr]
-    mate = other.new_page()
-    mate.goto(f"{server.url}/login")
-    mate.get_by_label("Email").fill(email)
-    mate.get_by_label("Password").fill("demo-specialist-password")
-    mate.get_by_role("button", name="Sign in").click()
-    mate.goto(f"{server.url}/desk")
-    mate.locator(".swaps li", has_text="Maya Patel").get_by_role("button", name="Accept").click()
-    expect(mate.locator(".swaps .state").first).to_have_text("accepted")
-    expect(mate.locator(".weeks")).to_contain_text("covering Maya Patel")
-    other.close()
-
+    team, start, _ = _maya_asks_a_free_teammate(page, server, api, browser_user, skip=0)
     sign_in(page, server, "scheduler")
     day = datetime.fromisoformat(start).date().isoformat()
     page.goto(f"{server.url}/rota/{team}?start={day}")
     expect(page.locator(".shift.cover", has_text="covers Maya Patel").first).to_be_visible()
+
+
+def test_a_swap_waits_for_a_schedulers_approval_then_shows_on_the_calendar(
+    page: Page, server: Server, api: httpx.Client, browser_user: Any
+) -> None:
+    sign_in(page, server, "scheduler")
+    page.goto(f"{server.url}/swaps")
+    rule = page.locator('#approval-rules tr[data-team="support-en"]')
+    rule.get_by_role("button", name="Require approval").click()
+    expect(page.locator(".flash-ok")).to_contain_text("swaps now need a scheduler's approval")
+    expect(rule).to_contain_text("wait for a scheduler's approval")
+    try:
+        team, start, teammate = _maya_asks_a_free_teammate(page, server, api, browser_user, skip=1)
+        mine = page.locator(".swaps li", has_text=f"to {teammate}").last
+        page.goto(f"{server.url}/desk")
+        expect(mine.locator(".state")).to_contain_text("waiting for a scheduler")
+
+        sign_in(page, server, "scheduler")
+        page.goto(f"{server.url}/swaps")
+        card = page.locator("#awaiting .swap-card", has_text=f"{teammate} takes Maya Patel")
+        expect(card).to_be_visible()
+        card.get_by_role("button", name="Approve").click()
+        expect(page.locator(".flash-ok")).to_contain_text(f"Approved: {teammate} covers Maya")
+        expect(page.locator("#none-awaiting")).to_be_visible()
+        day = datetime.fromisoformat(start).date().isoformat()
+        page.goto(f"{server.url}/rota/{team}?start={day}")
+        row = page.locator("tr", has=page.get_by_role("rowheader", name=teammate))
+        expect(row.locator(".shift.cover", has_text="covers Maya Patel").first).to_be_visible()
+    finally:
+        settings = api.get("/v1/teams/support-en/console-settings").json()
+        api.put(
+            "/v1/teams/support-en/console-settings", json={**settings, "swaps_need_approval": False}
+        )
+
+
+def test_availability_set_on_the_desk_shows_live_on_the_calendar(
+    page: Page, server: Server, api: httpx.Client
+) -> None:
+    maya = _only_maya_on_shift(api)
+    sign_in(page, server, "scheduler")
+    page.goto(f"{server.url}/rota/support-en")
+    expect(page.locator("#on-now")).to_have_attribute("data-live", "yes")
+    status = page.locator(f'#on-now [data-specialist="{maya}"] .presence')
+    expect(status).to_have_text("available")
+
+    other, desk = _signed_in_context(page, server, "maya@example.com", "demo-specialist-password")
+    desk.goto(f"{server.url}/desk")
+    desk.get_by_label("Away").check()
+    desk.get_by_role("button", name="Set").click()
+    expect(desk.locator("#availability-now")).to_have_text("away")
+    expect(status).to_have_text("away")  # no reload: the wallboard's events refresh it
+    desk.get_by_label("Available").check()
+    desk.get_by_role("button", name="Set").click()
+    expect(status).to_have_text("available")
+    other.close()

@@ -105,3 +105,36 @@ async def test_a_team_can_ask_for_a_schedulers_approval(
     assert approved.json()["state"] == "approved" and approved.json()["decided_by"]
     on_tuesday = {s["specialist_name"] for s in await api.schedule(*TUESDAY, team="t")}
     assert "Cy" in on_tuesday and "Ann" not in on_tuesday
+
+
+async def test_nobody_takes_a_shift_on_their_day_off_or_during_their_leave(
+    client: httpx.AsyncClient, keys: Any
+) -> None:
+    """A day off removes every shift that starts on it, covers too; leave likewise: a swap
+    onto either would leave the shift uncovered, so it is refused with the reason."""
+    api, ids = await _team(client, keys)
+    ann, cy = await _as(keys, ids, "Ann"), await _as(keys, ids, "Cy")
+    tuesday = {"team": "t", "start": iso(TUESDAY[0]), "end": iso(TUESDAY[1])}
+    monday = {"team": "t", "start": iso(MONDAY[0]), "end": iso(MONDAY[1])}
+    off = await client.post(
+        "/v1/days-off", json={"specialist_id": ids["Cy"], "day": "2026-11-24"}, headers=api.h
+    )
+    assert off.status_code == 201, off.text
+    await api.override(
+        kind="leave",
+        specialist_id=ids["Cy"],
+        start=iso(MONDAY[0]),
+        end=iso(MONDAY[1]),
+        reason="dentist",
+    )
+    for window, reason in ((tuesday, "has a day off on Tue 24 Nov"), (monday, "on leave")):
+        asked = await client.post(
+            "/v1/swaps", json={"kind": "ask", "teammate_id": ids["Cy"], **window}, headers=ann
+        )
+        assert asked.status_code == 201, asked.text
+        refused = await client.post(f"/v1/swaps/{asked.json()['id']}/accept", headers=cy)
+        assert refused.status_code == 409, refused.text
+        assert reason in refused.json()["detail"]
+        # Nothing changed: Ann still works it.
+        names = {s["specialist_name"] for s in await api.schedule(*TUESDAY, team="t")}
+        assert "Ann" in names
