@@ -102,7 +102,7 @@ def _ring() -> subprocess.Popen[str]:
     assert ring.stdout is not None
     for line in ring.stdout:
         print("demo-ring:", line.rstrip())
-        if line.startswith(("ringing:", "not rung")):
+        if line.startswith(("ringing:", "not rung", "waiting in the queue")):
             break
     return ring
 
