@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.core.errors import NotFound
-from app.rota import calendar_view, queries_view
+from app.rota import calendar_view, queries_view, swaps
 from app.rota.schemas import check_time_zone
 from app.rota.wallclock import local_date, local_midnight
 from app.web.deps import SchedulerUser
@@ -59,7 +59,8 @@ async def teams_page(request: Request, me: SchedulerUser) -> Response:
     now = clock_of(request).now()
     async with db_of(request).transaction() as session:
         teams = await queries_view.team_summaries(session, now)
-    return render(request, "rota/teams.html", {"teams": teams})
+        awaiting = await swaps.awaiting_approval(session)
+    return render(request, "rota/teams.html", {"teams": teams, "swaps_awaiting": awaiting})
 
 
 async def calendar_context(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
@@ -302,9 +302,18 @@ async def for_schedulers(session: AsyncSession, *, decided_since: datetime) -> l
     return [*open_rows, *decided]
 
 
-def awaits_approval(swap: SwapRequest) -> bool:
-    """Accepted by a teammate, and waiting for a scheduler to approve or reject it."""
-    return swap.state == "accepted" and swap.needs_approval and swap.override_id is None
+async def awaiting_approval(session: AsyncSession) -> int:
+    """How many accepted swaps wait for a scheduler."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(SwapRequest)
+        .where(
+            SwapRequest.state == "accepted",
+            SwapRequest.needs_approval.is_(True),
+            SwapRequest.override_id.is_(None),
+        )
+    )
+    return int(count or 0)
 
 
 async def approval_rules(session: AsyncSession) -> list[tuple[Team, bool]]:

@@ -89,6 +89,7 @@ async def test_a_scheduler_requires_approval_then_approves_and_rejects_swaps(
     assert "Tue 24 Nov 09:00–17:00 (UTC)" in card
     _card(page.text, reject_me)
     assert '<span class="count">2</span>' in page.text
+    assert "2 swap requests wait for your approval" in (await browser.get("/rota")).text
     assert {s["specialist_name"] for s in await api.schedule(*TUESDAY, team="t")} >= {"Ann"}
 
     approved = await browser.post(f"/swaps/{approve_me}/approve", data={"csrf_token": csrf})
@@ -107,6 +108,7 @@ async def test_a_scheduler_requires_approval_then_approves_and_rejects_swaps(
     assert swaps[reject_me]["state"] == "rejected"
     page = await browser.get("/swaps")
     assert "Nothing waits for your approval." in page.text
+    assert 'id="swaps-awaiting"' not in (await browser.get("/rota")).text
     decided = page.text.split('id="decided"', 1)[1]
     assert f'data-swap="{approve_me}"' in decided and f'data-swap="{reject_me}"' in decided
 
