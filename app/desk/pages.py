@@ -274,6 +274,7 @@ async def desk_voice_token(
             "token": found.token,
             "identity": found.identity,
             "expires_at": found.expires_at.isoformat(),
+            "ttl_seconds": _settings(request).voice_token_ttl_seconds,
         },
         headers={"Cache-Control": "no-store"},
     )

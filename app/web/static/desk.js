@@ -242,6 +242,24 @@
       return response.json();
     });
   }
+  // A new token before the old one runs out: when the SDK says so (it knows once Twilio's
+  // signalling is up), and in any case a minute before the end of the token's lifetime.
+  var renewal = null;
+  function later(t) {
+    var ttl = (t.ttl_seconds || 600) * 1000;
+    clearTimeout(renewal);
+    renewal = setTimeout(renew, Math.max(5000, ttl - Math.min(60000, ttl / 5)));
+  }
+  function renew() {
+    token().then(function (fresh) {
+      if (device) { device.updateToken(fresh.token); }
+      later(fresh);
+    }).catch(function (error) {
+      state("Could not renew the softphone's token: " + error.message);
+      clearTimeout(renewal);
+      renewal = setTimeout(renew, 15000);
+    });
+  }
   state("Getting a token…");
   token().then(function (t) {
     device = new window.Twilio.Device(t.token, { closeProtection: true });
@@ -249,9 +267,8 @@
     device.on("registered", function () { state("Registered: calls ring here"); });
     device.on("unregistered", function () { state("Not registered"); });
     device.on("error", function (error) { state("Softphone error: " + (error.message || error)); });
-    device.on("tokenWillExpire", function () {
-      token().then(function (fresh) { device.updateToken(fresh.token); });
-    });
+    device.on("tokenWillExpire", renew);
+    later(t);
     device.on("incoming", function (incoming) {
       call = incoming;
       state("Ringing");
