@@ -10,26 +10,9 @@ import httpx
 from app.core.clock import FixedClock
 from app.core.db import Database
 from tests.console.helpers import add_user, csrf_of, sign_in
-from tests.rota_api.helpers import Api, iso, utc
+from tests.desk.swap_team import TUESDAY, WEDNESDAY, as_specialist, swap_team
+from tests.rota_api.helpers import iso
 from tests.telephony.rota_rows import Person, staff
-
-TUESDAY = (utc(2026, 11, 24, 9), utc(2026, 11, 24, 17))
-WEDNESDAY = (utc(2026, 11, 25, 9), utc(2026, 11, 25, 17))
-
-
-async def _team(client: httpx.AsyncClient, keys: Any) -> tuple[Api, dict[str, int]]:
-    api = Api(client, await keys.headers("scheduler"))
-    await api.team("t")
-    ann, bob, cy = await api.people("t", "Ann", "Bob", "Cy")
-    await api.rotation("t", [ann], name="early", start="09:00", end="17:00")
-    await api.rotation("t", [bob], name="late", start="13:00", end="21:00")
-    await api.rotation("t", [cy], name="weekend", days=["sat", "sun"])
-    return api, {"Ann": ann, "Bob": bob, "Cy": cy}
-
-
-async def _as(keys: Any, ids: dict[str, int], name: str) -> dict[str, str]:
-    headers: dict[str, str] = await keys.headers("specialist", name=name, specialist_id=ids[name])
-    return headers
 
 
 def _card(html: str, swap_id: int) -> str:
@@ -42,7 +25,7 @@ async def _agreed(
     client: httpx.AsyncClient, keys: Any, ids: dict[str, int], shift: tuple[Any, Any]
 ) -> int:
     """Ann asks Cy to take one of her shifts and Cy accepts: it waits for a scheduler."""
-    ann, cy = await _as(keys, ids, "Ann"), await _as(keys, ids, "Cy")
+    ann, cy = await as_specialist(keys, ids, "Ann"), await as_specialist(keys, ids, "Cy")
     body = {"kind": "ask", "teammate_id": ids["Cy"], "team": "t"}
     asked = await client.post(
         "/v1/swaps", json={**body, "start": iso(shift[0]), "end": iso(shift[1])}, headers=ann
@@ -62,7 +45,7 @@ async def test_a_scheduler_requires_approval_then_approves_and_rejects_swaps(
     clock: FixedClock,
     keys: Any,
 ) -> None:
-    api, ids = await _team(client, keys)
+    api, ids = await swap_team(client, keys)
     await sign_in(browser, await add_user(db, clock, "scheduler"))
     page = await browser.get("/swaps")
     assert page.status_code == 200, page.text

@@ -6,32 +6,15 @@ from typing import Any
 
 import httpx
 
-from tests.rota_api.helpers import Api, iso, utc
-
-MONDAY = (utc(2026, 11, 23, 9), utc(2026, 11, 23, 17))
-TUESDAY = (utc(2026, 11, 24, 9), utc(2026, 11, 24, 17))
-
-
-async def _team(client: httpx.AsyncClient, keys: Any) -> tuple[Api, dict[str, int]]:
-    api = Api(client, await keys.headers("scheduler"))
-    await api.team("t")
-    ann, bob, cy = await api.people("t", "Ann", "Bob", "Cy")
-    await api.rotation("t", [ann], name="early", start="09:00", end="17:00")
-    await api.rotation("t", [bob], name="late", start="13:00", end="21:00")
-    await api.rotation("t", [cy], name="weekend", days=["sat", "sun"])
-    return api, {"Ann": ann, "Bob": bob, "Cy": cy}
-
-
-async def _as(keys: Any, ids: dict[str, int], name: str) -> dict[str, str]:
-    headers: dict[str, str] = await keys.headers("specialist", name=name, specialist_id=ids[name])
-    return headers
+from tests.desk.swap_team import MONDAY, TUESDAY, as_specialist, swap_team
+from tests.rota_api.helpers import iso
 
 
 async def test_an_accepted_swap_becomes_a_cover_and_nobody_is_double_booked(
     client: httpx.AsyncClient, keys: Any
 ) -> None:
-    api, ids = await _team(client, keys)
-    ann, bob, cy = [await _as(keys, ids, n) for n in ("Ann", "Bob", "Cy")]
+    api, ids = await swap_team(client, keys)
+    ann, bob, cy = [await as_specialist(keys, ids, n) for n in ("Ann", "Bob", "Cy")]
     monday = {"team": "t", "start": iso(MONDAY[0]), "end": iso(MONDAY[1])}
 
     asked = await client.post(
@@ -73,7 +56,7 @@ async def test_an_accepted_swap_becomes_a_cover_and_nobody_is_double_booked(
 async def test_a_team_can_ask_for_a_schedulers_approval(
     client: httpx.AsyncClient, keys: Any
 ) -> None:
-    api, ids = await _team(client, keys)
+    api, ids = await swap_team(client, keys)
     put = await client.put(
         "/v1/teams/t/console-settings",
         json={
@@ -86,8 +69,8 @@ async def test_a_team_can_ask_for_a_schedulers_approval(
         headers=api.h,
     )
     assert put.status_code == 200, put.text
-    ann = await _as(keys, ids, "Ann")
-    cy = await _as(keys, ids, "Cy")
+    ann = await as_specialist(keys, ids, "Ann")
+    cy = await as_specialist(keys, ids, "Cy")
     tuesday = {"team": "t", "start": iso(TUESDAY[0]), "end": iso(TUESDAY[1])}
     offer = (
         await client.post(
@@ -112,8 +95,8 @@ async def test_nobody_takes_a_shift_on_their_day_off_or_during_their_leave(
 ) -> None:
     """A day off removes every shift that starts on it, covers too; leave likewise: a swap
     onto either would leave the shift uncovered, so it is refused with the reason."""
-    api, ids = await _team(client, keys)
-    ann, cy = await _as(keys, ids, "Ann"), await _as(keys, ids, "Cy")
+    api, ids = await swap_team(client, keys)
+    ann, cy = await as_specialist(keys, ids, "Ann"), await as_specialist(keys, ids, "Cy")
     tuesday = {"team": "t", "start": iso(TUESDAY[0]), "end": iso(TUESDAY[1])}
     monday = {"team": "t", "start": iso(MONDAY[0]), "end": iso(MONDAY[1])}
     off = await client.post(
