@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Status, recording and transcription callbacks that arrive while the database does not
     # answer are kept here and replayed once it does: put it on a persistent volume.
     callback_spool_dir: Path = Field(default=Path("callback-spool"))
+    # Rota calculations (ledgers, schedules, previews, the stored shifts' refresh) run in
+    # this many worker processes at a lower CPU priority, so they neither hold the server's
+    # GIL nor take its CPU from the webhooks; 0: in a thread of the server instead.
+    rota_calc_processes: int = Field(default=1, ge=0, le=16)
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from app.calls.endpoints import router as calls_router
 from app.calls.endpoints_wrapup import router as wrapup_router
 from app.closures.endpoints import router as closures_router
 from app.config import Settings, get_settings, warn_if_insecure
+from app.core import calc_pool
 from app.core.clock import Clock, SystemClock
 from app.core.db import Database
 from app.core.deadline import settle_abandoned
@@ -87,6 +88,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+        calc_pool.configure(settings.rota_calc_processes)
         try:
             if check_schema:
                 await ensure_schema_current(db.engine)
@@ -124,6 +126,7 @@ def create_app(
                         await task
                 await settle_abandoned()
         finally:
+            await asyncio.to_thread(calc_pool.close)
             await db.dispose()
 
     app = FastAPI(

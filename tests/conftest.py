@@ -35,6 +35,10 @@ from app.models.rota import Specialist
 hypothesis_settings.register_profile("switchboard", deadline=None)
 hypothesis_settings.load_profile("switchboard")
 
+# Rota calculations run in a thread in tests: a worker process per app would add its
+# start-up (about a second) to every test. tests/rota_api/test_calc_pool.py runs them in one.
+os.environ.setdefault("ROTA_CALC_PROCESSES", "0")
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 AUTH_TOKEN = "test-auth-token-0123456789"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import wrapup
 from app.config import Settings
+from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.core.errors import ValidationFailed
 from app.core.phone import contact_kind
@@ -20,10 +20,9 @@ from app.models.call import Call
 from app.models.console import CallWrapUp
 from app.models.rota import Specialist, Team, TeamMember
 from app.rota import swaps
-from app.rota.calculator import days_off
+from app.rota.calculator import schedule_and_days_off
 from app.rota.endpoints_swaps import swap_outs
 from app.rota.repository import load_snapshot
-from app.rota.schedule import final_shifts
 from app.routing import availability
 from app.telephony.voice_token import client_identity
 from app.worklist import repository as work_repository
@@ -85,8 +84,7 @@ async def _weeks(
 ) -> tuple[list[Day], list[MyShift]]:
     end = now + timedelta(weeks=WEEKS)
     snapshot = await load_snapshot(session, now - timedelta(days=1), end + timedelta(days=1))
-    shifts = await asyncio.to_thread(final_shifts, snapshot.rota, now, end)
-    offs = await asyncio.to_thread(days_off, snapshot.rota, now, end)
+    shifts, offs = await calculate(schedule_and_days_off, snapshot.rota, now, end, specialist=sid)
     days: dict[date, Day] = {}
     mine: list[MyShift] = []
     for s in shifts:

@@ -69,12 +69,15 @@ __all__ = [
     "TeamRota",
     "base_occurrences",
     "coverage_gaps",
+    "coverage_gaps_of_teams",
     "days_off",
     "fairness",
     "final_schedule",
     "holiday_dates",
     "lieu_ledger",
+    "lieu_ledger_and_fairness",
     "on_shift_at",
+    "schedule_and_days_off",
 ]
 
 
@@ -122,3 +125,30 @@ def on_shift_at(rota: Rota, at: datetime, *, team: str | None = None) -> list[Sh
     """Return the final shifts in progress at instant ``at`` (start <= at < end)."""
     at = require_aware(at, "at")
     return final_schedule(rota, at, at + timedelta(microseconds=1), team=team)
+
+
+def schedule_and_days_off(
+    rota: Rota,
+    start: datetime,
+    end: datetime,
+    *,
+    team: str | None = None,
+    specialist: int | None = None,
+) -> tuple[list[Shift], list[DayOff]]:
+    """`final_schedule` and `days_off` over one range in one call (one trip to a worker)."""
+    shifts = final_schedule(rota, start, end, team=team, specialist=specialist)
+    return shifts, days_off(rota, start, end, specialist=specialist)
+
+
+def coverage_gaps_of_teams(
+    rota: Rota, ranges: list[tuple[str, datetime, datetime]]
+) -> list[list[Gap]]:
+    """`coverage_gaps` of several (team, start, end) in one call, in their order."""
+    return [coverage_gaps(rota, team, start, end) for team, start, end in ranges]
+
+
+def lieu_ledger_and_fairness(
+    rota: Rota, start: datetime, end: datetime, now: datetime, *, team: str | None = None
+) -> tuple[list[LedgerRow], list[FairnessRow]]:
+    """`lieu_ledger` and `fairness` (of a team) over one range in one call."""
+    return lieu_ledger(rota, start, end, now), fairness(rota, start, end, team=team)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from app.auth.deps import RotaReader, RotaWriter
+from app.core.calc_pool import calculate
 from app.core.db import end_transaction
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.types import DbId, Instant
 from app.models.rota import Rotation
 from app.rota import lookup
-from app.rota.calculator import coverage_gaps, days_off, fairness, final_schedule, lieu_ledger
+from app.rota.calculator import coverage_gaps, fairness, lieu_ledger, schedule_and_days_off
 from app.rota.component import connected_part
 from app.rota.deps import own_specialist
 from app.rota.endpoints_changes import MAX_RANGE, check_range
@@ -112,10 +112,9 @@ async def schedule(
     specialist = own_specialist(principal, specialist)
     snapshot = await load_snapshot(session, start, end)
     await end_transaction(session)  # the connection goes back before the CPU work
-    shifts = await asyncio.to_thread(
-        final_schedule, snapshot.rota, start, end, team=team, specialist=specialist
+    shifts, offs = await calculate(
+        schedule_and_days_off, snapshot.rota, start, end, team=team, specialist=specialist
     )
-    offs = await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=specialist)
     if team is not None:
         members = {s.specialist_id for s in shifts} | {
             sid for v in snapshot.rota.rotations if v.team == team for sid in v.members
@@ -148,7 +147,7 @@ async def gaps(
             language=g.language,
             rule_index=g.rule_index,
         )
-        for g in await asyncio.to_thread(coverage_gaps, snapshot.rota, team, start, end)
+        for g in await calculate(coverage_gaps, snapshot.rota, team, start, end)
     ]
 
 
@@ -177,7 +176,7 @@ async def fairness_report(
             weekend_days=r.weekend_days,
             night_hours=round(r.night_hours, 2),
         )
-        for r in await asyncio.to_thread(fairness, snapshot.rota, start, end, team=team)
+        for r in await calculate(fairness, snapshot.rota, start, end, team=team)
     ]
 
 
@@ -213,6 +212,6 @@ async def ledger(
             weeks_without_weekend=list(r.weeks_without_weekend),
             unplaced=[UnplacedOut(day_off_id=f"lieu:{key}", reason=UNPLACED) for key in r.unplaced],
         )
-        for r in await asyncio.to_thread(lieu_ledger, rota, start, end, now)
+        for r in await calculate(lieu_ledger, rota, start, end, now)
         if specialist is None or r.specialist_id == specialist
     ]

@@ -13,7 +13,6 @@ write refreshes only the connected part of the rota it touched (`app.rota.compon
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.models.rota import MaterialisedWindow, ShiftInstance
 from app.rota.calculator import final_schedule
@@ -283,7 +283,7 @@ async def refresh(
     for _ in range(OPTIMISTIC_ATTEMPTS):
         async with db.transaction() as session:
             read, team_ids = await _read(session, now, teams, people)
-        plan = await asyncio.to_thread(_plan, read, teams, people, team_ids)
+        plan = await calculate(_plan, read, teams, people, team_ids)
         async with db.transaction() as session:
             if await _write(session, read, plan, now, checked=True):
                 return len(plan.delete_ids) + len(plan.insert_rows)

@@ -6,7 +6,6 @@ completely and the page can still answer with the form as it was typed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
+from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.core.errors import DryRunOutcome
 from app.rota.calculator import Gap, coverage_gaps
@@ -45,7 +45,7 @@ async def _gaps(session: AsyncSession, team: str, start: datetime, end: datetime
     snapshot = await load_snapshot(session, start, end)
     if team not in snapshot.rota.teams:
         return []
-    return await asyncio.to_thread(coverage_gaps, snapshot.rota, team, start, end)
+    return await calculate(coverage_gaps, snapshot.rota, team, start, end)
 
 
 def _key(g: Gap) -> tuple[object, ...]:

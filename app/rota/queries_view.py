@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,10 +9,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.calc_pool import calculate
 from app.core.errors import NotFound
 from app.models.rota import AuditEntry, ManualDayOffRow, OverrideRow, Rotation, Specialist, Team
 from app.rota import repository
-from app.rota.calculator import FairnessRow, LedgerRow, coverage_gaps, fairness, lieu_ledger
+from app.rota.calculator import (
+    FairnessRow,
+    LedgerRow,
+    coverage_gaps_of_teams,
+    lieu_ledger_and_fairness,
+)
 from app.rota.wallclock import local_date, local_midnight
 
 AUDIT_SCAN = 5000
@@ -62,13 +67,17 @@ async def team_summaries(session: AsyncSession, now: datetime) -> list[TeamSumma
         return []
     lo = now - timedelta(days=8)
     snapshot = await repository.load_snapshot(session, lo, now + timedelta(days=8))
-    out = []
+    ranges = []
     for team in teams:
         today = local_date(now, team.tz)
         monday = today - timedelta(days=today.weekday())
         start = local_midnight(monday, team.tz)
         end = local_midnight(monday + timedelta(days=7), team.tz)
-        gaps = await asyncio.to_thread(coverage_gaps, snapshot.rota, team.slug, start, end)
+        ranges.append((team.slug, start, end))
+    out = []
+    for team, gaps in zip(
+        teams, await calculate(coverage_gaps_of_teams, snapshot.rota, ranges), strict=True
+    ):
         out.append(
             TeamSummary(
                 slug=team.slug,
@@ -112,8 +121,9 @@ async def team_report(
     end = local_midnight(last + timedelta(days=1), team.tz)
     members = (await repository.team_members(session, [team.id])).get(team.id, [])
     snapshot = await repository.load_snapshot(session, start, end)
-    ledger = await asyncio.to_thread(lieu_ledger, snapshot.rota, start, end, now)
-    loads = await asyncio.to_thread(fairness, snapshot.rota, start, end, team=slug)
+    ledger, loads = await calculate(
+        lieu_ledger_and_fairness, snapshot.rota, start, end, now, team=slug
+    )
     by_ledger = {r.specialist_id: r for r in ledger}
     by_load = {r.specialist_id: r for r in loads}
     people = list(dict.fromkeys([*members, *by_load]))

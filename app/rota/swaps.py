@@ -5,20 +5,19 @@ when the team asks for one. Nobody takes a shift while already on shift then."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
+from app.core.calc_pool import calculate
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.console import SwapRequest, TeamConsoleSettings
 from app.models.rota import Team, TeamMember
-from app.rota.calculator import days_off
+from app.rota.calculator import final_schedule, schedule_and_days_off
 from app.rota.override_service import create_override
 from app.rota.repository import load_snapshot, team_by_slug
-from app.rota.schedule import final_shifts
 from app.rota.schemas import OverrideIn
 from app.rota.shifts import Shift
 from app.rota.wallclock import local_date
@@ -36,8 +35,7 @@ def _me(principal: Principal) -> int:
 
 async def _shifts(session: AsyncSession, sid: int, start: datetime, end: datetime) -> list[Shift]:
     snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
-    found = await asyncio.to_thread(final_shifts, snapshot.rota, start, end)
-    return [s for s in found if s.specialist_id == sid]
+    return await calculate(final_schedule, snapshot.rota, start, end, specialist=sid)
 
 
 async def _require_own_shift(
@@ -57,8 +55,7 @@ async def _require_free(session: AsyncSession, sid: int, start: datetime, end: d
     A day off removes every shift that starts on it, covers included, so a swap onto a
     teammate's day off would leave the shift uncovered without a word."""
     snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
-    found = await asyncio.to_thread(final_shifts, snapshot.rota, start, end)
-    busy = [s for s in found if s.specialist_id == sid]
+    busy, offs = await calculate(schedule_and_days_off, snapshot.rota, start, end, specialist=sid)
     who = snapshot.specialist_names.get(sid, f"specialist {sid}")
     if busy:
         clash = busy[0]
@@ -78,7 +75,6 @@ async def _require_free(session: AsyncSession, sid: int, start: datetime, end: d
         raise Conflict(f"{who} is on leave then: they cannot take this shift")
     tz = snapshot.rota.specialist_tz(sid) if sid in snapshot.rota.specialists else "UTC"
     day = local_date(start, tz)
-    offs = await asyncio.to_thread(days_off, snapshot.rota, start, end, specialist=sid)
     off = next((d for d in offs if d.day == day), None)
     if off is not None:
         kind = "a day off in lieu" if off.source == "lieu" else "a day off"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
+from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.core.errors import (
     DryRunOutcome,
@@ -125,7 +125,7 @@ async def preview(
 ) -> tuple[list[ShiftOut], list[DayOffOut]]:
     """The final schedule and days off between two instants."""
     snapshot = await load_snapshot(session, start, end)
-    return await asyncio.to_thread(preview_of, snapshot, start, end)
+    return await calculate(preview_of, snapshot, start, end)
 
 
 def _shift_id(s: ShiftOut) -> tuple[Any, ...]:
@@ -242,7 +242,7 @@ class RotaWrite:
                 # request rolls back anyway). Without `db` the caller owns the transaction
                 # and may read the edited state before rolling it back (console previews).
                 await self.session.rollback()
-            change = await asyncio.to_thread(
+            change = await calculate(
                 schedule_change,
                 self._before,
                 after,

@@ -10,7 +10,6 @@ only a leave override removed is on leave, anyone else is simply off shift.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.calc_pool import calculate
 from app.models.rota import Specialist, Team, TeamMember
 from app.rota.calculator import Rota, days_off, on_shift_at
 from app.rota.overrides import pre_lieu_shifts
@@ -114,7 +114,7 @@ async def explain(
     absent = [(sid, name) for sid, name in rows if sid not in considered]
     if absent:
         snapshot = await load_snapshot(session, at - timedelta(days=1), at + timedelta(days=1))
-        reasons = await asyncio.to_thread(
+        reasons = await calculate(
             absences, snapshot.rota, request.team, at, [sid for sid, _ in absent]
         )
         for sid, name in absent:

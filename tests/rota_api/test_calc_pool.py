@@ -1,0 +1,164 @@
+"""Rota calculations in a worker process (ROTA_CALC_PROCESSES=1) answer as in a thread (0).
+
+The rest of the suite calculates in a thread (tests/conftest.py); these tests start a real
+worker process ("spawn") through the app's settings, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.core import calc_pool
+from app.core.clock import FixedClock
+from app.main import create_app
+from app.rota import endpoints_queries
+from app.rota.calculator import LedgerRow, Rota
+from tests.conftest import Keys
+from tests.rota_api.helpers import WEEKDAYS, Api, utc
+
+COVERAGE = [{"days": WEEKDAYS, "start": "09:00", "end": "17:00", "min_staff": 2}]
+RANGE = {"start": "2026-10-26T00:00:00Z", "end": "2026-12-14T00:00:00Z"}
+
+
+def exploding_ledger(rota: Rota, start: datetime, end: datetime, now: datetime) -> list[LedgerRow]:
+    """Stands in for lieu_ledger (module-level, so a worker process can import it)."""
+    raise ValueError("the ledger broke")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test settings with one calculation worker process."""
+    return settings.model_copy(update={"rota_calc_processes": 1})
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient, keys: Keys) -> Api:
+    """A scheduler's API."""
+    return Api(client, await keys.headers("scheduler"))
+
+
+@pytest.fixture
+async def rota(api: Api) -> dict[str, Any]:
+    """Team t: A, B, C on weekdays, weekend turns that earn days in lieu, a cover."""
+    await api.team("t", coverage=COVERAGE)
+    a, b, c = await api.people("t", "A", "B", "C")
+    await api.rotation("t", [a, b, c], name="weekdays", effective_from=utc(2026, 10, 26))
+    await api.rotation(
+        "t",
+        [a, b, c],
+        name="weekend",
+        days=["sat", "sun"],
+        assignment="turns",
+        earns_lieu=True,
+        lieu_rule="wed",
+        starts_on="2026-10-31",
+        effective_from=utc(2026, 10, 31),
+    )
+    await api.override(
+        kind="leave", specialist_id=b, start="2026-12-08T00:00:00Z", end="2026-12-10T00:00:00Z"
+    )
+    return {"A": a, "B": b, "C": c}
+
+
+async def _answers(api: Api, rota: dict[str, Any]) -> dict[str, Any]:
+    """Every calculation the rota API offers, as JSON."""
+    out: dict[str, Any] = {}
+    for name, path, params in [
+        ("ledger", "/v1/rota/lieu-ledger", RANGE),
+        ("ledger_b", "/v1/rota/lieu-ledger", {**RANGE, "specialist": rota["B"]}),
+        ("schedule", "/v1/rota/schedule", {**RANGE, "team": "t"}),
+        ("gaps", "/v1/rota/gaps", {**RANGE, "team": "t"}),
+        ("fairness", "/v1/rota/fairness", RANGE),
+        ("days_off", "/v1/days-off", RANGE),
+    ]:
+        answer = await api.get(path, **params)
+        assert answer.status_code == 200, (name, answer.text)
+        out[name] = answer.json()
+    preview = await api.client.post(
+        "/v1/overrides",
+        params={"dry_run": "true"},
+        json={
+            "kind": "leave",
+            "specialist_id": rota["C"],
+            "start": "2026-12-07T00:00:00Z",
+            "end": "2026-12-08T00:00:00Z",
+        },
+        headers=api.h,
+    )
+    assert preview.status_code == 200, preview.text
+    out["preview"] = preview.json()
+    # PostgreSQL's sequences do not roll back: each preview's override gets a new id.
+    for item in out["preview"]["resource"]["overrides"]:
+        item.pop("id")
+    # Served from the stored shifts, which each write's refresh calculated.
+    out["on_shift"] = await api.names_on_shift(utc(2026, 12, 9, 12))
+    return out
+
+
+async def test_a_worker_process_answers_as_a_thread_does(api: Api, rota: dict[str, Any]) -> None:
+    assert calc_pool.processes() == 1
+    in_process = await _answers(api, rota)
+    executor = calc_pool._executor
+    assert executor is not None, "nothing was calculated in the worker process"
+    workers = list(executor._processes.values())  # type: ignore[attr-defined]
+    assert workers and all(w.pid != os.getpid() for w in workers)
+    calc_pool.configure(0)  # the same app and data, now calculating in a thread
+    assert not any(w.is_alive() for w in workers)
+    in_thread = await _answers(api, rota)
+    assert calc_pool._executor is None
+    assert in_process == in_thread
+    assert in_process["on_shift"] and "B" not in in_process["on_shift"]  # B is on leave
+    assert in_process["preview"]["removed"]
+
+
+async def test_a_failing_calculation_answers_as_in_a_thread(
+    api: Api, rota: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(endpoints_queries, "lieu_ledger", exploding_ledger)
+    answers = []
+    for processes in (1, 0):
+        calc_pool.configure(processes)
+        answer = await api.get("/v1/rota/lieu-ledger", **RANGE)
+        body = answer.json()
+        assert body.pop("error_id") and body.pop("detail")
+        answers.append((answer.status_code, body))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 500 and answers[0][1]["title"] == "Internal server error"
+
+
+async def test_the_lifespan_ends_the_worker_processes(
+    settings: Settings, clock: FixedClock
+) -> None:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        assert calc_pool.processes() == 1
+        assert await calc_pool.calculate(os.getpid) != os.getpid()
+        executor = calc_pool._executor
+        assert executor is not None
+        workers = list(executor._processes.values())  # type: ignore[attr-defined]
+        assert workers and all(w.is_alive() for w in workers)
+    assert calc_pool._executor is None and calc_pool.processes() == 0
+    assert not any(w.is_alive() for w in workers)
+
+
+async def test_the_worker_runs_at_a_lower_priority_and_raises_as_called() -> None:
+    calc_pool.configure(1)
+    try:
+        mine = os.nice(0)
+        assert await calc_pool.calculate(os.nice, 0) == min(19, mine + calc_pool.WORKER_NICENESS)
+        with pytest.raises(ValueError, match="invalid literal"):
+            await calc_pool.calculate(int, "not a number")
+        # Calls at once share the worker; each gets its own answer.
+        got = await asyncio.gather(*(calc_pool.calculate(abs, -i) for i in range(5)))
+        assert got == [0, 1, 2, 3, 4]
+    finally:
+        calc_pool.close()
+    assert calc_pool.processes() == 0
+    assert await calc_pool.calculate(os.getpid) == os.getpid()  # a thread again
