@@ -1,6 +1,7 @@
 """Slow rota work holds nothing a webhook waits for, and recomputes only what an edit touched.
 
-Each calculation is watched as it starts (in its worker thread): the app's pool must then
+Each calculation is watched as it starts (in a worker thread: the suite runs with
+ROTA_CALC_PROCESSES=0, see tests/conftest.py): the app's pool must then
 have no connection checked out, so no transaction (and no rota lock) is held while it runs.
 """
 
@@ -197,7 +198,7 @@ async def test_queries_calculate_with_nothing_held(
 ) -> None:
     api = Api(client, await keys.headers("scheduler"))
     await two_teams(api)
-    spy = watch(app, monkeypatch, endpoints_queries, "final_schedule")
+    spy = watch(app, monkeypatch, endpoints_queries, "schedule_and_days_off")
 
     shifts = await api.schedule(utc(2026, 11, 23), utc(2026, 11, 30), team="a")
 
