@@ -88,7 +88,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             async with db.transaction() as session:
                 write = await RotaWrite(
-                    session, principal, SystemClock().now(), args.dry_run
+                    session,
+                    principal,
+                    SystemClock().now(),
+                    args.dry_run,
+                    refresh_after_commit=True,
                 ).start()
                 result = await bulk_upsert(session, rows, write)
         except ValidationFailed as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import await_
 
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, one_trip_dbapi
@@ -89,6 +90,36 @@ async def end_transaction(session: AsyncSession) -> None:
     await session.commit()
 
 
+AFTER_COMMIT = "switchboard.after_commit"
+AfterCommit = Callable[["Database"], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, work: AfterCommit) -> None:
+    """Run `work(db)` once the session's transaction has committed (not on a rollback).
+
+    Run by `Database.transaction` and by the request's session (`app.core.deps`) after
+    they commit, before the block or the request ends; with nothing held by the session.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(work)
+
+
+async def run_after_commit(session: AsyncSession, db: Database) -> None:
+    """The work registered with `after_commit`, in order (the session has committed)."""
+    while pending := session.info.pop(AFTER_COMMIT, None):
+        for work in pending:
+            await work(db)
+
+
+def drop_after_commit(session: AsyncSession) -> None:
+    """Forget the registered work (the transaction rolled back)."""
+    session.info.pop(AFTER_COMMIT, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+
+
 @dataclass
 class Database:
     """The engine and session factory of one app instance."""
@@ -109,9 +140,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits when the block ends, rolls back on any error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """One unit of work: commits when the block ends, rolls back on any error.
+
+        Work registered with `after_commit` runs after the commit, before the block ends.
+        """
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            await run_after_commit(session, self)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

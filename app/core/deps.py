@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
-from app.core.db import Database
+from app.core.db import Database, drop_after_commit, run_after_commit
 
 
 async def get_database(request: Request) -> Database:
@@ -29,9 +29,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
         except BaseException:
+            drop_after_commit(session)
             await session.rollback()
             raise
         await session.commit()
+        await run_after_commit(session, db)
 
 
 async def get_clock(request: Request) -> Clock:

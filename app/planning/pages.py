@@ -193,7 +193,13 @@ async def _apply(
     try:
         async with db.transaction() as session:
             row = await service.get_plan(session, plan_id)
-            write = RotaWrite(session, acting_as(me), clock_of(request).now(), dry_run=False)
+            write = RotaWrite(
+                session,
+                acting_as(me),
+                clock_of(request).now(),
+                dry_run=False,
+                refresh_after_commit=True,
+            )
             await write.start()
             return await apply_plan(
                 session, row, write, if_match=etag, allow_past=allow_past, dry_run=dry_run

@@ -89,7 +89,9 @@ async def apply_edit(
 ) -> Any:
     """Make the edit for real (after the stale-state check); returns what the service returned."""
     async with db.transaction() as session:
-        write = await RotaWrite(session, principal, now, dry_run=False).start()
+        write = await RotaWrite(
+            session, principal, now, dry_run=False, refresh_after_commit=True
+        ).start()
         if check is not None:
             await check(session)
         return await action(session, write)

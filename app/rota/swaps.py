@@ -186,7 +186,9 @@ async def _make_override(
     assert team is not None
     await _require_own_shift(session, swap.requester_id, team.slug, swap.starts_at, swap.ends_at)
     await _require_free(session, taker, swap.starts_at, swap.ends_at)
-    write = await RotaWrite(session, principal, now, dry_run=False).start()
+    write = await RotaWrite(
+        session, principal, now, dry_run=False, refresh_after_commit=True
+    ).start()
     rows = await create_override(
         session,
         OverrideIn(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
 from app.core.calc_pool import calculate
-from app.core.db import Database
+from app.core.db import Database, after_commit
 from app.core.errors import (
     DryRunOutcome,
     PreconditionFailed,
@@ -186,8 +186,10 @@ class RotaWrite:
     reads the rules before and after, rolls back, and calculates with nothing held; a
     real write commits, then refreshes the stored shifts of the part of the rota it
     touched without holding a connection while it calculates (`materialise.refresh`).
-    Without a `db` (CLI seeding, one transaction for many writes) the refresh happens
-    inside the transaction instead.
+    With `refresh_after_commit` (a caller that owns the transaction: swaps, console pages,
+    the CSV import) the same refresh runs once that transaction has committed
+    (`app.core.db.after_commit`). Without either (CLI seeding, one transaction for many
+    writes) the refresh happens inside the transaction instead.
     """
 
     session: AsyncSession
@@ -195,6 +197,7 @@ class RotaWrite:
     now: datetime
     dry_run: bool
     db: Database | None = None
+    refresh_after_commit: bool = False
     affected_teams: set[str] = field(default_factory=set)
     affected_specialists: set[int] = field(default_factory=set)
     _before: Snapshot | None = None
@@ -254,6 +257,14 @@ class RotaWrite:
             )
             raise DryRunOutcome(change)
         teams = self.affected_teams or None
+        if self.db is None and self.refresh_after_commit:
+            parts, people = set(teams) if teams else None, set(self.affected_specialists)
+
+            async def refresh_committed(db: Database) -> None:
+                await refresh(db, self.now, teams=parts, specialists=people)
+
+            after_commit(self.session, refresh_committed)
+            return
         if self.db is None:
             await rematerialise(
                 self.session, self.now, teams=teams, specialists=self.affected_specialists

@@ -14,12 +14,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.service import Principal
 from app.core.clock import FixedClock
-from app.core.db import Database
+from app.core.db import Database, after_commit
 from app.rota import endpoints_queries, materialise, writes
+from app.rota.override_service import create_override
+from app.rota.page_writes import apply_edit
 from app.rota.rules import Rota
+from app.rota.schemas import OverrideIn
+from app.rota.writes import RotaWrite
 from tests.conftest import Keys
+from tests.desk.swap_team import MONDAY, as_specialist, swap_team
 from tests.rota_api.helpers import Api, iso, utc
 from tests.rota_api.test_concurrency import stored_matches_calculation
 
@@ -204,3 +211,77 @@ async def test_queries_calculate_with_nothing_held(
 
     assert len(shifts) == 10
     assert spy.held == [0]
+
+
+async def test_an_accepted_swap_refreshes_after_its_commit_with_nothing_held(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    keys: Keys,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api, ids = await swap_team(client, keys)
+    ann, cy = [await as_specialist(keys, ids, name) for name in ("Ann", "Cy")]
+    monday = {"team": "t", "start": iso(MONDAY[0]), "end": iso(MONDAY[1])}
+    asked = await client.post(
+        "/v1/swaps", json={"kind": "ask", "teammate_id": ids["Cy"], **monday}, headers=ann
+    )
+    assert asked.status_code == 201, asked.text
+    spy = watch(app, monkeypatch, materialise, "final_schedule")
+
+    taken = await client.post(f"/v1/swaps/{asked.json()['id']}/accept", headers=cy)
+
+    assert taken.status_code == 200, taken.text
+    assert spy.held and spy.held == [0] * len(spy.held)  # after the commit: nothing held
+    await stored_matches_calculation(db)
+    assert await api.names_on_shift(utc(2026, 11, 23, 10)) == ["Cy"]
+
+
+async def test_a_console_page_edit_refreshes_after_its_commit_with_nothing_held(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    keys: Keys,
+    db: Database,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = Api(client, await keys.headers("scheduler"))
+    people = await two_teams(api)
+    spy = watch(app, monkeypatch, materialise, "final_schedule")
+
+    async def leave(session: AsyncSession, write: RotaWrite) -> Any:
+        data = OverrideIn(
+            kind="leave",
+            specialist_id=people["a"][0],
+            start=utc(2026, 11, 23),
+            end=utc(2026, 11, 28),
+        )
+        return await create_override(session, data, write, allow_past=False)
+
+    principal = Principal(key_id=0, name="page", role="scheduler", specialist_id=None)
+    await apply_edit(app.state.db, principal, clock.now(), leave)
+
+    assert spy.held and spy.held == [0] * len(spy.held)
+    assert spy.teams == [{"a"}] * len(spy.teams)
+    await stored_matches_calculation(db)
+    assert await api.names_on_shift(utc(2026, 11, 24, 10)) == ["a2", "b1", "b2"]
+
+
+async def test_a_rolled_back_write_refreshes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, keys: Keys, clock: FixedClock
+) -> None:
+    api = Api(client, await keys.headers("scheduler"))
+    await two_teams(api)
+    ran: list[Database] = []
+
+    async def record(db: Database) -> None:
+        ran.append(db)
+
+    with pytest.raises(RuntimeError):
+        async with app.state.db.transaction() as session:
+            after_commit(session, record)
+            raise RuntimeError("the edit failed")
+    assert ran == []
+    async with app.state.db.transaction() as session:
+        after_commit(session, record)
+    assert ran == [app.state.db]
