@@ -17,6 +17,7 @@ from app.reports import service
 from app.reports.figures import GroupBy
 from app.reports.schemas import SummaryOut, summary_csv, summary_out
 from app.reports.specialists import SpecialistReportOut, specialist_report
+from app.rota.repository import specialist_names
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -126,7 +127,7 @@ async def summary(
     names: dict[int, str] = {}
     if group_by == "specialist":
         ids = {g.key for g in found.groups if isinstance(g.key, int)}
-        names = await service.specialist_names(session, ids)
+        names = await specialist_names(session, ids)
     out = summary_out(
         found,
         start=begins,

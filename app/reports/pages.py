@@ -19,6 +19,7 @@ from app.reports.charts import Series, bar_chart
 from app.reports.endpoints import parse_zone
 from app.reports.figures import GroupBy
 from app.reports.schemas import SummaryOut, summary_csv, summary_out
+from app.rota.repository import specialist_names
 from app.web.deps import require_page_role
 from app.web.nav import register_nav
 from app.web.sessions import SignedIn
@@ -86,7 +87,7 @@ async def _report(request: Request) -> tuple[dict[str, Any], SummaryOut | None, 
         )
         names: dict[int, str] = {}
         if group_by == "specialist":
-            names = await service.specialist_names(
+            names = await specialist_names(
                 session, {g.key for g in found.groups if isinstance(g.key, int)}
             )
     out = summary_out(

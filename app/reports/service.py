@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.account import Account
 from app.models.call import Call
 from app.models.console import CallWrapUp
-from app.models.rota import Specialist
 from app.reports.figures import CallFacts, GroupBy, Summary, SummaryTally
 
 _BATCH = 2000
@@ -100,13 +99,3 @@ async def summary(
                 )
             )
     return tally.summary()
-
-
-async def specialist_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    """The names of some specialists, by id."""
-    if not ids:
-        return {}
-    found = await session.execute(
-        select(Specialist.id, Specialist.name).where(Specialist.id.in_(ids))
-    )
-    return {row.id: row.name for row in found}

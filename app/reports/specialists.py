@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.call import Call, RingAttempt
-from app.reports.service import specialist_names
+from app.rota.repository import specialist_names
 from app.rota.writes import preview
 
 MISSED = ("no-answer", "busy", "failed")

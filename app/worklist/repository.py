@@ -14,6 +14,7 @@ from app.models.account import Account
 from app.models.call import Call
 from app.models.rota import Specialist
 from app.models.routing import WorkItem
+from app.rota.repository import specialist_names
 
 
 @dataclass(frozen=True)
@@ -105,17 +106,6 @@ async def related(session: AsyncSession, items: Iterable[WorkItem]) -> Related:
         session, {i.claimed_by_id for i in items if i.claimed_by_id is not None}
     )
     return found
-
-
-async def specialist_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
-    """Specialists' names by id (the ones that exist)."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Specialist.id, Specialist.name).where(Specialist.id.in_(wanted))
-    )
-    return {row.id: row.name for row in rows}
 
 
 async def specialist(session: AsyncSession, specialist_id: int) -> Specialist | None:

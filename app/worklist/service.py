@@ -17,6 +17,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models.call import Call
 from app.models.rota import Specialist
 from app.models.routing import WorkItem
+from app.rota.repository import specialist_names
 from app.worklist import repository, rules
 from app.worklist.rules import Actor
 from app.worklist.schemas import (
@@ -170,7 +171,7 @@ async def _apply(session: AsyncSession, item_id: int, rule: Rule) -> tuple[WorkI
         item = await get(session, item_id)
         read_version = item.version
         holder = [item.claimed_by_id] if item.claimed_by_id is not None else []
-        values = rule(item, await repository.specialist_names(session, holder))
+        values = rule(item, await specialist_names(session, holder))
         if values is None:
             return item, False
         if await repository.write_if_unchanged(session, item_id, read_version, values):
