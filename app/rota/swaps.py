@@ -17,9 +17,8 @@ from app.models.console import SwapRequest, TeamConsoleSettings
 from app.models.rota import Team, TeamMember
 from app.rota.calculator import final_schedule, schedule_and_days_off
 from app.rota.override_service import create_override
-from app.rota.repository import load_snapshot, team_by_slug
+from app.rota.repository import Snapshot, load_snapshot, team_by_slug
 from app.rota.schemas import OverrideIn
-from app.rota.shifts import Shift
 from app.rota.wallclock import local_date
 from app.rota.writes import RotaWrite
 
@@ -33,15 +32,15 @@ def _me(principal: Principal) -> int:
     return principal.specialist_id
 
 
-async def _shifts(session: AsyncSession, sid: int, start: datetime, end: datetime) -> list[Shift]:
-    snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
-    return await calculate(final_schedule, snapshot.rota, start, end, specialist=sid)
+async def _around(session: AsyncSession, start: datetime, end: datetime) -> Snapshot:
+    """The rota around a shift (a day either side): what the checks below read, loaded once."""
+    return await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
 
 
 async def _require_own_shift(
-    session: AsyncSession, sid: int, team: str, start: datetime, end: datetime
+    snapshot: Snapshot, sid: int, team: str, start: datetime, end: datetime
 ) -> None:
-    mine = await _shifts(session, sid, start, end)
+    mine = await calculate(final_schedule, snapshot.rota, start, end, specialist=sid)
     if not any(s.team == team and s.start <= start and end <= s.end for s in mine):
         raise Conflict(
             f"specialist {sid} has no shift in {team} covering {start:%Y-%m-%d %H:%M}–"
@@ -49,12 +48,11 @@ async def _require_own_shift(
         )
 
 
-async def _require_free(session: AsyncSession, sid: int, start: datetime, end: datetime) -> None:
+async def _require_free(snapshot: Snapshot, sid: int, start: datetime, end: datetime) -> None:
     """The taker works nothing then, and has no leave or day off that would drop the shift.
 
     A day off removes every shift that starts on it, covers included, so a swap onto a
     teammate's day off would leave the shift uncovered without a word."""
-    snapshot = await load_snapshot(session, start - timedelta(days=1), end + timedelta(days=1))
     busy, offs = await calculate(schedule_and_days_off, snapshot.rota, start, end, specialist=sid)
     who = snapshot.specialist_names.get(sid, f"specialist {sid}")
     if busy:
@@ -131,7 +129,7 @@ async def create(
             f"specialist {teammate_id} is not another member of {team}",
             errors=[{"field": "body.teammate_id", "message": "not a teammate"}],
         )
-    await _require_own_shift(session, me, team, start, end)
+    await _require_own_shift(await _around(session, start, end), me, team, start, end)
     settings = await session.get(TeamConsoleSettings, row.id)
     swap = SwapRequest(
         kind=kind,
@@ -180,12 +178,18 @@ async def visible(
 
 
 async def _make_override(
-    session: AsyncSession, principal: Principal, swap: SwapRequest, taker: int, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    swap: SwapRequest,
+    taker: int,
+    now: datetime,
+    snapshot: Snapshot,
 ) -> None:
+    """The cover for an agreed swap; `snapshot` is the rota around it, read in this transaction."""
     team = await session.get(Team, swap.team_id)
     assert team is not None
-    await _require_own_shift(session, swap.requester_id, team.slug, swap.starts_at, swap.ends_at)
-    await _require_free(session, taker, swap.starts_at, swap.ends_at)
+    await _require_own_shift(snapshot, swap.requester_id, team.slug, swap.starts_at, swap.ends_at)
+    await _require_free(snapshot, taker, swap.starts_at, swap.ends_at)
     write = await RotaWrite(
         session, principal, now, dry_run=False, refresh_after_commit=True
     ).start()
@@ -222,12 +226,13 @@ async def accept(
         raise Forbidden("this request is for another teammate")
     if me == swap.requester_id or me not in await _members(session, swap.team_id):
         raise Forbidden("only a teammate may take this shift")
-    await _require_free(session, me, swap.starts_at, swap.ends_at)
+    snapshot = await _around(session, swap.starts_at, swap.ends_at)
+    await _require_free(snapshot, me, swap.starts_at, swap.ends_at)
     swap.accepted_by_id = me
     swap.state = "accepted"
     swap.updated_at = now
     if not swap.needs_approval:
-        await _make_override(session, principal, swap, me, now)
+        await _make_override(session, principal, swap, me, now, snapshot)
     await session.flush()
     return swap
 
@@ -273,7 +278,8 @@ async def decide(
     swap.decided_by = principal.name
     swap.updated_at = now
     if approve:
-        await _make_override(session, principal, swap, swap.accepted_by_id, now)
+        snapshot = await _around(session, swap.starts_at, swap.ends_at)
+        await _make_override(session, principal, swap, swap.accepted_by_id, now, snapshot)
         swap.state = "approved"
     else:
         swap.state = "rejected"
