@@ -20,12 +20,9 @@ FIELDS = (
     "service_level_red",
     "swaps_need_approval",
 )
+# A team that never set them has the table's column defaults.
 DEFAULTS: dict[str, Any] = {
-    "wait_amber_seconds": 60,
-    "wait_red_seconds": 180,
-    "service_level_amber": 80,
-    "service_level_red": 60,
-    "swaps_need_approval": False,
+    name: TeamConsoleSettings.__table__.c[name].default.arg for name in FIELDS
 }
 
 

@@ -160,5 +160,7 @@ async def put_console_settings(
     team = await team_by_slug(session, slug)
     if team is None:
         raise NotFound(f"team {slug!r} does not exist")
-    await console_settings.change(session, principal, team, body.model_dump(), now=clock.now())
-    return _settings_out(await wallboard.thresholds_of(session, team.id))
+    values = await console_settings.change(
+        session, principal, team, body.model_dump(), now=clock.now()
+    )
+    return SettingsOut(**values)

@@ -15,6 +15,7 @@ from app.models.rota import Team
 from app.models.routing import QueueEntry
 from app.reports.figures import Figures
 from app.reports.service import summary
+from app.rota import console_settings
 from app.routing import presence
 from app.routing.roster import ShiftRow, everyone, read_team
 
@@ -112,16 +113,7 @@ def alert(
 
 async def thresholds_of(session: AsyncSession, team_id: int) -> Thresholds:
     """The team's console settings (defaults when never set)."""
-    row = await session.get(TeamConsoleSettings, team_id)
-    if row is None:
-        return Thresholds()
-    return Thresholds(
-        row.wait_amber_seconds,
-        row.wait_red_seconds,
-        row.service_level_amber,
-        row.service_level_red,
-        row.swaps_need_approval,
-    )
+    return Thresholds(**console_settings.values_of(await session.get(TeamConsoleSettings, team_id)))
 
 
 async def _queue(session: AsyncSession, slug: str | None) -> tuple[int, datetime | None]:
