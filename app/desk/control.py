@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.core.errors import AppError
-from app.desk.pages import _clock, _db, _specialist_of, _text
+from app.desk.pages import _specialist_of, _text
 from app.desk.views import dial_text
 from app.models.call import CallTransfer
 from app.models.rota import Specialist
@@ -24,6 +24,7 @@ from app.telephony import outbound, transfers
 from app.telephony.endpoints import telephony_of
 from app.telephony.endpoints_control import rest_client
 from app.web.deps import CheckedForm, CurrentUser, acting_as
+from app.web.pages import clock_of, db_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,19 +80,19 @@ async def dial(request: Request, item_id: int, me: CurrentUser, form: CheckedFor
     sid = _specialist_of(me)
     tel = telephony_of(request.app.state)
     try:
-        async with _db(request).transaction() as session:
+        async with db_of(request).transaction() as session:
             placing = await outbound.start(
                 session,
                 tel.settings,
                 item_id,
                 acting_as(me),
                 specialist_id=sid,
-                now=_clock(request).now(),
+                now=clock_of(request).now(),
             )
     except AppError as exc:
         return _answer(request, exc.status, {"item_id": item_id, "text": _problem_text(exc)})
     _, error = await outbound.place(tel, rest_client(request), placing)
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         item = await session.get(WorkItem, item_id)
         assert item is not None
         state = dial_state(item)
@@ -102,7 +103,7 @@ async def dial(request: Request, item_id: int, me: CurrentUser, form: CheckedFor
 async def dial_progress(request: Request, item_id: int, me: CurrentUser) -> Response:
     """Where the item's callback is now (the page asks every few seconds while under way)."""
     _specialist_of(me)
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         item = await session.get(WorkItem, item_id)
         if item is None:
             return JSONResponse({"text": "This item no longer exists."}, status_code=404)
@@ -110,7 +111,7 @@ async def dial_progress(request: Request, item_id: int, me: CurrentUser) -> Resp
 
 
 async def _transfer_state(request: Request, transfer_id: int) -> dict[str, Any]:
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         transfer = await session.get(CallTransfer, transfer_id)
         assert transfer is not None
         target = transfer.target_team or "the team"
@@ -145,7 +146,7 @@ async def transfer(request: Request, me: CurrentUser, form: CheckedForm) -> Resp
         return _answer(request, 422, {"text": text})
     tel = telephony_of(request.app.state)
     try:
-        async with _db(request).transaction() as session:
+        async with db_of(request).transaction() as session:
             move = await transfers.start(
                 session,
                 tel.settings,
@@ -154,7 +155,7 @@ async def transfer(request: Request, me: CurrentUser, form: CheckedForm) -> Resp
                 team=team,
                 specialist_id=person,
                 mode=mode,
-                now=_clock(request).now(),
+                now=clock_of(request).now(),
             )
     except AppError as exc:
         return _answer(request, exc.status, {"text": _problem_text(exc)})
@@ -167,7 +168,7 @@ async def transfer(request: Request, me: CurrentUser, form: CheckedForm) -> Resp
 async def transfer_progress(request: Request, transfer_id: int, me: CurrentUser) -> Response:
     """Where a transfer is now (the page asks every few seconds while it rings)."""
     sid = _specialist_of(me)
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         found = await session.get(CallTransfer, transfer_id)
         mine = found is not None and sid in (found.from_specialist_id, found.target_specialist_id)
         if found is None or not (mine or me.role in ("admin", "scheduler")):
@@ -184,9 +185,9 @@ async def complete(request: Request, me: CurrentUser, form: CheckedForm) -> Resp
     call_sid = _text(form, "call")
     tel = telephony_of(request.app.state)
     try:
-        async with _db(request).transaction() as session:
+        async with db_of(request).transaction() as session:
             move = await transfers.complete(
-                session, call_sid, acting_as(me), now=_clock(request).now()
+                session, call_sid, acting_as(me), now=clock_of(request).now()
             )
     except AppError as exc:
         return _answer(request, exc.status, {"text": _problem_text(exc)})

@@ -14,17 +14,15 @@ from typing import Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from app.config import Settings
-from app.core.clock import Clock
-from app.core.db import Database
 from app.core.errors import AppError
 from app.desk import views
 from app.events.stream import listen
 from app.routing import availability
 from app.telephony import voice_token
-from app.web.deps import CheckedForm, CurrentUser, acting_as, csrf_ok
+from app.web.deps import CheckedForm, CurrentUser, acting_as, csrf_ok, settings_of
 from app.web.errors import CsrfFailed, PageForbidden
 from app.web.nav import register_home, register_nav
+from app.web.pages import clock_of, db_of
 from app.web.sessions import SignedIn
 from app.web.signout import on_sign_out
 from app.web.templating import SECURITY_HEADERS, add_template_dir, render
@@ -51,21 +49,6 @@ DESK_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
 )
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _specialist_of(me: SignedIn) -> int:
     if me.specialist_id is None:
         raise PageForbidden(
@@ -79,7 +62,7 @@ async def _page(
 ) -> Response:
     sid = _specialist_of(me)
     context = await views.desk(
-        _db(request), sid, now=_clock(request).now(), settings=_settings(request)
+        db_of(request), sid, now=clock_of(request).now(), settings=settings_of(request)
     )
     return render(
         request,
@@ -99,7 +82,7 @@ async def desk_page(request: Request, me: CurrentUser) -> Response:
 async def _act(request: Request, me: SignedIn, action: Any) -> Response:
     """Run a form's action in one transaction; back to the desk, or the desk with the error."""
     try:
-        async with _db(request).transaction() as session:
+        async with db_of(request).transaction() as session:
             await action(session)
     except AppError as exc:
         return await _page(request, me, error=exc.detail, status=exc.status)
@@ -118,7 +101,7 @@ async def set_availability(request: Request, me: CurrentUser, form: CheckedForm)
     wanted = _text(form, "availability")
     if wanted not in ("available", "away", "offline"):
         return await _page(request, me, error="Choose available, away or offline.", status=422)
-    now = _clock(request).now()
+    now = clock_of(request).now()
 
     async def action(session: Any) -> None:
         await availability.set_availability(session, acting_as(me), sid, wanted, now=now)
@@ -130,15 +113,15 @@ async def set_availability(request: Request, me: CurrentUser, form: CheckedForm)
 async def softphone_closed(request: Request, me: CurrentUser, form: CheckedForm) -> Response:
     """The softphone page closed: offline, unless calls ring a phone number anyway."""
     sid = _specialist_of(me)
-    async with _db(request).transaction() as session:
-        await availability.signed_out(session, acting_as(me), sid, now=_clock(request).now())
+    async with db_of(request).transaction() as session:
+        await availability.signed_out(session, acting_as(me), sid, now=clock_of(request).now())
     return Response(status_code=204)
 
 
 @router.post("/desk/wrap-up")
 async def wrap_up(request: Request, me: CurrentUser, form: CheckedForm) -> Response:
     """After the call: a disposition and a note."""
-    now = _clock(request).now()
+    now = clock_of(request).now()
     sid, code, note = _text(form, "call_sid"), _text(form, "disposition"), _text(form, "note")
 
     async def action(session: Any) -> None:
@@ -159,7 +142,7 @@ async def work(
     from app.worklist import service as work_service
 
     sid = _specialist_of(me)
-    now = _clock(request).now()
+    now = clock_of(request).now()
     principal = acting_as(me)
 
     async def action(session: Any) -> None:
@@ -185,7 +168,7 @@ async def work(
 @router.post("/desk/swaps")
 async def new_swap(request: Request, me: CurrentUser, form: CheckedForm) -> Response:
     """Offer one of my shifts, or ask a teammate to take it."""
-    now = _clock(request).now()
+    now = clock_of(request).now()
     shift = _text(form, "shift")
     teammate = _text(form, "teammate_id")
     kind = _text(form, "kind") or "offer"
@@ -214,7 +197,7 @@ async def act_on_swap(
     request: Request, swap_id: int, verb: str, me: CurrentUser, form: CheckedForm
 ) -> Response:
     """Accept, decline or cancel a swap request."""
-    now = _clock(request).now()
+    now = clock_of(request).now()
 
     async def action(session: Any) -> None:
         from app.rota import swaps
@@ -240,8 +223,8 @@ async def desk_events(
     resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
     stream = listen(
         request.app.state.events,
-        _db(request),
-        _clock(request),
+        db_of(request),
+        clock_of(request),
         role=me.role,
         specialist_id=me.specialist_id,
         last_event_id=resume,
@@ -261,12 +244,12 @@ async def desk_voice_token(
     if not csrf_ok(me.csrf_token, x_csrf_token):
         raise CsrfFailed()
     sid = _specialist_of(me)
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         identity = await views.client_identity_of(session, sid)
     if identity is None:
         return JSONResponse({"detail": "your contact is not a client: identity"}, status_code=409)
     try:
-        found = voice_token.issue(_settings(request), identity, now=_clock(request).now())
+        found = voice_token.issue(settings_of(request), identity, now=clock_of(request).now())
     except AppError as exc:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
     return JSONResponse(
@@ -274,7 +257,7 @@ async def desk_voice_token(
             "token": found.token,
             "identity": found.identity,
             "expires_at": found.expires_at.isoformat(),
-            "ttl_seconds": _settings(request).voice_token_ttl_seconds,
+            "ttl_seconds": settings_of(request).voice_token_ttl_seconds,
         },
         headers={"Cache-Control": "no-store"},
     )
