@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from app.auth.deps import RotaReader, RotaWriter
-from app.core.calc_pool import calculate
-from app.core.db import end_transaction
 from app.core.deps import ClockDep, DbSession
 from app.core.errors import ValidationFailed
 from app.core.types import DbId, Instant
 from app.models.rota import Rotation
 from app.rota import lookup
-from app.rota.calculator import coverage_gaps, fairness, lieu_ledger, schedule_and_days_off
+from app.rota.calculator import (
+    LedgerRow,
+    Rota,
+    coverage_gaps,
+    fairness,
+    lieu_ledger,
+    schedule_and_days_off,
+)
 from app.rota.component import connected_part
 from app.rota.deps import own_specialist
 from app.rota.endpoints_changes import MAX_RANGE, check_range
-from app.rota.repository import load_snapshot, team_by_slug
+from app.rota.repository import Snapshot, team_by_slug
 from app.rota.schemas import (
     FairnessOut,
     GapOut,
@@ -30,6 +36,7 @@ from app.rota.schemas import (
     ShiftSourceOut,
     UnplacedOut,
 )
+from app.rota.snapshot_work import calculate_on_snapshot
 from app.rota.writes import day_off_out, require_aware_query, shift_out
 
 router = APIRouter(prefix="/v1/rota", tags=["rota queries"])
@@ -110,10 +117,18 @@ async def schedule(
     check_range(start, end, MAX_SCHEDULE)
     await _known_team(session, team)
     specialist = own_specialist(principal, specialist)
-    snapshot = await load_snapshot(session, start, end)
-    await end_transaction(session)  # the connection goes back before the CPU work
-    shifts, offs = await calculate(
-        schedule_and_days_off, snapshot.rota, start, end, team=team, specialist=specialist
+    # The connection goes back before the CPU work (the worker loads the rules itself).
+    return await calculate_on_snapshot(
+        session, start, end, schedule_answer, start, end, team, specialist
+    )
+
+
+def schedule_answer(
+    snapshot: Snapshot, start: datetime, end: datetime, team: str | None, specialist: int | None
+) -> ScheduleOut:
+    """The final schedule's answer (CPU, in the calculation worker)."""
+    shifts, offs = schedule_and_days_off(
+        snapshot.rota, start, end, team=team, specialist=specialist
     )
     if team is not None:
         members = {s.specialist_id for s in shifts} | {
@@ -135,8 +150,11 @@ async def gaps(
     """Intervals in which a coverage rule of the team has fewer staff than its minimum."""
     check_range(start, end, MAX_SCHEDULE)
     await _known_team(session, team)
-    snapshot = await load_snapshot(session, start, end)
-    await end_transaction(session)
+    return await calculate_on_snapshot(session, start, end, gaps_answer, team, start, end)
+
+
+def gaps_answer(snapshot: Snapshot, team: str, start: datetime, end: datetime) -> list[GapOut]:
+    """The coverage gaps' answer (CPU, in the calculation worker)."""
     return [
         GapOut(
             start=g.start,
@@ -147,7 +165,7 @@ async def gaps(
             language=g.language,
             rule_index=g.rule_index,
         )
-        for g in await calculate(coverage_gaps, snapshot.rota, team, start, end)
+        for g in coverage_gaps(snapshot.rota, team, start, end)
     ]
 
 
@@ -165,8 +183,13 @@ async def fairness_report(
     """
     check_range(start, end)
     await _known_team(session, team)
-    snapshot = await load_snapshot(session, start, end)
-    await end_transaction(session)
+    return await calculate_on_snapshot(session, start, end, fairness_answer, start, end, team)
+
+
+def fairness_answer(
+    snapshot: Snapshot, start: datetime, end: datetime, team: str | None
+) -> list[FairnessOut]:
+    """The fairness report's answer (CPU, in the calculation worker)."""
     return [
         FairnessOut(
             specialist_id=r.specialist_id,
@@ -176,7 +199,7 @@ async def fairness_report(
             weekend_days=r.weekend_days,
             night_hours=round(r.night_hours, 2),
         )
-        for r in await calculate(fairness, snapshot.rota, start, end, team=team)
+        for r in fairness(snapshot.rota, start, end, team=team)
     ]
 
 
@@ -195,8 +218,21 @@ async def ledger(
     end = end or now
     check_range(start, end, MAX_SPECIALIST_LEDGER if principal.role == "specialist" else MAX_RANGE)
     specialist = own_specialist(principal, specialist)
-    snapshot = await load_snapshot(session, start, end)
-    await end_transaction(session)
+    # `lieu_ledger` is passed (not looked up in the worker), so a test can stand in for it.
+    return await calculate_on_snapshot(
+        session, start, end, ledger_answer, lieu_ledger, start, end, now, specialist
+    )
+
+
+def ledger_answer(
+    snapshot: Snapshot,
+    ledger_of: Callable[[Rota, datetime, datetime, datetime], list[LedgerRow]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    specialist: int | None,
+) -> list[LedgerOut]:
+    """The lieu ledger's answer (CPU, in the calculation worker)."""
     rota = snapshot.rota
     if specialist is not None:
         # One person's ledger needs only the part of the rota linked to them.
@@ -212,6 +248,6 @@ async def ledger(
             weeks_without_weekend=list(r.weeks_without_weekend),
             unplaced=[UnplacedOut(day_off_id=f"lieu:{key}", reason=UNPLACED) for key in r.unplaced],
         )
-        for r in await calculate(lieu_ledger, rota, start, end, now)
+        for r in ledger_of(rota, start, end, now)
         if specialist is None or r.specialist_id == specialist
     ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from app.rota.calculator import final_schedule
 from app.rota.component import connected_part
 from app.rota.repository import Snapshot, load_snapshot
 from app.rota.schemas import MAX_SHIFT_DAYS
+from app.rota.snapshot_work import run_in_worker_session, shared_url
 
 logger = logging.getLogger("switchboard.rota")
 
@@ -126,7 +127,7 @@ class _Read:
     start: datetime
     end: datetime
     whole: bool
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None once planned (the worker sends back only the rest)
     stored: list[tuple[Any, ...]]  # (id, *_COLUMNS) of the rows in scope
 
 
@@ -170,6 +171,7 @@ def _plan(
 ) -> _Plan:
     """Calculate the shifts in scope and the difference to what is stored (CPU only)."""
     snapshot = read.snapshot
+    assert snapshot is not None
     rota = snapshot.rota
     if team_ids is not None:
         assert teams is not None
@@ -204,6 +206,19 @@ def _plan(
     for values, count in wanted.items():
         insert_rows.extend(dict(zip(_COLUMNS, values, strict=True)) for _ in range(count))
     return _Plan(delete_ids, insert_rows)
+
+
+def _read_and_plan(
+    url: str, now: datetime, teams: set[str] | None, people: set[int]
+) -> tuple[_Read, _Plan]:
+    """In the calculation worker: read (own connection) and plan; the read without its rows."""
+
+    async def read_in(session: AsyncSession) -> tuple[_Read, frozenset[int] | None]:
+        return await _read(session, now, teams, people)
+
+    read, team_ids = run_in_worker_session(url, read_in)
+    plan = _plan(read, teams, people, team_ids)
+    return replace(read, snapshot=None, stored=[]), plan
 
 
 async def _write(
@@ -281,9 +296,14 @@ async def refresh(
     """
     people = specialists or set()
     for _ in range(OPTIMISTIC_ATTEMPTS):
-        async with db.transaction() as session:
-            read, team_ids = await _read(session, now, teams, people)
-        plan = await calculate(_plan, read, teams, people, team_ids)
+        url = shared_url(db.engine)
+        if url is not None:
+            # The worker reads the rules and the stored rows over its own connection too.
+            read, plan = await calculate(_read_and_plan, url, now, teams, people)
+        else:
+            async with db.transaction() as session:
+                read, team_ids = await _read(session, now, teams, people)
+            plan = await calculate(_plan, read, teams, people, team_ids)
         async with db.transaction() as session:
             if await _write(session, read, plan, now, checked=True):
                 return len(plan.delete_ids) + len(plan.insert_rows)

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.core import calc_pool
 from app.core.clock import FixedClock
 from app.main import create_app
-from app.rota import endpoints_queries
+from app.rota import endpoints_queries, materialise, snapshot_work
 from app.rota.calculator import LedgerRow, Rota
 from tests.conftest import Keys
 from tests.rota_api.helpers import WEEKDAYS, Api, utc
@@ -162,3 +162,39 @@ async def test_the_worker_runs_at_a_lower_priority_and_raises_as_called() -> Non
         calc_pool.close()
     assert calc_pool.processes() == 0
     assert await calc_pool.calculate(os.getpid) == os.getpid()  # a thread again
+
+
+async def test_the_worker_reads_the_rules_itself(
+    api: Api, rota: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a worker process, the server loads no snapshot for a query or a refresh: the
+    worker reads the database over its own connection (the server's event loop and, on
+    SQLite, its one connection stay free for the webhooks)."""
+    calc_pool.configure(0)
+    in_thread_ledger = (await api.get("/v1/rota/lieu-ledger", **RANGE)).json()
+    calc_pool.configure(1)
+
+    def no_loading(*_: Any, **__: Any) -> None:
+        raise AssertionError("the server loaded a snapshot")
+
+    monkeypatch.setattr(snapshot_work, "load_snapshot", no_loading)
+    monkeypatch.setattr(materialise, "load_snapshot", no_loading)
+    for path, params in [
+        ("/v1/rota/lieu-ledger", RANGE),
+        ("/v1/rota/schedule", {**RANGE, "team": "t"}),
+        ("/v1/rota/gaps", {**RANGE, "team": "t"}),
+        ("/v1/rota/fairness", RANGE),
+    ]:
+        answer = await api.get(path, **params)
+        assert answer.status_code == 200, (path, answer.text)
+        if path.endswith("ledger"):
+            assert answer.json() == in_thread_ledger
+    # A write's refresh: the stored shifts change, calculated and read by the worker.
+    assert "C" in await api.names_on_shift(utc(2026, 12, 11, 12))
+    await api.override(
+        kind="leave",
+        specialist_id=rota["C"],
+        start="2026-12-11T00:00:00Z",
+        end="2026-12-12T00:00:00Z",
+    )
+    assert "C" not in await api.names_on_shift(utc(2026, 12, 11, 12))
