@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, select
@@ -12,11 +13,13 @@ from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.types import EARLIEST, LATEST, MAX_DB_INT
 from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
 from app.rota import repository
-from app.rota.calculator import DayOff, days_off, final_schedule
+from app.rota.calculator import DayOff, Override, days_off, final_schedule
+from app.rota.component import connected_part
 from app.rota.lieu import earning_key, earnings_from, parse_earning_key
 from app.rota.overrides import pre_lieu_shifts
 from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
 from app.rota.shifts import Shift
+from app.rota.snapshot_work import calculate_on_committed_snapshot
 from app.rota.wallclock import local_to_utc
 from app.rota.writes import RotaWrite, etag, require_not_past
 
@@ -89,24 +92,61 @@ async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow])
 
     The final schedule is calculated with the new rows in it: every shift they produce must
     not overlap another shift of the same person (their rotation, another cover or extra).
+    The calculation worker reads the committed rules and adds the rows to them itself.
     """
-    ids = {r.id for r in rows if r.kind in ("cover", "extra")}
-    if not ids:
+    if not any(r.kind in ("cover", "extra") for r in rows):
         return
+    slugs = await team_slugs(session)
+    new = tuple(
+        Override(
+            id=r.id,
+            kind=r.kind,  # type: ignore[arg-type]  # checked by a constraint
+            specialist_id=r.specialist_id,
+            substitute_id=r.substitute_id,
+            team=slugs.get(r.team_id) if r.team_id is not None else None,
+            start=r.starts_at,
+            end=r.ends_at,
+        )
+        for r in rows
+    )
     start = min(r.starts_at for r in rows)
     end = max(r.ends_at for r in rows)
-    snapshot = await repository.load_snapshot(session, start, end)
-    shifts = final_schedule(snapshot.rota, start, end)
-    for new in (s for s in shifts if s.source.override_id in ids):
+    found = await calculate_on_committed_snapshot(
+        session, start, end, double_booking, new, start, end
+    )
+    if found is not None:
+        raise _double_booked(*found)
+
+
+def double_booking(
+    snapshot: repository.Snapshot, new: tuple[Override, ...], start: datetime, end: datetime
+) -> tuple[Shift, Shift, dict[int, str]] | None:
+    """A shift of a new cover or extra and another shift of that person it overlaps (CPU).
+
+    `new` replaces the snapshot's overrides of the same ids (the snapshot may hold their
+    state before the edit, or none of them); only the people they involve are calculated.
+    """
+    ids = {o.id for o in new}
+    rota = replace(
+        snapshot.rota,
+        overrides=tuple(o for o in snapshot.rota.overrides if o.id not in ids) + new,
+    )
+    people = {o.specialist_id for o in new} | {
+        o.substitute_id for o in new if o.substitute_id is not None
+    }
+    shifts = final_schedule(connected_part(rota, (), people).rota, start, end)
+    checked = {o.id for o in new if o.kind in ("cover", "extra")}
+    for fresh in (s for s in shifts if s.source.override_id in checked):
         for other in shifts:
             if (
-                other is not new
-                and other.specialist_id == new.specialist_id
-                and other.start < new.end
-                and new.start < other.end
-                and other.source.override_id != new.source.override_id
+                other is not fresh
+                and other.specialist_id == fresh.specialist_id
+                and other.start < fresh.end
+                and fresh.start < other.end
+                and other.source.override_id != fresh.source.override_id
             ):
-                raise _double_booked(new, other, snapshot.specialist_names)
+                return fresh, other, snapshot.specialist_names
+    return None
 
 
 def _double_booked(new: Shift, other: Shift, names: dict[int, str]) -> Conflict:

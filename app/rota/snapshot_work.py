@@ -109,3 +109,26 @@ async def calculate_on_snapshot(
     await end_transaction(session)
     result: R = await calc_pool.calculate(_load_and_run, url, start, end, fn, args, kwargs)
     return result
+
+
+async def calculate_on_committed_snapshot(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    fn: Callable[Concatenate[Snapshot, P], R],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """`fn(snapshot, ...)` as `calculate_on_snapshot`, inside a write that goes on after it.
+
+    The session's transaction stays open. The worker sees only what is committed, so
+    `fn` must add what the transaction changed itself (it gets that in its arguments);
+    without a worker the snapshot is loaded in the session, edits included.
+    """
+    url = shared_url(session.bind)
+    if url is None:
+        snapshot = await load_snapshot(session, start, end)
+        return await calc_pool.calculate(fn, snapshot, *args, **kwargs)
+    result: R = await calc_pool.calculate(_load_and_run, url, start, end, fn, args, kwargs)
+    return result

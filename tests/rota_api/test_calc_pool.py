@@ -198,3 +198,22 @@ async def test_the_worker_reads_the_rules_itself(
         end="2026-12-12T00:00:00Z",
     )
     assert "C" not in await api.names_on_shift(utc(2026, 12, 11, 12))
+    # The double-booking check of a new extra: the worker adds the uncommitted row itself.
+    extra = {
+        "kind": "extra",
+        "specialist_id": rota["A"],
+        "team": "t",
+        "start": "2026-12-11T12:00:00Z",
+        "end": "2026-12-11T20:00:00Z",
+    }
+    refused = await api.client.post("/v1/overrides", json=extra, headers=api.h)
+    assert refused.status_code == 409, refused.text
+    assert "is already on shift" in refused.json()["detail"]
+    evening = {**extra, "start": "2026-12-11T18:00:00Z", "end": "2026-12-11T22:00:00Z"}
+    assert len(await api.override(**evening)) == 1
+    # A second one over the first extra is refused: the first is committed and read back.
+    refused = await api.client.post(
+        "/v1/overrides", json={**evening, "start": "2026-12-11T21:00:00Z"}, headers=api.h
+    )
+    assert refused.status_code == 409, refused.text
+    assert "extra override" in refused.json()["detail"]
