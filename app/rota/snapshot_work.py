@@ -70,10 +70,15 @@ def _load_and_run(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
+    return fn(load_in_worker(url, start, end), *args, **kwargs)
+
+
+def load_in_worker(url: str, start: datetime, end: datetime) -> Snapshot:
+    """In the worker: the snapshot of start..end, read over the worker's own connection."""
     snapshot: Snapshot = run_in_worker_session(
         url, lambda session: load_snapshot(session, start, end)
     )
-    return fn(snapshot, *args, **kwargs)
+    return snapshot
 
 
 def shared_url(bind: AsyncEngine | Any) -> str | None:

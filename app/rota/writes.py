@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from app.rota.component import Part, connected_part
 from app.rota.materialise import lock_window, refresh, rematerialise
 from app.rota.repository import Snapshot, load_snapshot
 from app.rota.schemas import DayOffOut, ScheduleChange, ShiftOut, ShiftSourceOut
+from app.rota.snapshot_work import load_in_worker, shared_url
 
 PREVIEW = timedelta(weeks=4)
 
@@ -201,12 +203,25 @@ class RotaWrite:
     affected_teams: set[str] = field(default_factory=set)
     affected_specialists: set[int] = field(default_factory=set)
     _before: Snapshot | None = None
+    _before_loading: asyncio.Future[Snapshot] | None = None
 
     async def start(self) -> RotaWrite:
-        """Wait for other rota writes to finish; read the rules 'before' for a dry run."""
+        """Wait for other rota writes to finish; read the rules 'before' for a dry run.
+
+        With a calculation worker, the worker reads them (committed, and the lock is ours
+        now, so nobody changes them) while this request goes on with the edit.
+        """
         await lock_window(self.session)
         if self.dry_run:
-            self._before = await load_snapshot(self.session, self.now, self.now + PREVIEW)
+            url = shared_url(self.session.bind)
+            if url is None:
+                self._before = await load_snapshot(self.session, self.now, self.now + PREVIEW)
+            else:
+                self._before_loading = asyncio.ensure_future(
+                    calculate(load_in_worker, url, self.now, self.now + PREVIEW)
+                )
+                # An edit refused before `finish` never reads it: nothing to report then.
+                self._before_loading.add_done_callback(lambda f: f.cancelled() or f.exception())
         return self
 
     async def audit(
@@ -238,6 +253,8 @@ class RotaWrite:
         """
         await self.session.flush()
         if self.dry_run:
+            if self._before_loading is not None:
+                self._before = await self._before_loading
             assert self._before is not None
             after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
             if self.db is not None:
