@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import messages
 from app.alerts.outbox import Alert, enqueue
-from app.core.calc_pool import calculate
+from app.core.calc_pool import calculate_read
 from app.models.alerts import AlertChannel, AlertRule
 from app.models.call import Call, RingAttempt
 from app.models.rota import AuditEntry, Team
@@ -168,7 +168,7 @@ async def _coverage_gaps(
     rule.seen_id = newest_edit
     end = now + timedelta(days=rule.threshold or 7)
     snapshot = await load_snapshot(session, now, end)
-    gaps = await calculate(coverage_gaps, snapshot.rota, team.slug, now, end)
+    gaps = await calculate_read(coverage_gaps, snapshot.rota, team.slug, now, end)
     return [messages.coverage_gap(g, team, base) for g in gaps]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import wrapup
 from app.config import Settings
-from app.core.calc_pool import calculate
+from app.core.calc_pool import calculate_read
 from app.core.db import Database
 from app.core.errors import ValidationFailed
 from app.core.phone import contact_kind
@@ -84,7 +84,9 @@ async def _weeks(
 ) -> tuple[list[Day], list[MyShift]]:
     end = now + timedelta(weeks=WEEKS)
     snapshot = await load_snapshot(session, now - timedelta(days=1), end + timedelta(days=1))
-    shifts, offs = await calculate(schedule_and_days_off, snapshot.rota, now, end, specialist=sid)
+    shifts, offs = await calculate_read(
+        schedule_and_days_off, snapshot.rota, now, end, specialist=sid
+    )
     days: dict[date, Day] = {}
     mine: list[MyShift] = []
     for s in shifts:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.calc_pool import calculate
+from app.core.calc_pool import calculate_read
 from app.core.db import end_transaction
 from app.core.errors import NotFound
 from app.models.rota import Specialist, Team
@@ -202,7 +202,7 @@ async def specialist_feed(
     await end_transaction(session)
     # Months of shifts take a noticeable fraction of a second of pure Python: keep the
     # event loop (and the calls it routes) responsive meanwhile.
-    return await calculate(_specialist_document, snapshot, spec.id, spec.name, spec.tz, now)
+    return await calculate_read(_specialist_document, snapshot, spec.id, spec.name, spec.tz, now)
 
 
 async def team_feed(session: AsyncSession, slug: str, token: str | None, now: datetime) -> Feed:
@@ -213,4 +213,6 @@ async def team_feed(session: AsyncSession, slug: str, token: str | None, now: da
     snapshot = await load_snapshot(session, *feed_window(now))
     members = set((await repository.team_members(session, [team.id])).get(team.id, []))
     await end_transaction(session)
-    return await calculate(_team_document, snapshot, team.slug, team.name, team.tz, members, now)
+    return await calculate_read(
+        _team_document, snapshot, team.slug, team.name, team.tz, members, now
+    )

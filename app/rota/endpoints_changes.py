@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import and_, or_, select
 
 from app.auth.deps import RotaReader, RotaWriter
-from app.core.calc_pool import calculate
+from app.core.calc_pool import calculate_read
 from app.core.db import end_transaction
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
@@ -197,7 +197,7 @@ async def list_days_off(
     await end_transaction(session)
     return [
         day_off_out(d, snapshot)
-        for d in await calculate(days_off, snapshot.rota, start, end, specialist=specialist)
+        for d in await calculate_read(days_off, snapshot.rota, start, end, specialist=specialist)
     ]
 
 

@@ -101,7 +101,7 @@ async def calculate_on_snapshot(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """`fn(snapshot of start..end, *args, **kwargs)`, the snapshot loaded by the worker.
+    """`fn(snapshot of start..end, *args, **kwargs)`, the snapshot loaded by a reading worker.
 
     Ends the session's transaction (commits what it did; its connection goes back) before
     the work starts. `fn` must be a module-level function; its arguments and result pickle.
@@ -110,9 +110,9 @@ async def calculate_on_snapshot(
     if url is None:
         snapshot = await load_snapshot(session, start, end)
         await end_transaction(session)
-        return await calc_pool.calculate(fn, snapshot, *args, **kwargs)
+        return await calc_pool.calculate_read(fn, snapshot, *args, **kwargs)
     await end_transaction(session)
-    result: R = await calc_pool.calculate(_load_and_run, url, start, end, fn, args, kwargs)
+    result: R = await calc_pool.calculate_read(_load_and_run, url, start, end, fn, args, kwargs)
     return result
 
 
