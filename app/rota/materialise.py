@@ -145,9 +145,13 @@ async def _read(
     teams: set[str] | None,
     specialists: set[int],
 ) -> tuple[_Read, frozenset[int] | None]:
-    await ensure_window(session)
     # populate_existing: the row may be in this session's identity map from an earlier read.
     win = await session.get(MaterialisedWindow, WINDOW_ID, populate_existing=True)
+    if win is None:
+        # Only where the row is missing: the INSERT takes SQLite's write lock, which a read
+        # in the (idle-priority) calculation worker must never hold while webhooks wait.
+        await ensure_window(session)
+        win = await session.get(MaterialisedWindow, WINDOW_ID, populate_existing=True)
     assert win is not None
     whole = teams is None or not covers(win, now)
     start, end = (now - LOOKBACK, now + HORIZON) if whole else (win.starts_at, win.ends_at)
