@@ -36,6 +36,23 @@ async def rota_write(
 Write = Annotated[RotaWrite, Depends(rota_write)]
 
 
+async def rota_write_later(
+    session: DbSession,
+    db: Annotated[Database, Depends(get_database)],
+    clock: ClockDep,
+    principal: RotaWriter,
+    dry_run: Annotated[
+        bool, Query(description="return the change to the next 4 weeks without saving it")
+    ] = False,
+) -> RotaWrite:
+    """As `rota_write`, but the endpoint calls `start()` (takes the lock) itself, after
+    work that must not hold it."""
+    return RotaWrite(session, principal, clock.now(), dry_run, db)
+
+
+WriteLater = Annotated[RotaWrite, Depends(rota_write_later)]
+
+
 def own_specialist(principal: Principal, specialist: int | None) -> int | None:
     """The specialist filter a key may use: a specialist key sees only its own rota data."""
     if principal.role != "specialist":

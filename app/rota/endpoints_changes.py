@@ -26,7 +26,7 @@ from app.core.types import DbId, Instant
 from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
 from app.rota.calculator import days_off
-from app.rota.deps import AllowPast, IfMatch, Write, own_specialist
+from app.rota.deps import AllowPast, IfMatch, Write, WriteLater, own_specialist
 from app.rota.repository import load_snapshot
 from app.rota.schemas import (
     AuditOut,
@@ -124,12 +124,18 @@ async def list_overrides(
 async def create_override(
     body: OverrideIn,
     session: DbSession,
-    write: Write,
+    write: WriteLater,
     response: Response,
     allow_past: AllowPast = False,
 ) -> list[OverrideOut]:
     """Create a cover, swap (two covers, atomically), leave or extra."""
-    rows = await override_service.create_override(session, body, write, allow_past=allow_past)
+    # Checked for double booking before the rota lock is taken (rechecked under it only
+    # if another rota write commits meanwhile).
+    precheck = await override_service.precheck_double_booking(session, body)
+    await write.start()
+    rows = await override_service.create_override(
+        session, body, write, allow_past=allow_past, precheck=precheck
+    )
     slugs = await override_service.team_slugs(session)
     response.headers["Location"] = f"/v1/overrides/{rows[0].id}"
     response.headers["ETag"] = _override_etag(rows[0])

@@ -103,6 +103,19 @@ async def lock_window(session: AsyncSession) -> None:
     )
 
 
+async def rota_version(session: AsyncSession) -> int | None:
+    """The committed (or this transaction's) `rota_version`; None without a window row."""
+    return await session.scalar(
+        select(MaterialisedWindow.rota_version).where(MaterialisedWindow.id == WINDOW_ID)
+    )
+
+
+async def rota_unchanged_since(session: AsyncSession, seen: int) -> bool:
+    """Under the lock: whether no rota write committed since `seen` was read (this
+    transaction's own `lock_window` counts one)."""
+    return await rota_version(session) == seen + 1
+
+
 def covers(win: MaterialisedWindow | None, at: datetime) -> bool:
     """Whether lookups at this instant can use the materialised table."""
     return win is not None and win.starts_at + MAX_SHIFT <= at < win.ends_at

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.calc_pool import calculate
+from app.core.db import end_transaction
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.types import EARLIEST, LATEST, MAX_DB_INT
 from app.models.rota import LieuAdjustmentRow, ManualDayOffRow, OverrideRow, Specialist, Team
@@ -16,12 +18,17 @@ from app.rota import repository
 from app.rota.calculator import DayOff, Override, days_off, final_schedule
 from app.rota.component import connected_part
 from app.rota.lieu import earning_key, earnings_from, parse_earning_key
+from app.rota.materialise import rota_unchanged_since, rota_version
 from app.rota.overrides import pre_lieu_shifts
 from app.rota.schemas import DayOffIn, DayOffMove, OverrideIn, OverrideOut, OverridePatch
 from app.rota.shifts import Shift
-from app.rota.snapshot_work import calculate_on_committed_snapshot
+from app.rota.snapshot_work import (
+    calculate_on_committed_snapshot,
+    run_in_worker_session,
+    shared_url,
+)
 from app.rota.wallclock import local_to_utc
-from app.rota.writes import RotaWrite, etag, require_not_past
+from app.rota.writes import RotaWrite, etag, require_not_past, with_overrides
 
 
 def override_out(row: OverrideRow, slugs: dict[int, str]) -> OverrideOut:
@@ -97,18 +104,7 @@ async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow])
     if not any(r.kind in ("cover", "extra") for r in rows):
         return
     slugs = await team_slugs(session)
-    new = tuple(
-        Override(
-            id=r.id,
-            kind=r.kind,  # type: ignore[arg-type]  # checked by a constraint
-            specialist_id=r.specialist_id,
-            substitute_id=r.substitute_id,
-            team=slugs.get(r.team_id) if r.team_id is not None else None,
-            start=r.starts_at,
-            end=r.ends_at,
-        )
-        for r in rows
-    )
+    new = tuple(_calculator_override(r, slugs) for r in rows)
     start = min(r.starts_at for r in rows)
     end = max(r.ends_at for r in rows)
     found = await calculate_on_committed_snapshot(
@@ -116,6 +112,91 @@ async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow])
     )
     if found is not None:
         raise _double_booked(*found)
+
+
+def _calculator_override(row: OverrideRow, slugs: dict[int, str]) -> Override:
+    return Override(
+        id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]  # checked by a constraint
+        specialist_id=row.specialist_id,
+        substitute_id=row.substitute_id,
+        team=slugs.get(row.team_id) if row.team_id is not None else None,
+        start=row.starts_at,
+        end=row.ends_at,
+    )
+
+
+@dataclass(frozen=True)
+class Precheck:
+    """The double-booking check of a new override, made on the rules of `rota_version`."""
+
+    rota_version: int
+    conflict: tuple[Shift, Shift, dict[int, str]] | None
+
+
+def _proposed(data: OverrideIn) -> tuple[Override, ...]:
+    """The overrides `data` would create, with stand-in ids (negative: no row has one)."""
+    if data.kind == "swap":
+        assert data.substitute_id and data.swap_start and data.swap_end
+        return (
+            Override(
+                -1, "cover", data.specialist_id, data.substitute_id, data.team, data.start, data.end
+            ),
+            Override(
+                -2,
+                "cover",
+                data.substitute_id,
+                data.specialist_id,
+                data.team,
+                data.swap_start,
+                data.swap_end,
+            ),
+        )
+    return (
+        Override(
+            -1, data.kind, data.specialist_id, data.substitute_id, data.team, data.start, data.end
+        ),
+    )
+
+
+async def precheck_double_booking(session: AsyncSession, data: OverrideIn) -> Precheck | None:
+    """Check a new cover, swap or extra against the committed rules, before the rota lock.
+
+    For SQLite above all: the check (~50 ms at 1,000 specialists) would otherwise run while
+    the request holds the database's write lock, which every webhook's write waits for.
+    Ends the request's transaction (its connection goes back while the worker checks).
+    None where there is nothing to check or no calculation worker; `create_override` then
+    checks under the lock as before, and also when a rota write commits in between.
+    """
+    if data.kind not in ("cover", "swap", "extra"):
+        return None
+    url = shared_url(session.bind)
+    if url is None:
+        return None
+    try:
+        proposed = _proposed(data)
+    except ValueError:
+        return None  # not a valid override: the checks under the lock say why
+    await end_transaction(session)
+    return await calculate(_precheck_in_worker, url, proposed)
+
+
+def _precheck_in_worker(url: str, proposed: tuple[Override, ...]) -> Precheck | None:
+    start = min(o.start for o in proposed)
+    end = max(o.end for o in proposed)
+
+    async def read(session: AsyncSession) -> tuple[int | None, repository.Snapshot, int | None]:
+        before = await rota_version(session)
+        snapshot = await repository.load_snapshot(session, start, end)
+        return before, snapshot, await rota_version(session)
+
+    before, snapshot, after = run_in_worker_session(url, read)
+    if before is None or before != after:
+        return None  # a write committed while the rules were read: check under the lock
+    conflict = double_booking(snapshot, proposed, start, end)
+    if conflict is not None and (conflict[1].source.override_id or 0) < 0:
+        return None  # clashes with another half of the same swap: named under the lock
+    return Precheck(before, conflict)
 
 
 def double_booking(
@@ -126,11 +207,7 @@ def double_booking(
     `new` replaces the snapshot's overrides of the same ids (the snapshot may hold their
     state before the edit, or none of them); only the people they involve are calculated.
     """
-    ids = {o.id for o in new}
-    rota = replace(
-        snapshot.rota,
-        overrides=tuple(o for o in snapshot.rota.overrides if o.id not in ids) + new,
-    )
+    rota = with_overrides(snapshot, new).rota
     people = {o.specialist_id for o in new} | {
         o.substitute_id for o in new if o.substitute_id is not None
     }
@@ -173,9 +250,18 @@ def _double_booked(new: Shift, other: Shift, names: dict[int, str]) -> Conflict:
 
 
 async def create_override(
-    session: AsyncSession, data: OverrideIn, write: RotaWrite, *, allow_past: bool
+    session: AsyncSession,
+    data: OverrideIn,
+    write: RotaWrite,
+    *,
+    allow_past: bool,
+    precheck: Precheck | None = None,
 ) -> list[OverrideRow]:
-    """Create an override; a swap creates its two covers together."""
+    """Create an override; a swap creates its two covers together.
+
+    With a `precheck` (made before the rota lock was taken) the double-booking check under
+    the lock is skipped when no rota write came in between.
+    """
     require_not_past(data.start, write.now, allow_past, "body.start")
     if data.swap_start is not None:
         require_not_past(data.swap_start, write.now, allow_past, "body.swap_start")
@@ -233,11 +319,16 @@ async def create_override(
         rows = [row(data.kind, data.specialist_id, data.substitute_id, data.start, data.end)]
     session.add_all(rows)
     await session.flush()
-    await _refuse_double_booking(session, rows)
+    if precheck is not None and await rota_unchanged_since(session, precheck.rota_version):
+        if precheck.conflict is not None:
+            raise _double_booked(*precheck.conflict)
+    else:
+        await _refuse_double_booking(session, rows)
     await _affect(
         write, session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
     )
     slugs = await team_slugs(session)
+    write.added_overrides = tuple(_calculator_override(r, slugs) for r in rows)
     after = {"overrides": [override_out(r, slugs).model_dump() for r in rows]}
     for r in rows:
         await write.audit("create", "override", r.id, None, override_out(r, slugs).model_dump())

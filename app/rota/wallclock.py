@@ -14,7 +14,7 @@ ends fall in the same gap).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
 DATE_SLACK = timedelta(days=2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     """Return the IANA time zone called ``name``."""
     # ZoneInfo's own cache keeps only the 8 zones used last strongly: a rota of more zones

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.rota import audit
-from app.rota.calculator import DayOff, Shift, days_off, final_schedule
+from app.rota.calculator import DayOff, Override, Shift, days_off, final_schedule
 from app.rota.component import Part, connected_part
 from app.rota.materialise import lock_window, refresh, rematerialise
 from app.rota.repository import Snapshot, load_snapshot
@@ -130,6 +130,13 @@ async def preview(
     return await calculate(preview_of, snapshot, start, end)
 
 
+def with_overrides(snapshot: Snapshot, added: tuple[Override, ...]) -> Snapshot:
+    """The snapshot with overrides added (or replaced, by id)."""
+    ids = {o.id for o in added}
+    kept = tuple(o for o in snapshot.rota.overrides if o.id not in ids)
+    return replace(snapshot, rota=replace(snapshot.rota, overrides=kept + added))
+
+
 def _shift_id(s: ShiftOut) -> tuple[Any, ...]:
     return (s.key, s.specialist_id, s.team, s.start, s.end)
 
@@ -202,6 +209,9 @@ class RotaWrite:
     refresh_after_commit: bool = False
     affected_teams: set[str] = field(default_factory=set)
     affected_specialists: set[int] = field(default_factory=set)
+    # Set by an edit that only adds these overrides: a preview adds them to the rules
+    # 'before' instead of reading the rules 'after' back while it holds the lock.
+    added_overrides: tuple[Override, ...] | None = None
     _before: Snapshot | None = None
     _before_loading: asyncio.Future[Snapshot] | None = None
 
@@ -256,7 +266,10 @@ class RotaWrite:
             if self._before_loading is not None:
                 self._before = await self._before_loading
             assert self._before is not None
-            after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
+            if self._before_loading is not None and self.added_overrides is not None:
+                after = with_overrides(self._before, self.added_overrides)
+            else:
+                after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
             if self.db is not None:
                 # A request's own transaction: the lock and the connection go back now (the
                 # request rolls back anyway). Without `db` the caller owns the transaction

@@ -17,9 +17,11 @@ import pytest
 from app.config import Settings
 from app.core import calc_pool
 from app.core.clock import FixedClock
+from app.core.db import Database
 from app.main import create_app
-from app.rota import endpoints_queries, materialise, snapshot_work
+from app.rota import endpoints_queries, materialise, override_service, snapshot_work
 from app.rota.calculator import LedgerRow, Rota
+from app.rota.materialise import lock_window
 from tests.conftest import Keys
 from tests.rota_api.helpers import WEEKDAYS, Api, utc
 
@@ -221,3 +223,48 @@ async def test_the_worker_reads_the_rules_itself(
     )
     assert refused.status_code == 409, refused.text
     assert "extra override" in refused.json()["detail"]
+
+
+async def test_a_cover_is_checked_before_the_lock_and_again_only_after_a_write(
+    api: Api, rota: dict[str, Any], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The double-booking check runs in the worker before the rota lock is taken; under
+    the lock it runs again only when another rota write committed in between."""
+    calc_pool.configure(1)
+    under_lock: list[int] = []
+    real_check = override_service._refuse_double_booking
+
+    async def counted(session: Any, rows: Any) -> None:
+        under_lock.append(len(rows))
+        await real_check(session, rows)
+
+    monkeypatch.setattr(override_service, "_refuse_double_booking", counted)
+    extra = {
+        "kind": "extra",
+        "specialist_id": rota["A"],
+        "team": "t",
+        "start": "2026-12-14T12:00:00Z",
+        "end": "2026-12-14T20:00:00Z",
+    }
+    refused = await api.client.post("/v1/overrides", json=extra, headers=api.h)
+    assert refused.status_code == 409, refused.text
+    assert "is already on shift" in refused.json()["detail"]
+    evening = {**extra, "start": "2026-12-14T18:00:00Z", "end": "2026-12-14T22:00:00Z"}
+    assert len(await api.override(**evening)) == 1
+    assert under_lock == []  # both answered by the check made before the lock
+
+    # Another rota write commits between the check and the lock: checked again under it.
+    real_precheck = override_service.precheck_double_booking
+
+    async def then_a_write(session: Any, data: Any) -> Any:
+        found = await real_precheck(session, data)
+        async with db.transaction() as other:
+            await lock_window(other)
+        return found
+
+    monkeypatch.setattr(override_service, "precheck_double_booking", then_a_write)
+    later = {**evening, "start": "2026-12-14T21:00:00Z", "end": "2026-12-14T23:00:00Z"}
+    refused = await api.client.post("/v1/overrides", json=later, headers=api.h)
+    assert refused.status_code == 409, refused.text
+    assert "extra override" in refused.json()["detail"]
+    assert under_lock == [1]
