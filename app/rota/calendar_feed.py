@@ -16,13 +16,12 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.calc_pool import calculate_read
-from app.core.db import end_transaction
 from app.core.errors import NotFound
 from app.models.rota import Specialist, Team
 from app.rota import repository
 from app.rota.calculator import DayOff, Shift, days_off, final_schedule
-from app.rota.repository import Snapshot, load_snapshot
+from app.rota.repository import Snapshot
+from app.rota.snapshot_work import calculate_on_snapshot
 from app.rota.writes import day_off_id
 
 FEED_PAST = timedelta(weeks=2)
@@ -198,11 +197,12 @@ async def specialist_feed(
     spec = await session.get(Specialist, ident) if ident is not None else None
     if not token_matches(token, spec.calendar_token if spec else None) or spec is None:
         raise _not_found()
-    snapshot = await load_snapshot(session, *feed_window(now))
-    await end_transaction(session)
     # Months of shifts take a noticeable fraction of a second of pure Python: keep the
-    # event loop (and the calls it routes) responsive meanwhile.
-    return await calculate_read(_specialist_document, snapshot, spec.id, spec.name, spec.tz, now)
+    # event loop (and the calls it routes) responsive meanwhile; the worker reads the rules.
+    start, end = feed_window(now)
+    return await calculate_on_snapshot(
+        session, start, end, _specialist_document, spec.id, spec.name, spec.tz, now
+    )
 
 
 async def team_feed(session: AsyncSession, slug: str, token: str | None, now: datetime) -> Feed:
@@ -210,9 +210,8 @@ async def team_feed(session: AsyncSession, slug: str, token: str | None, now: da
     team: Team | None = await repository.team_by_slug(session, slug)
     if not token_matches(token, team.calendar_token if team else None) or team is None:
         raise _not_found()
-    snapshot = await load_snapshot(session, *feed_window(now))
     members = set((await repository.team_members(session, [team.id])).get(team.id, []))
-    await end_transaction(session)
-    return await calculate_read(
-        _team_document, snapshot, team.slug, team.name, team.tz, members, now
+    start, end = feed_window(now)
+    return await calculate_on_snapshot(
+        session, start, end, _team_document, team.slug, team.name, team.tz, members, now
     )

@@ -83,6 +83,11 @@ async def _answers(api: Api, rota: dict[str, Any]) -> dict[str, Any]:
         answer = await api.get(path, **params)
         assert answer.status_code == 200, (name, answer.text)
         out[name] = answer.json()
+    # A calendar feed (calendar clients poll these).
+    feed = (await api.get(f"/v1/specialists/{rota['A']}")).json()["calendar_url"]
+    answer = await api.client.get(httpx.URL(feed).path, params=httpx.URL(feed).params)
+    assert answer.status_code == 200 and "BEGIN:VEVENT" in answer.text, answer.text
+    out["feed"] = answer.text
     preview = await api.client.post(
         "/v1/overrides",
         params={"dry_run": "true"},
