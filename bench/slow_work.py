@@ -194,19 +194,24 @@ async def background(plan: dict[str, Any]) -> dict[str, Any]:
             if t["slug"].startswith("team-") and len(t["members"]) >= 2
         ]
 
+        # Another run on a reused data set (--reuse) picks other teams and people, so its
+        # edits do not meet the last run's (a leave overlapping its own copy answers 422).
+        salt = int(now.timestamp()) // 60
+
         async def scheduler() -> None:
             edits = [(k, i) for i in range(plan["edits"]) for k in KINDS]
             for n, (kind, i) in enumerate(edits):
                 if time.monotonic() > deadline:
                     break  # the load is over: edits after it measure nothing
-                method, path, body = _edit(kind, i, teams[(n * 7) % len(teams)], now)
+                team = teams[(n * 7 + salt) % len(teams)]
+                method, path, body = _edit(kind, i + salt, team, now)
                 started = time.perf_counter()
                 status = await _apply(http, method, path, body, i)
                 out["edits"][kind].append(time.perf_counter() - started)
                 out["status"][str(status)] = out["status"].get(str(status), 0) + 1
                 if n % 6 == 5 and len(out["previews"]) < plan["edits"]:
-                    team = teams[(n * 11) % len(teams)]
-                    _, ppath, pbody = _edit("leave", i + 7, team, now)
+                    team = teams[(n * 11 + salt) % len(teams)]
+                    _, ppath, pbody = _edit("leave", i + 7 + salt, team, now)
                     started = time.perf_counter()
                     preview = await http.post(ppath, json=pbody, params={"dry_run": "true"})
                     out["previews"].append(time.perf_counter() - started)
