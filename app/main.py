@@ -89,6 +89,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
         calc_pool.configure(settings.rota_calc_processes)
+        calc_pool.warm_up()
         try:
             if check_schema:
                 await ensure_schema_current(db.engine)

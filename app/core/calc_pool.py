@@ -79,6 +79,17 @@ def processes() -> int:
     return _processes
 
 
+def warm_up() -> None:
+    """Start every lane's workers now (in the background), so that the first calculations
+    after start-up do not wait for them to start (about a second each)."""
+    if _processes == 0:
+        return
+    for lane in (WRITES, READS):
+        pool = _pool(lane)
+        for _ in range(pool._max_workers):  # type: ignore[attr-defined]
+            pool.submit(os.getpid)
+
+
 def executor(lane: str) -> ProcessPoolExecutor | None:
     """The lane's running pool, if it started (for tests and diagnostics)."""
     return _executors.get(lane)

@@ -263,18 +263,26 @@ class RotaWrite:
         """
         await self.session.flush()
         if self.dry_run:
+            # A request's own transaction (`db` given): the lock and the connection go back
+            # as soon as nothing more is read in it (the request rolls back anyway). Without
+            # `db` the caller owns the transaction and may read the edited state before
+            # rolling it back (console previews).
+            adding_only = self._before_loading is not None and self.added_overrides is not None
+            if adding_only and self.db is not None:
+                # Nothing to read back: "after" is "before" plus the new overrides. Should a
+                # write commit before the worker reads "before", the change shown is still
+                # this edit's, on the newer rules.
+                await self.session.rollback()
             if self._before_loading is not None:
                 self._before = await self._before_loading
             assert self._before is not None
-            if self._before_loading is not None and self.added_overrides is not None:
+            if adding_only:
+                assert self.added_overrides is not None
                 after = with_overrides(self._before, self.added_overrides)
             else:
                 after = await load_snapshot(self.session, self.now, self.now + PREVIEW)
-            if self.db is not None:
-                # A request's own transaction: the lock and the connection go back now (the
-                # request rolls back anyway). Without `db` the caller owns the transaction
-                # and may read the edited state before rolling it back (console previews).
-                await self.session.rollback()
+                if self.db is not None:
+                    await self.session.rollback()
             change = await calculate(
                 schedule_change,
                 self._before,
