@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts import messages
 from app.alerts.outbox import Alert, enqueue
 from app.core.calc_pool import calculate_read
+from app.core.db import Database
 from app.models.alerts import AlertChannel, AlertRule
 from app.models.call import Call, RingAttempt
 from app.models.rota import AuditEntry, Team
 from app.models.routing import QueueEntry, WorkItem
-from app.rota.calculator import coverage_gaps
-from app.rota.repository import load_snapshot
+from app.rota.calculator import Gap, coverage_gaps
+from app.rota.repository import Snapshot, load_snapshot
+from app.rota.snapshot_work import calculate_on_snapshot
 
 logger = logging.getLogger("switchboard.alerts")
 
@@ -34,8 +36,16 @@ GAP_CHECK_EVERY = timedelta(days=1)
 LOOK_BACK = timedelta(hours=1)
 
 
-async def scan(session: AsyncSession, base_url: str, now: datetime) -> int:
-    """Check every active rule once; returns how many deliveries were added."""
+async def scan(
+    session: AsyncSession,
+    base_url: str,
+    now: datetime,
+    gaps: dict[tuple[int, int | None], list[Gap]] | None = None,
+) -> int:
+    """Check every active rule once; returns how many deliveries were added.
+
+    `gaps`: coverage gaps calculated beforehand (`gaps_due`).
+    """
     rules = list(
         await session.scalars(
             select(AlertRule).where(AlertRule.active.is_(True)).order_by(AlertRule.id)
@@ -60,7 +70,7 @@ async def scan(session: AsyncSession, base_url: str, now: datetime) -> int:
             targets = [c for c in targets if c == rule.channel_id]
         if team is None or not targets:
             continue
-        for alert in await _alerts_of(session, rule, team, base_url, now):
+        for alert in await _alerts_of(session, rule, team, base_url, now, gaps or {}):
             added += await enqueue(
                 session,
                 team_id=team.id,
@@ -74,7 +84,12 @@ async def scan(session: AsyncSession, base_url: str, now: datetime) -> int:
 
 
 async def _alerts_of(
-    session: AsyncSession, rule: AlertRule, team: Team, base: str, now: datetime
+    session: AsyncSession,
+    rule: AlertRule,
+    team: Team,
+    base: str,
+    now: datetime,
+    gaps: dict[tuple[int, int | None], list[Gap]],
 ) -> list[Alert]:
     if rule.kind == "new_work":
         return await _new_work(session, rule, team, base, now)
@@ -83,7 +98,7 @@ async def _alerts_of(
     if rule.kind == "service_level":
         return await _service_level(session, rule, team, base, now)
     if rule.kind == "coverage_gap":
-        return await _coverage_gaps(session, rule, team, base, now)
+        return await _coverage_gaps(session, rule, team, base, now, gaps)
     if rule.kind == "ring_unanswered":
         return await _unanswered(session, rule, team, base, now)
     return []
@@ -156,19 +171,63 @@ async def _service_level(
     return [messages.service_level(team, percent, target, len(offered), hour, base)]
 
 
+def _gap_check_due(rule: AlertRule, newest_edit: int | None, now: datetime) -> bool:
+    edited = newest_edit is not None and newest_edit != rule.seen_id
+    return edited or rule.checked_at is None or now - rule.checked_at >= GAP_CHECK_EVERY
+
+
+def _gap_window(rule: AlertRule, now: datetime) -> tuple[datetime, datetime]:
+    return now, now + timedelta(days=rule.threshold or 7)
+
+
+def _gaps_of(snapshot: Snapshot, team: str, start: datetime, end: datetime) -> list[Gap]:
+    return coverage_gaps(snapshot.rota, team, start, end)
+
+
+async def gaps_due(db: Database, now: datetime) -> dict[tuple[int, int | None], list[Gap]]:
+    """The coverage gaps of every coverage rule due a check, keyed by (rule, newest edit).
+
+    Calculated before the scan's transaction, each from a snapshot the calculation worker
+    loads, with no connection held: the scan writes (its rules' check times, the outbox),
+    and on SQLite a webhook's write would wait for its transaction.
+    """
+    async with db.transaction() as session:
+        newest_edit = await session.scalar(select(func.max(AuditEntry.id)))
+        rules = [
+            (rule.id, slug, *_gap_window(rule, now))
+            for rule, slug in await session.execute(
+                select(AlertRule, Team.slug)
+                .join(Team, Team.id == AlertRule.team_id)
+                .where(AlertRule.active.is_(True), AlertRule.kind == "coverage_gap")
+            )
+            if _gap_check_due(rule, newest_edit, now)
+        ]
+    found: dict[tuple[int, int | None], list[Gap]] = {}
+    for rule_id, slug, start, end in rules:
+        async with db.transaction() as session:
+            gaps = await calculate_on_snapshot(session, start, end, _gaps_of, slug, start, end)
+        found[(rule_id, newest_edit)] = gaps
+    return found
+
+
 async def _coverage_gaps(
-    session: AsyncSession, rule: AlertRule, team: Team, base: str, now: datetime
+    session: AsyncSession,
+    rule: AlertRule,
+    team: Team,
+    base: str,
+    now: datetime,
+    ready: dict[tuple[int, int | None], list[Gap]],
 ) -> list[Alert]:
     newest_edit = await session.scalar(select(func.max(AuditEntry.id)))
-    edited = newest_edit is not None and newest_edit != rule.seen_id
-    due = rule.checked_at is None or now - rule.checked_at >= GAP_CHECK_EVERY
-    if not (edited or due):
+    if not _gap_check_due(rule, newest_edit, now):
         return []
     rule.checked_at = now
     rule.seen_id = newest_edit
-    end = now + timedelta(days=rule.threshold or 7)
-    snapshot = await load_snapshot(session, now, end)
-    gaps = await calculate_read(coverage_gaps, snapshot.rota, team.slug, now, end)
+    gaps = ready.get((rule.id, newest_edit))
+    if gaps is None:  # an edit came in after `gaps_due`: calculated here (rarely)
+        start, end = _gap_window(rule, now)
+        snapshot = await load_snapshot(session, start, end)
+        gaps = await calculate_read(coverage_gaps, snapshot.rota, team.slug, start, end)
     return [messages.coverage_gap(g, team, base) for g in gaps]
 
 

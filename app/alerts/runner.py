@@ -21,8 +21,10 @@ logger = logging.getLogger("switchboard.alerts")
 
 async def scan_once(db: Database, settings: Settings, clock: Clock) -> int:
     """Check every rule once; returns how many deliveries were queued."""
+    now = clock.now()
+    gaps = await detectors.gaps_due(db, now)  # the CPU work, with nothing held
     async with db.transaction() as session:
-        return await detectors.scan(session, settings.public_base_url, clock.now())
+        return await detectors.scan(session, settings.public_base_url, now, gaps)
 
 
 async def deliver_due(db: Database, settings: Settings, clock: Clock) -> int:

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.alerts import outbox
+from app.alerts import detectors, outbox
 from app.alerts.runner import deliver_due, scan_once
 from app.config import Settings
 from app.core.clock import FixedClock
@@ -462,3 +463,30 @@ async def test_email_over_implicit_tls_and_email_not_configured(
     assert [d["last_error"] for d in pending] == [
         "e-mail is not configured: set SMTP_HOST and SMTP_FROM"
     ]
+
+
+async def test_coverage_gaps_are_calculated_with_no_connection_held(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    db: Database,
+    clock: FixedClock,
+    settings: Settings,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scan writes (check times, the outbox); its gap calculation must not run inside
+    that transaction, or a webhook's write waits for it (SQLite has one connection)."""
+    held: list[int] = []
+    real = detectors.coverage_gaps
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        held.append(db.engine.pool.checkedout())  # type: ignore[attr-defined]
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detectors, "coverage_gaps", watched)
+    coverage = [{"days": WEEKDAYS, "start": "09:00", "end": "17:00", "min_staff": 1}]
+    await Api(client, admin).team("support-en", coverage=coverage)
+    await _channel(client, admin, "slack", receiver.url)
+    await _rule(client, admin, "coverage_gap", threshold=2)
+    assert await scan_once(db, settings, clock) == 1
+    assert held == [0]
