@@ -165,26 +165,52 @@ def _specialist(api: httpx.Client, name: str) -> dict[str, Any]:
     return dict(person)
 
 
+ALL_DAY = {
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "start": "00:00",
+    "end": "00:00",  # the same time: 24 hours
+    "min_staff": 1,
+}
+
+
+def _support_en_open(api: httpx.Client) -> None:
+    """The line open whatever the time of day the tests run at: support-en covered around
+    the clock (the demo covers it on weekdays only, so a call on Saturday hears "closed")."""
+    got = api.get("/v1/teams/support-en")
+    assert got.status_code == 200, got.text
+    team = got.json()
+    if ALL_DAY in team["coverage"]:
+        return
+    read_only = ("id", "members", "calendar_url")
+    body = {k: v for k, v in team.items() if k not in read_only}
+    body["coverage"] = [*team["coverage"], ALL_DAY]
+    put = api.put("/v1/teams/support-en", json=body, headers={"If-Match": got.headers["etag"]})
+    assert put.status_code == 200, put.text
+
+
 def _only_maya_on_shift(api: httpx.Client) -> int:
     """Everyone else on shift in support-en away, Maya working an extra shift from now."""
+    _support_en_open(api)
     maya = _specialist(api, "Maya Patel")["id"]
     now = datetime.now(UTC)
     on_shift = api.get("/v1/rota/on-shift", params={"at": _iso(now), "team": "support-en"})
     assert on_shift.status_code == 200, on_shift.text
     if maya not in {shift["specialist_id"] for shift in on_shift.json()["on_shift"]}:
         # An extra shift only when she is not on shift already (a double booking is a 409).
-        extra = api.post(
-            "/v1/overrides",
-            params={"allow_past": "true"},
-            json={
-                "kind": "extra",
-                "specialist_id": maya,
-                "team": "support-en",
-                "start": _iso(now - timedelta(minutes=5)),
-                "end": _iso(now + timedelta(hours=2)),
-                "reason": "browser test",
-            },
-        )
+        # It starts now (a shift that ended a minute ago must not overlap it) and ends in
+        # two hours, or when her next shift starts if that is sooner.
+        body = {
+            "kind": "extra",
+            "specialist_id": maya,
+            "team": "support-en",
+            "start": _iso(now),
+            "end": _iso(now + timedelta(hours=2)),
+            "reason": "browser test",
+        }
+        extra = api.post("/v1/overrides", params={"allow_past": "true"}, json=body)
+        if extra.status_code == 409:
+            body["end"] = extra.json()["overlapping_shift"]["start"]
+            extra = api.post("/v1/overrides", params={"allow_past": "true"}, json=body)
         assert extra.status_code == 201, extra.text
         on_shift = api.get("/v1/rota/on-shift", params={"at": _iso(now), "team": "support-en"})
         assert on_shift.status_code == 200, on_shift.text
