@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import wrapup
 from app.config import Settings
-from app.core.calc_pool import calculate_read
 from app.core.db import Database
 from app.core.errors import ValidationFailed
 from app.core.phone import contact_kind
@@ -20,9 +19,10 @@ from app.models.call import Call
 from app.models.console import CallWrapUp
 from app.models.rota import Specialist, Team, TeamMember
 from app.rota import swaps
-from app.rota.calculator import schedule_and_days_off
+from app.rota.calculator import DayOff, Shift, schedule_and_days_off
 from app.rota.endpoints_swaps import swap_outs
-from app.rota.repository import load_snapshot
+from app.rota.repository import Snapshot
+from app.rota.snapshot_work import calculate_on_committed_snapshot
 from app.routing import availability
 from app.telephony.voice_token import client_identity
 from app.worklist import repository as work_repository
@@ -79,13 +79,25 @@ async def client_identity_of(session: AsyncSession, specialist_id: int) -> str |
     return client_identity(contact) if contact else None
 
 
+def _schedule_of(
+    snapshot: Snapshot, start: datetime, end: datetime, sid: int
+) -> tuple[list[Shift], list[DayOff], dict[int, str]]:
+    """Their shifts and days off, and the names of the people they cover for (CPU)."""
+    shifts, offs = schedule_and_days_off(snapshot.rota, start, end, specialist=sid)
+    covered = {s.source.covering_for for s in shifts if s.source.covering_for}
+    names = {c: snapshot.specialist_names[c] for c in covered if c in snapshot.specialist_names}
+    return shifts, offs, names
+
+
 async def _weeks(
     session: AsyncSession, sid: int, zone: ZoneInfo, now: datetime
 ) -> tuple[list[Day], list[MyShift]]:
     end = now + timedelta(weeks=WEEKS)
-    snapshot = await load_snapshot(session, now - timedelta(days=1), end + timedelta(days=1))
-    shifts, offs = await calculate_read(
-        schedule_and_days_off, snapshot.rota, now, end, specialist=sid
+    # The page's transaction stays open (the console's session), so the short lane: the
+    # worker loads the rules itself, and never queues this behind a long ledger read while
+    # the page holds its connection (on SQLite, the one the webhooks write through).
+    shifts, offs, names = await calculate_on_committed_snapshot(
+        session, now - timedelta(days=1), end + timedelta(days=1), _schedule_of, now, end, sid
     )
     days: dict[date, Day] = {}
     mine: list[MyShift] = []
@@ -99,7 +111,7 @@ async def _weeks(
                 "start": start,
                 "end": stop,
                 "team": s.team,
-                "covering": snapshot.specialist_names.get(covering) if covering else None,
+                "covering": names.get(covering) if covering else None,
             }
         )
         if s.start >= now:

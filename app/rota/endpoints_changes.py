@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import and_, or_, select
 
 from app.auth.deps import RotaReader, RotaWriter
-from app.core.calc_pool import calculate_read
-from app.core.db import end_transaction
 from app.core.deps import DbSession
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import (
@@ -27,7 +25,7 @@ from app.models.rota import OverrideRow, Team
 from app.rota import audit, override_service
 from app.rota.calculator import days_off
 from app.rota.deps import AllowPast, IfMatch, Write, WriteLater, own_specialist
-from app.rota.repository import load_snapshot
+from app.rota.repository import Snapshot
 from app.rota.schemas import (
     AuditOut,
     DayOffIn,
@@ -37,6 +35,7 @@ from app.rota.schemas import (
     OverrideOut,
     OverridePatch,
 )
+from app.rota.snapshot_work import calculate_on_snapshot
 from app.rota.writes import check_if_match, day_off_out, etag, require_aware_query
 
 router = APIRouter(prefix="/v1", tags=["rota"])
@@ -199,11 +198,16 @@ async def list_days_off(
     """Days off in lieu (automatic and by hand) between two instants (own, for a specialist)."""
     check_range(start, end)
     specialist = own_specialist(principal, specialist)
-    snapshot = await load_snapshot(session, start, end)
-    await end_transaction(session)
+    # The worker loads the rules itself; the connection goes back first.
+    return await calculate_on_snapshot(session, start, end, days_off_answer, start, end, specialist)
+
+
+def days_off_answer(
+    snapshot: Snapshot, start: datetime, end: datetime, specialist: int | None
+) -> list[DayOffOut]:
+    """The days off's answer (CPU, in the calculation worker)."""
     return [
-        day_off_out(d, snapshot)
-        for d in await calculate_read(days_off, snapshot.rota, start, end, specialist=specialist)
+        day_off_out(d, snapshot) for d in days_off(snapshot.rota, start, end, specialist=specialist)
     ]
 
 

@@ -125,7 +125,9 @@ async def calculate_on_committed_snapshot(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """`fn(snapshot, ...)` as `calculate_on_snapshot`, inside a write that goes on after it.
+    """`fn(snapshot, ...)` as `calculate_on_snapshot`, inside a transaction that goes on
+    after it (a write, or a console page's): in the writes' lane, which long reads never
+    hold up, since the session keeps its connection meanwhile.
 
     The session's transaction stays open. The worker sees only what is committed, so
     `fn` must add what the transaction changed itself (it gets that in its arguments);
