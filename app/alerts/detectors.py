@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import messages
 from app.alerts.outbox import Alert, enqueue
-from app.core.calc_pool import calculate_read
+from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.models.alerts import AlertChannel, AlertRule
 from app.models.call import Call, RingAttempt
@@ -227,7 +227,7 @@ async def _coverage_gaps(
     if gaps is None:  # an edit came in after `gaps_due`: calculated here (rarely)
         start, end = _gap_window(rule, now)
         snapshot = await load_snapshot(session, start, end)
-        gaps = await calculate_read(coverage_gaps, snapshot.rota, team.slug, start, end)
+        gaps = await calculate(coverage_gaps, snapshot.rota, team.slug, start, end)
     return [messages.coverage_gap(g, team, base) for g in gaps]
 
 

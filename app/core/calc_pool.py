@@ -8,9 +8,10 @@ interpreter and its CPU to the webhooks.
 
 Two lanes, so that an edit never queues behind long reads:
 - `calculate(fn, *args)`: the work of rota writes (their checks, previews and the stored
-  shifts' refresh), in one process of its own;
-- `calculate_read(fn, *args)`: long queries (ledgers, schedules, gaps, fairness), in
-  `processes` processes.
+  shifts' refresh) and every calculation made while its caller keeps a transaction open
+  (console pages), in one process of its own: a held connection never waits in a queue;
+- `calculate_read(fn, *args)`: long queries after their transaction has ended (ledgers,
+  schedules, gaps, fairness, days off, calendar feeds), in `processes` processes.
 
 `configure(processes)` at start-up (the app's lifespan, `ROTA_CALC_PROCESSES`; `close()` at
 its end). `fn` must be a module-level function and its arguments and result must pickle.

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.calc_pool import calculate_read
+from app.core.calc_pool import calculate
 from app.models.planning import RotaPlan
 from app.models.rota import Rotation, Specialist, Team
 from app.planning.apply import team_etag
@@ -122,7 +122,7 @@ async def current_gaps(session: AsyncSession, slug: str, start: date, weeks: int
     snapshot = await load_snapshot(session, p0, p1)
     if slug not in snapshot.rota.teams:
         return []
-    gaps = await calculate_read(coverage_gaps, snapshot.rota, slug, p0, p1)
+    gaps = await calculate(coverage_gaps, snapshot.rota, slug, p0, p1)
     return [
         GapOut(
             start=g.start,

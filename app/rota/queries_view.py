@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.calc_pool import calculate_read
+from app.core.calc_pool import calculate
 from app.core.errors import NotFound
 from app.models.rota import AuditEntry, ManualDayOffRow, OverrideRow, Rotation, Specialist, Team
 from app.rota import repository
@@ -76,7 +76,7 @@ async def team_summaries(session: AsyncSession, now: datetime) -> list[TeamSumma
         ranges.append((team.slug, start, end))
     out = []
     for team, gaps in zip(
-        teams, await calculate_read(coverage_gaps_of_teams, snapshot.rota, ranges), strict=True
+        teams, await calculate(coverage_gaps_of_teams, snapshot.rota, ranges), strict=True
     ):
         out.append(
             TeamSummary(
@@ -121,7 +121,7 @@ async def team_report(
     end = local_midnight(last + timedelta(days=1), team.tz)
     members = (await repository.team_members(session, [team.id])).get(team.id, [])
     snapshot = await repository.load_snapshot(session, start, end)
-    ledger, loads = await calculate_read(
+    ledger, loads = await calculate(
         lieu_ledger_and_fairness, snapshot.rota, start, end, now, team=slug
     )
     by_ledger = {r.specialist_id: r for r in ledger}

@@ -18,7 +18,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.calc_pool import calculate_read
+from app.core.calc_pool import calculate
 from app.models.rota import Specialist, Team, TeamMember
 from app.rota.calculator import Rota, days_off, on_shift_at
 from app.rota.overrides import pre_lieu_shifts
@@ -114,7 +114,7 @@ async def explain(
     absent = [(sid, name) for sid, name in rows if sid not in considered]
     if absent:
         snapshot = await load_snapshot(session, at - timedelta(days=1), at + timedelta(days=1))
-        reasons = await calculate_read(
+        reasons = await calculate(
             absences, snapshot.rota, request.team, at, [sid for sid, _ in absent]
         )
         for sid, name in absent:
