@@ -17,15 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import messages
 from app.alerts.outbox import Alert, enqueue
-from app.core.calc_pool import calculate
 from app.core.db import Database
 from app.models.alerts import AlertChannel, AlertRule
 from app.models.call import Call, RingAttempt
 from app.models.rota import AuditEntry, Team
 from app.models.routing import QueueEntry, WorkItem
 from app.rota.calculator import Gap, coverage_gaps
-from app.rota.repository import Snapshot, load_snapshot
-from app.rota.snapshot_work import calculate_on_snapshot
+from app.rota.repository import Snapshot
+from app.rota.snapshot_work import calculate_on_committed_snapshot, calculate_on_snapshot
 
 logger = logging.getLogger("switchboard.alerts")
 
@@ -226,8 +225,9 @@ async def _coverage_gaps(
     gaps = ready.get((rule.id, newest_edit))
     if gaps is None:  # an edit came in after `gaps_due`: calculated here (rarely)
         start, end = _gap_window(rule, now)
-        snapshot = await load_snapshot(session, start, end)
-        gaps = await calculate(coverage_gaps, snapshot.rota, team.slug, start, end)
+        gaps = await calculate_on_committed_snapshot(
+            session, start, end, _gaps_of, team.slug, start, end
+        )
     return [messages.coverage_gap(g, team, base) for g in gaps]
 
 

@@ -80,6 +80,10 @@ def processes() -> int:
     return _processes
 
 
+def _workers(lane: str) -> int:
+    return _processes if lane == READS else 1
+
+
 def warm_up() -> None:
     """Start every lane's workers now (in the background), so that the first calculations
     after start-up do not wait for them to start (about a second each)."""
@@ -87,7 +91,7 @@ def warm_up() -> None:
         return
     for lane in (WRITES, READS):
         pool = _pool(lane)
-        for _ in range(pool._max_workers):  # type: ignore[attr-defined]
+        for _ in range(_workers(lane)):
             pool.submit(os.getpid)
 
 
@@ -101,7 +105,7 @@ def _pool(lane: str) -> ProcessPoolExecutor:
         pool = _executors.get(lane)
         if pool is None:
             pool = _executors[lane] = ProcessPoolExecutor(
-                max_workers=_processes if lane == READS else 1,
+                max_workers=_workers(lane),
                 mp_context=multiprocessing.get_context(START_METHOD),
                 initializer=_lower_priority,
                 initargs=(_idle,),

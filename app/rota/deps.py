@@ -20,22 +20,6 @@ AllowPast = Annotated[
 ]
 
 
-async def rota_write(
-    session: DbSession,
-    db: Annotated[Database, Depends(get_database)],
-    clock: ClockDep,
-    principal: RotaWriter,
-    dry_run: Annotated[
-        bool, Query(description="return the change to the next 4 weeks without saving it")
-    ] = False,
-) -> RotaWrite:
-    """A rota write in this request's transaction, previewed when dry_run is set."""
-    return await RotaWrite(session, principal, clock.now(), dry_run, db).start()
-
-
-Write = Annotated[RotaWrite, Depends(rota_write)]
-
-
 async def rota_write_later(
     session: DbSession,
     db: Annotated[Database, Depends(get_database)],
@@ -45,12 +29,20 @@ async def rota_write_later(
         bool, Query(description="return the change to the next 4 weeks without saving it")
     ] = False,
 ) -> RotaWrite:
-    """As `rota_write`, but the endpoint calls `start()` (takes the lock) itself, after
-    work that must not hold it."""
+    """A rota write in this request's transaction, previewed when dry_run is set; the
+    endpoint calls `start()` (takes the lock) itself, after work that must not hold it."""
     return RotaWrite(session, principal, clock.now(), dry_run, db)
 
 
 WriteLater = Annotated[RotaWrite, Depends(rota_write_later)]
+
+
+async def rota_write(write: WriteLater) -> RotaWrite:
+    """A rota write in this request's transaction, started (the lock taken)."""
+    return await write.start()
+
+
+Write = Annotated[RotaWrite, Depends(rota_write)]
 
 
 def own_specialist(principal: Principal, specialist: int | None) -> int | None:

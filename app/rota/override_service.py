@@ -94,7 +94,9 @@ async def _check_no_overlapping_leave(
         )
 
 
-async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow]) -> None:
+async def _refuse_double_booking(
+    session: AsyncSession, rows: list[OverrideRow], slugs: dict[int, str]
+) -> None:
     """409 when a cover or extra (just flushed) puts someone on a shift they already work.
 
     The final schedule is calculated with the new rows in it: every shift they produce must
@@ -103,7 +105,6 @@ async def _refuse_double_booking(session: AsyncSession, rows: list[OverrideRow])
     """
     if not any(r.kind in ("cover", "extra") for r in rows):
         return
-    slugs = await team_slugs(session)
     new = tuple(_calculator_override(r, slugs) for r in rows)
     start = min(r.starts_at for r in rows)
     end = max(r.ends_at for r in rows)
@@ -319,15 +320,15 @@ async def create_override(
         rows = [row(data.kind, data.specialist_id, data.substitute_id, data.start, data.end)]
     session.add_all(rows)
     await session.flush()
+    slugs = await team_slugs(session)
     if precheck is not None and await rota_unchanged_since(session, precheck.rota_version):
         if precheck.conflict is not None:
             raise _double_booked(*precheck.conflict)
     else:
-        await _refuse_double_booking(session, rows)
+        await _refuse_double_booking(session, rows, slugs)
     await _affect(
         write, session, data.specialist_id, *([data.substitute_id] if data.substitute_id else [])
     )
-    slugs = await team_slugs(session)
     write.added_overrides = tuple(_calculator_override(r, slugs) for r in rows)
     after = {"overrides": [override_out(r, slugs).model_dump() for r in rows]}
     for r in rows:
@@ -364,7 +365,7 @@ async def patch_override(
         row.reason = data.reason
     row.updated_at = write.now
     await session.flush()
-    await _refuse_double_booking(session, [row])
+    await _refuse_double_booking(session, [row], slugs)
     await _affect(
         write, session, row.specialist_id, *([row.substitute_id] if row.substitute_id else [])
     )

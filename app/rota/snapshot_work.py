@@ -92,6 +92,29 @@ def shared_url(bind: AsyncEngine | Any) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
+async def _on_snapshot(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    call: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]],
+    *,
+    ending: bool,
+) -> Any:
+    """`fn(snapshot, ...)`, loaded by a worker where one can open the database; `ending`:
+    end the session's transaction first and use the reading lane, else the short lane."""
+    fn, args, kwargs = call
+    run = calc_pool.calculate_read if ending else calc_pool.calculate
+    url = shared_url(session.bind)
+    if url is None:
+        snapshot = await load_snapshot(session, start, end)
+        if ending:
+            await end_transaction(session)
+        return await run(fn, snapshot, *args, **kwargs)
+    if ending:
+        await end_transaction(session)
+    return await run(_load_and_run, url, start, end, fn, args, kwargs)
+
+
 async def calculate_on_snapshot(
     session: AsyncSession,
     start: datetime,
@@ -106,13 +129,7 @@ async def calculate_on_snapshot(
     Ends the session's transaction (commits what it did; its connection goes back) before
     the work starts. `fn` must be a module-level function; its arguments and result pickle.
     """
-    url = shared_url(session.bind)
-    if url is None:
-        snapshot = await load_snapshot(session, start, end)
-        await end_transaction(session)
-        return await calc_pool.calculate_read(fn, snapshot, *args, **kwargs)
-    await end_transaction(session)
-    result: R = await calc_pool.calculate_read(_load_and_run, url, start, end, fn, args, kwargs)
+    result: R = await _on_snapshot(session, start, end, (fn, args, kwargs), ending=True)
     return result
 
 
@@ -133,9 +150,5 @@ async def calculate_on_committed_snapshot(
     `fn` must add what the transaction changed itself (it gets that in its arguments);
     without a worker the snapshot is loaded in the session, edits included.
     """
-    url = shared_url(session.bind)
-    if url is None:
-        snapshot = await load_snapshot(session, start, end)
-        return await calc_pool.calculate(fn, snapshot, *args, **kwargs)
-    result: R = await calc_pool.calculate(_load_and_run, url, start, end, fn, args, kwargs)
+    result: R = await _on_snapshot(session, start, end, (fn, args, kwargs), ending=False)
     return result

@@ -175,6 +175,25 @@ async def test_the_worker_runs_at_a_lower_priority_and_raises_as_called() -> Non
     assert await calc_pool.calculate(os.getpid) == os.getpid()  # a thread again
 
 
+async def _an_extra_refused_then_one_after_the_shift(
+    api: Api, rota: dict[str, Any], day: str
+) -> dict[str, Any]:
+    """A's extra over their 09-17 shift on `day` is refused; one from 18:00 is created."""
+    extra = {
+        "kind": "extra",
+        "specialist_id": rota["A"],
+        "team": "t",
+        "start": f"{day}T12:00:00Z",
+        "end": f"{day}T20:00:00Z",
+    }
+    refused = await api.client.post("/v1/overrides", json=extra, headers=api.h)
+    assert refused.status_code == 409, refused.text
+    assert "is already on shift" in refused.json()["detail"]
+    evening = {**extra, "start": f"{day}T18:00:00Z", "end": f"{day}T22:00:00Z"}
+    assert len(await api.override(**evening)) == 1
+    return evening
+
+
 async def test_the_worker_reads_the_rules_itself(
     api: Api, rota: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,18 +229,7 @@ async def test_the_worker_reads_the_rules_itself(
     )
     assert "C" not in await api.names_on_shift(utc(2026, 12, 11, 12))
     # The double-booking check of a new extra: the worker adds the uncommitted row itself.
-    extra = {
-        "kind": "extra",
-        "specialist_id": rota["A"],
-        "team": "t",
-        "start": "2026-12-11T12:00:00Z",
-        "end": "2026-12-11T20:00:00Z",
-    }
-    refused = await api.client.post("/v1/overrides", json=extra, headers=api.h)
-    assert refused.status_code == 409, refused.text
-    assert "is already on shift" in refused.json()["detail"]
-    evening = {**extra, "start": "2026-12-11T18:00:00Z", "end": "2026-12-11T22:00:00Z"}
-    assert len(await api.override(**evening)) == 1
+    evening = await _an_extra_refused_then_one_after_the_shift(api, rota, "2026-12-11")
     # A second one over the first extra is refused: the first is committed and read back.
     refused = await api.client.post(
         "/v1/overrides", json={**evening, "start": "2026-12-11T21:00:00Z"}, headers=api.h
@@ -239,23 +247,12 @@ async def test_a_cover_is_checked_before_the_lock_and_again_only_after_a_write(
     under_lock: list[int] = []
     real_check = override_service._refuse_double_booking
 
-    async def counted(session: Any, rows: Any) -> None:
+    async def counted(session: Any, rows: Any, slugs: Any) -> None:
         under_lock.append(len(rows))
-        await real_check(session, rows)
+        await real_check(session, rows, slugs)
 
     monkeypatch.setattr(override_service, "_refuse_double_booking", counted)
-    extra = {
-        "kind": "extra",
-        "specialist_id": rota["A"],
-        "team": "t",
-        "start": "2026-12-14T12:00:00Z",
-        "end": "2026-12-14T20:00:00Z",
-    }
-    refused = await api.client.post("/v1/overrides", json=extra, headers=api.h)
-    assert refused.status_code == 409, refused.text
-    assert "is already on shift" in refused.json()["detail"]
-    evening = {**extra, "start": "2026-12-14T18:00:00Z", "end": "2026-12-14T22:00:00Z"}
-    assert len(await api.override(**evening)) == 1
+    evening = await _an_extra_refused_then_one_after_the_shift(api, rota, "2026-12-14")
     assert under_lock == []  # both answered by the check made before the lock
 
     # Another rota write commits between the check and the lock: checked again under it.
