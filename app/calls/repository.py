@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Integer, Select, String, Table, bindparam, exists, insert, select, update
+from sqlalchemy import Integer, Select, String, Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,46 +21,6 @@ async def by_sid(session: AsyncSession, sid: str, *, lock: bool = False) -> Call
     return await session.scalar(query)
 
 
-# Built once: the statements every webhook runs skip construction and cache-key work.
-_CALL_AND_STATE = (
-    select(Call, CallStateRow)
-    .outerjoin(CallStateRow, CallStateRow.call_id == Call.id)
-    .where(Call.sid == bindparam("sid"))
-    .with_for_update(of=Call)
-    .execution_options(populate_existing=True)
-)
-_SAVE_STATE = (
-    update(CallStateRow)
-    .where(
-        CallStateRow.call_id == bindparam("match_call_id"),
-        CallStateRow.version == bindparam("match_version"),
-    )
-    .values(
-        version=bindparam("new_version"),
-        state=bindparam("state"),
-        last_response=bindparam("last_response"),
-        path_logged=bindparam("path_logged"),
-        updated_at=bindparam("updated_at"),
-    )
-    .execution_options(synchronize_session=False)
-)
-STATE_FIELDS = ("state", "last_response", "path_logged", "updated_at")
-
-
-async def call_and_state(
-    session: AsyncSession, sid: str
-) -> tuple[Call | None, CallStateRow | None]:
-    """The call with a CallSid and its IVR state, in one statement, the call row locked.
-
-    The row lock (PostgreSQL; SQLite has one writer anyway) holds until commit, so two
-    webhooks of one call are answered one after the other.
-    """
-    found = (await session.execute(_CALL_AND_STATE, {"sid": sid})).first()
-    if found is None:
-        return None, None
-    return found[0], found[1]
-
-
 async def state_of(session: AsyncSession, call_id: int) -> CallStateRow | None:
     """The stored IVR state of a call (None before its first voice webhook)."""
     return await session.scalar(
@@ -68,26 +28,6 @@ async def state_of(session: AsyncSession, call_id: int) -> CallStateRow | None:
         .where(CallStateRow.call_id == call_id)
         .execution_options(populate_existing=True)
     )
-
-
-async def save_state(
-    session: AsyncSession,
-    call_id: int,
-    *,
-    read_version: int,
-    values: dict[str, Any],
-) -> bool:
-    """Write a new state if it is still at `read_version`; False when another request won.
-
-    `values` holds every one of STATE_FIELDS.
-    """
-    params = {name: values[name] for name in STATE_FIELDS}
-    result = await session.execute(
-        _SAVE_STATE,
-        {"match_call_id": call_id, "match_version": read_version, "new_version": read_version + 1}
-        | params,
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 _HAS_EVENT = (

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository
@@ -21,7 +20,6 @@ from app.models.call import (
     CALL_STATUSES,
     TERMINAL_STATUSES,
     Call,
-    CallStep,
     RingAttempt,
 )
 
@@ -55,6 +53,21 @@ def twilio_time(raw: str | None, default: datetime) -> datetime:
     return parsed if parsed.tzinfo is not None else default
 
 
+def new_call(
+    *, sid: str, from_number: str, to_number: str, status: str | None, now: datetime
+) -> Call:
+    """A new call record (its first webhook), in memory: `records.store` writes it."""
+    return Call(
+        sid=sid,
+        from_number=from_number[:64],
+        to_number=to_number[:64],
+        status=status if status in CALL_STATUSES else "ringing",
+        started_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def open_call(
     session: AsyncSession,
     *,
@@ -64,16 +77,8 @@ def open_call(
     status: str | None,
     now: datetime,
 ) -> Call:
-    """A new call record (its first webhook)."""
-    call = Call(
-        sid=sid,
-        from_number=from_number[:64],
-        to_number=to_number[:64],
-        status=status if status in CALL_STATUSES else "ringing",
-        started_at=now,
-        created_at=now,
-        updated_at=now,
-    )
+    """A new call record (its first webhook), added to the session."""
+    call = new_call(sid=sid, from_number=from_number, to_number=to_number, status=status, now=now)
     session.add(call)
     return call
 
@@ -137,7 +142,7 @@ def path_rows(
 ) -> list[dict[str, Any]]:
     """The call_steps rows of IVR path entries (step, input, ISO time) from `first_seq` on.
 
-    Written with `insert_path` in one statement however many entries a webhook adds.
+    Written with `records.insert_steps` in one statement however many entries a webhook adds.
     """
     rows: list[dict[str, Any]] = []
     for seq, (step, heard, at) in enumerate(entries, start=first_seq):
@@ -157,17 +162,6 @@ def path_rows(
             }
         )
     return rows
-
-
-# The table's insert, not the ORM's: the ORM splits rows whose None columns differ into
-# separate statements; this is one executemany whatever the rows hold.
-_INSERT_STEP = insert(cast(Table, CallStep.__table__))
-
-
-async def insert_path(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Append path rows made by `path_rows` (one executemany, no ORM objects)."""
-    if rows:
-        await session.execute(_INSERT_STEP, rows)
 
 
 def record_voicemail(call: Call, url: str, duration: int | None, *, now: datetime) -> None:

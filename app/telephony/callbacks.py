@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.calls import repository as call_records
+from app.calls import records
 from app.calls import service as calls
 from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
 from app.telephony.driver import Telephony, call_ended, form_int
@@ -97,26 +97,30 @@ async def _on_call(
     for attempt in range(1, RETRIES + 1):
         try:
             async with tel.db.transaction() as session:
-                call = await call_records.by_sid(session, sid, lock=True)
-                if call is None:
+                record = await records.call_by_sid(session, sid)
+                if record is None:
                     logger.info(
                         "callback for a call with no record %s; opening it",
                         sid,
                         extra={"call_sid": sid},
                     )
-                    call = calls.open_call(
-                        session,
-                        sid=sid,
-                        from_number=form.get("From", ""),
-                        to_number=form.get("To", ""),
-                        status=opening_status or form.get("CallStatus") or "completed",
-                        now=now,
+                    record = records.opened(
+                        calls.new_call(
+                            sid=sid,
+                            from_number=form.get("From", ""),
+                            to_number=form.get("To", ""),
+                            status=opening_status or form.get("CallStatus") or "completed",
+                            now=now,
+                        )
                     )
-                    await session.flush()
+                    await records.store(session, record)
+                call = record.call
                 if not call.from_number and form.get("From"):
                     call.from_number = form.get("From", "")[:64]
                     call.to_number = call.to_number or form.get("To", "")[:64]
-                return await change(session, call)
+                result = await change(session, call)
+                await records.save(session, record)
+                return result
         except IntegrityError:
             if attempt == RETRIES:
                 raise

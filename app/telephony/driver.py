@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.calls import records
 from app.calls import repository as call_records
 from app.calls import service as calls
 from app.config import Settings
@@ -50,7 +51,7 @@ from app.ivr import (
     fill_queue_placeholders,
     flows_for_number,
 )
-from app.models.call import MAX_SID, TERMINAL_STATUSES, Call, CallStateRow
+from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
 from app.routing import presence
 from app.routing import queue as queues
 from app.routing.dispatch import Choice, route_live
@@ -167,7 +168,7 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
         raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
     async with tel.db.transaction() as session:
-        call, row = await call_records.call_and_state(session, sid)
+        record, row = await records.call_and_state(session, sid)
         replayed = _replay(webhook, row)
         if replayed is not None:
             logger.info("repeated webhook for call %s; answering as before", sid)
@@ -177,19 +178,20 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
             flow = flows_for_number(tel.flows, form.get("To", ""))
             if flow is None:
                 raise NoFlow(f"no flow answers {form.get('To', '')!r} and none is the default")
-            if call is None:
-                call = calls.open_call(
-                    session,
-                    sid=sid,
-                    from_number=form.get("From", ""),
-                    to_number=form.get("To", ""),
-                    status=form.get("CallStatus"),
-                    now=now,
+            if record is None:
+                record = records.opened(
+                    calls.new_call(
+                        sid=sid,
+                        from_number=form.get("From", ""),
+                        to_number=form.get("To", ""),
+                        status=form.get("CallStatus"),
+                        now=now,
+                    )
                 )
             state = None
             turn = advance(flow, None, Start(form.get("From", ""), form.get("To", ""), now=now))
         else:
-            if call is None or row is None:
+            if record is None or row is None:
                 raise CallUnknown(f"no IVR state for call {sid}")
             state = CallState.from_dict(row.state)
             found = tel.flows.get(state.flow)
@@ -197,21 +199,23 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
                 raise NoFlow(f"the call's flow {state.flow!r} is no longer loaded")
             flow = found
             if webhook.hook == "queue":
-                event = await _queue_event(session, call, flow, state, webhook, now)
+                event = await _queue_event(session, record.call, flow, state, webhook, now)
             else:
-                event = await _event_for(session, call, webhook, now)
+                event = await _event_for(session, record.call, webhook, now)
             turn = advance(flow, state, event)
+        call = record.call
         caller_gone = webhook.hook != "voice" and form.get("CallStatus") in TERMINAL_STATUSES
         if caller_gone:
             # Twilio still calls the action after the caller hung up: record, ring nobody.
             turn = Turn(replace(turn.state, stage="ended"), (), Hangup())
             calls.promote_outcome(call, "abandoned")
             await call_ended(session, call, now=now)
-        known_call = call
+        known = record
 
         async def route(action: Route) -> Choice:
+            known_call = known.call
             if known_call.id is None:
-                await session.flush()
+                await records.store(session, known)
             # Attempts exist only once the call was routed: a first route asks nothing.
             attempts = (
                 await call_records.attempts_of(session, known_call.id)
@@ -233,22 +237,22 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
         )
         # What the IVR learnt goes into the call row before it is first written, so a new
         # call is one INSERT, not an INSERT and an UPDATE; a known call's row is written
-        # once, with whatever the answer adds (routed, team), when the session next flushes.
-        await _sync_call(session, call, settled.turn.state, now)
-        if call.id is None:
-            await session.flush()
+        # once, with whatever the answer adds (routed, team), by `_save`.
+        await _sync_call(session, record, settled.turn.state, now)
+        if not record.stored:
+            await records.store(session, record)
         version = row.version + 1 if row is not None else 1
         xml = await _render(session, tel, call, settled, version, now)
         if isinstance(settled.turn.action, Hangup) and not caller_gone:
             calls.promote_outcome(call, "ended")
-        await _save(session, call, row, state, settled.turn.state, xml, now)
+        await _save(session, record, row, state, settled.turn.state, xml, now)
         return xml
 
 
 async def _save(
     session: AsyncSession,
-    call: Call,
-    row: CallStateRow | None,
+    record: records.CallRecord,
+    row: records.StoredState | None,
     before: CallState | None,
     after: CallState,
     xml: str,
@@ -258,13 +262,15 @@ async def _save(
 
     Raises StateConflict when another request saved a newer state since this one read it.
     """
-    await _sync_call(session, call, after, now)
+    await _sync_call(session, record, after, now)
+    await records.save(session, record)
+    call = record.call
     new_entries = appended(before.path if before else (), after.path)
     first = row.path_logged if row is not None else 0
     path = calls.path_rows(
         call.id, [(e.step, e.input, e.at) for e in new_entries], first_seq=first, now=now
     )
-    await calls.insert_path(session, path)
+    await records.insert_steps(session, path)
     values = {
         "state": after.to_dict(),
         "last_response": xml,
@@ -272,14 +278,12 @@ async def _save(
         "updated_at": now,
     }
     if row is None:
-        session.add(CallStateRow(call_id=call.id, version=1, **values))
-    elif not await call_records.save_state(
-        session, call.id, read_version=row.version, values=values
-    ):
+        await records.insert_state(session, call.id, values)
+    elif not await records.save_state(session, call.id, read_version=row.version, values=values):
         raise StateConflict(call.sid)
 
 
-def _replay(webhook: VoiceWebhook, row: CallStateRow | None) -> str | None:
+def _replay(webhook: VoiceWebhook, row: records.StoredState | None) -> str | None:
     """The earlier answer when this webhook was already handled, else None."""
     if row is None:
         return None
@@ -464,8 +468,11 @@ async def call_ended(session: AsyncSession, call: Call, *, now: datetime) -> Non
     await queues.leave_call(session, call.id, "abandoned", now=now)
 
 
-async def _sync_call(session: AsyncSession, call: Call, state: CallState, now: datetime) -> None:
+async def _sync_call(
+    session: AsyncSession, record: records.CallRecord, state: CallState, now: datetime
+) -> None:
     """Copy what the IVR learnt (flow, language, topic, account, callback) to the call."""
+    call = record.call
     call.flow = state.flow
     call.language = state.language
     call.topic = state.topic
@@ -474,6 +481,8 @@ async def _sync_call(session: AsyncSession, call: Call, state: CallState, now: d
     if state.callback_number and state.callback_number != call.callback_number:
         call.callback_number = state.callback_number
         calls.promote_outcome(call, "callback")
+        if call.id is None:
+            await records.store(session, record)
         await worklist.open_item(session, call, "callback", now=now)
     call.updated_at = now
 

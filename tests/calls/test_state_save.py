@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.calls.repository import save_state, state_of
+from app.calls.records import save_state
+from app.calls.repository import state_of
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.models.call import CallStateRow

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.calls import repository as call_records
+from app.calls import records
 from app.core.db import Database
 from app.telephony import driver, spool
 from app.telephony.endpoints import CALLBACKS, telephony_of
@@ -153,7 +153,7 @@ async def test_the_voice_deadline_holds_when_giving_up_on_the_database_hangs(
             raise
         raise AssertionError("unreachable")
 
-    monkeypatch.setattr(call_records, "call_and_state", stuck)
+    monkeypatch.setattr(records, "call_and_state", stuck)
     caller = Caller(client, sid="CA0000000000000000000000000000D0A2")
     try:
         doc = await answered(caller.dial_in())

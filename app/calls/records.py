@@ -1,0 +1,225 @@
+"""A call's row and IVR state on the webhook path: read and written without the ORM.
+
+Every webhook about a call reads its row (and a caller's webhook its IVR state) and writes
+back what changed. Through the ORM that was an identity-mapped load and a unit-of-work
+flush, about a third of a webhook's CPU (bench/RESULTS.md, issue 17); here they are
+statements written once (app/core/driver_sql.py) run in the webhook's own transaction.
+
+The `Call` handed out is the ORM class, not attached to the session: the business rules
+(`app.calls.service`, routing, the work list) read and set its attributes as before, and
+`save` writes the columns they changed in one UPDATE. Nothing flushes it behind the
+caller's back, so a webhook must `save` (or `store`, for a call it opened) before it
+commits: `Database.transaction` blocks on the call path do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
+from app.models.call import Call
+
+_CALLS = cast(Table, Call.__table__)
+COLUMNS: tuple[str, ...] = tuple(c.name for c in _CALLS.columns)
+_TIMES = frozenset(c.name for c in _CALLS.columns if c.type.__class__.__name__ == "UTCDateTime")
+# Python-side defaults the ORM would apply on INSERT (direction).
+_DEFAULTS = {
+    c.name: getattr(c.default, "arg", None)
+    for c in _CALLS.columns
+    if c.default is not None and getattr(c.default, "is_scalar", False)
+}
+_STATE_COLUMNS = ("version", "state", "last_response", "path_logged")
+
+_CALL_LIST = ", ".join(f"calls.{name}" for name in COLUMNS)
+_STATE_LIST = ", ".join(f"call_states.{name}" for name in _STATE_COLUMNS)
+_WITH_STATE = (
+    f"SELECT {_CALL_LIST}, {_STATE_LIST} FROM calls "
+    "LEFT OUTER JOIN call_states ON call_states.call_id = calls.id WHERE calls.sid = ?"
+)
+# The row lock (PostgreSQL) holds until commit: two webhooks of one call take turns.
+CALL_AND_STATE = Sql.of(_WITH_STATE, postgresql_suffix=" FOR UPDATE OF calls")
+_BY_SID = f"SELECT {_CALL_LIST} FROM calls WHERE calls.sid = ?"
+CALL_BY_SID = Sql.of(_BY_SID, postgresql_suffix=" FOR UPDATE")
+INSERT_STATE = Sql.of(
+    "INSERT INTO call_states (call_id, state, version, last_response, path_logged, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPDATE_STATE = Sql.of(
+    "UPDATE call_states SET state = ?, version = ?, last_response = ?, path_logged = ?, "
+    "updated_at = ? WHERE call_id = ? AND version = ?"
+)
+INSERT_STEPS = Sql.of(
+    "INSERT INTO call_steps (call_id, seq, step, input, at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@dataclass
+class CallRecord:
+    """A call as read (or opened) by a webhook, and the values last written for it."""
+
+    call: Call
+    written: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> bool:
+        """True once the call has a row."""
+        return self.call.id is not None
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """A call's IVR state row as read: what `_replay` and the versioned save need."""
+
+    version: int
+    state: dict[str, Any]
+    last_response: str | None
+    path_logged: int
+
+
+def _values(call: Call) -> dict[str, Any]:
+    return {name: getattr(call, name) for name in COLUMNS}
+
+
+def _call_from(row: Any) -> CallRecord:
+    values = {name: row[i] for i, name in enumerate(COLUMNS)}
+    for name in _TIMES:
+        values[name] = from_db_time(values[name])
+    call = Call(**values)
+    return CallRecord(call, values)
+
+
+async def call_and_state(
+    session: AsyncSession, sid: str
+) -> tuple[CallRecord | None, StoredState | None]:
+    """The call with a CallSid and its IVR state, in one statement, the call row locked."""
+    found = await run(session, CALL_AND_STATE, (sid,))
+    if not found.rows:
+        return None, None
+    row = found.rows[0]
+    record = _call_from(row)
+    version, state, last_response, path_logged = row[len(COLUMNS) :]
+    if version is None:
+        return record, None
+    if isinstance(state, str):
+        state = json.loads(state)
+    return record, StoredState(version, state, last_response, path_logged or 0)
+
+
+async def call_by_sid(session: AsyncSession, sid: str) -> CallRecord | None:
+    """The call with a CallSid, its row locked until commit (PostgreSQL)."""
+    found = await run(session, CALL_BY_SID, (sid,))
+    return _call_from(found.rows[0]) if found.rows else None
+
+
+def opened(call: Call) -> CallRecord:
+    """A record for a call made in memory (`service.open_call`), not stored yet."""
+    return CallRecord(call)
+
+
+@lru_cache(maxsize=64)
+def _insert(names: tuple[str, ...]) -> Sql:
+    marks = ", ".join("?" for _ in names)
+    return Sql.of(f"INSERT INTO calls ({', '.join(names)}) VALUES ({marks}) RETURNING id")
+
+
+@lru_cache(maxsize=256)
+def _update(names: tuple[str, ...]) -> Sql:
+    sets = ", ".join(f"{name} = ?" for name in names)
+    return Sql.of(f"UPDATE calls SET {sets} WHERE id = ?")
+
+
+def _db(name: str, value: Any, sqlite: bool) -> Any:
+    return to_db_time(value, sqlite=sqlite) if name in _TIMES else value
+
+
+async def store(session: AsyncSession, record: CallRecord) -> int:
+    """INSERT an opened call (one statement, its id returned); a stored call is `save`d."""
+    call = record.call
+    if call.id is not None:
+        await save(session, record)
+        return call.id
+    values = _values(call)
+    for name, default in _DEFAULTS.items():
+        if values[name] is None:
+            values[name] = default
+            setattr(call, name, default)
+    names = tuple(name for name in COLUMNS if name != "id" and values[name] is not None)
+    sqlite = is_sqlite(session)
+    found = await run(session, _insert(names), [_db(n, values[n], sqlite) for n in names])
+    call.id = found.rows[0][0]
+    values["id"] = call.id
+    record.written = values
+    return call.id
+
+
+async def save(session: AsyncSession, record: CallRecord) -> None:
+    """Write the columns changed since the call was read or last written (one UPDATE)."""
+    if record.call.id is None:
+        await store(session, record)
+        return
+    values = _values(record.call)
+    changed = tuple(name for name in COLUMNS if values[name] != record.written.get(name))
+    if not changed:
+        return
+    sqlite = is_sqlite(session)
+    params = [_db(n, values[n], sqlite) for n in changed]
+    await run(session, _update(changed), [*params, record.call.id])
+    record.written = values
+
+
+async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append IVR path rows (`service.path_rows`) in one statement."""
+    if not rows:
+        return
+    sqlite = is_sqlite(session)
+    params = [
+        (r["call_id"], r["seq"], r["step"], r["input"], to_db_time(r["at"], sqlite=sqlite))
+        for r in rows
+    ]
+    await run(session, INSERT_STEPS, params, many=True)
+
+
+async def insert_state(
+    session: AsyncSession, call_id: int, values: dict[str, Any], *, version: int = 1
+) -> None:
+    """The first state row of a call."""
+    sqlite = is_sqlite(session)
+    await run(
+        session,
+        INSERT_STATE,
+        (
+            call_id,
+            json.dumps(values["state"]),
+            version,
+            values["last_response"],
+            values["path_logged"],
+            to_db_time(values["updated_at"], sqlite=sqlite),
+        ),
+    )
+
+
+async def save_state(
+    session: AsyncSession, call_id: int, *, read_version: int, values: dict[str, Any]
+) -> bool:
+    """Write a new state if it is still at `read_version`; False when another request won."""
+    sqlite = is_sqlite(session)
+    found = await run(
+        session,
+        UPDATE_STATE,
+        (
+            json.dumps(values["state"]),
+            read_version + 1,
+            values["last_response"],
+            values["path_logged"],
+            to_db_time(values["updated_at"], sqlite=sqlite),
+            call_id,
+            read_version,
+        ),
+    )
+    return found.rowcount == 1
