@@ -23,7 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
-from app.models.call import Call
+from app.models.call import Call, RingAttempt
 
 _CALLS = cast(Table, Call.__table__)
 COLUMNS: tuple[str, ...] = tuple(c.name for c in _CALLS.columns)
@@ -123,9 +123,9 @@ def opened(call: Call) -> CallRecord:
 
 
 @lru_cache(maxsize=64)
-def _insert(names: tuple[str, ...]) -> Sql:
+def _insert(table: str, names: tuple[str, ...]) -> Sql:
     marks = ", ".join("?" for _ in names)
-    return Sql.of(f"INSERT INTO calls ({', '.join(names)}) VALUES ({marks}) RETURNING id")
+    return Sql.of(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) RETURNING id")
 
 
 @lru_cache(maxsize=256)
@@ -136,6 +136,25 @@ def _update(names: tuple[str, ...]) -> Sql:
 
 def _db(name: str, value: Any, sqlite: bool) -> Any:
     return to_db_time(value, sqlite=sqlite) if name in _TIMES else value
+
+
+_ATTEMPT_COLUMNS = tuple(c.name for c in cast(Table, RingAttempt.__table__).columns)
+_ATTEMPT_TIMES = ("rung_at", "ended_at")
+
+
+async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) -> None:
+    """INSERT new ringing attempts (`service.new_attempt`), one statement each, ids set."""
+    sqlite = is_sqlite(session)
+    for attempt in attempts:
+        names = tuple(n for n in _ATTEMPT_COLUMNS if n != "id" and getattr(attempt, n) is not None)
+        params = [
+            to_db_time(getattr(attempt, n), sqlite=sqlite)
+            if n in _ATTEMPT_TIMES
+            else getattr(attempt, n)
+            for n in names
+        ]
+        found = await run(session, _insert("call_attempts", names), params)
+        attempt.id = found.rows[0][0]
 
 
 async def store(session: AsyncSession, record: CallRecord) -> int:
@@ -151,7 +170,7 @@ async def store(session: AsyncSession, record: CallRecord) -> int:
             setattr(call, name, default)
     names = tuple(name for name in COLUMNS if name != "id" and values[name] is not None)
     sqlite = is_sqlite(session)
-    found = await run(session, _insert(names), [_db(n, values[n], sqlite) for n in names])
+    found = await run(session, _insert("calls", names), [_db(n, values[n], sqlite) for n in names])
     call.id = found.rows[0][0]
     values["id"] = call.id
     record.written = values

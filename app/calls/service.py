@@ -194,8 +194,19 @@ def start_attempt(
     contact: str,
     now: datetime,
 ) -> RingAttempt:
-    """Record that a specialist is being rung for the call."""
-    attempt = RingAttempt(
+    """Record that a specialist is being rung for the call (added to the session)."""
+    attempt = new_attempt(
+        call, specialist_id=specialist_id, team=team, batch=batch, contact=contact, now=now
+    )
+    session.add(attempt)
+    return attempt
+
+
+def new_attempt(
+    call: Call, *, specialist_id: int, team: str, batch: int, contact: str, now: datetime
+) -> RingAttempt:
+    """A ringing attempt in memory: `records.insert_attempts` writes it."""
+    return RingAttempt(
         call_id=call.id,
         specialist_id=specialist_id,
         team=team,
@@ -204,8 +215,6 @@ def start_attempt(
         rung_at=now,
         result="ringing",
     )
-    session.add(attempt)
-    return attempt
 
 
 def whisper_reached(attempt: RingAttempt, leg_sid: str | None) -> None:

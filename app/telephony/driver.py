@@ -378,8 +378,7 @@ async def _render(
         call.routed_at = call.routed_at or now
         call.team = action.team
         attempts = [
-            calls.start_attempt(
-                session,
+            calls.new_attempt(
                 call,
                 specialist_id=c.specialist_id,
                 team=c.team,
@@ -389,7 +388,7 @@ async def _render(
             )
             for c in settled.ring
         ]
-        await session.flush()
+        await records.insert_attempts(session, attempts)
         await presence.attach_attempts(
             session,
             call.id,
