@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.driver_sql import Sql, run
 from app.models.account import Account, AccountNote, AccountPhone
 
 
@@ -61,11 +62,10 @@ async def by_phone(session: AsyncSession, e164: str) -> list[Account]:
     return list((await session.scalars(query)).unique().all())
 
 
-_BRIEF_BY_PHONE = (  # built once: caller ID runs it on every call
-    select(Account.id, Account.name, Account.tier, Account.number)
-    .join(AccountPhone, AccountPhone.account_id == Account.id)
-    .where(AccountPhone.e164 == bindparam("e164"))
-    .order_by(Account.id)
+_BRIEF_BY_PHONE = Sql.of(  # caller ID runs it on every call: written once, on the driver
+    "SELECT accounts.id, accounts.name, accounts.tier, accounts.number FROM accounts "
+    "JOIN account_phones ON account_phones.account_id = accounts.id "
+    "WHERE account_phones.e164 = ? ORDER BY accounts.id"
 )
 
 
@@ -74,7 +74,8 @@ async def brief_by_phone(session: AsyncSession, e164: str) -> list[AccountBrief]
 
     What caller ID needs on every call, without loading accounts and their phones.
     """
-    return [AccountBrief(*row) for row in await session.execute(_BRIEF_BY_PHONE, {"e164": e164})]
+    found = await run(session, _BRIEF_BY_PHONE, (e164,))
+    return [AccountBrief(*row) for row in found.rows]
 
 
 async def page(

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.closures import repository
-from app.models.closure import Closure
-from app.models.rota import Team
+from app.closures.repository import ClosureBrief
 from app.rota.coverage import rule_windows
 from app.rota.lookup import on_shift
-from app.rota.repository import coverage_rules, team_holidays, teams_by_slug
-from app.rota.wallclock import local_date
+from app.rota.repository import TeamBrief, coverage_rules, team_briefs, team_holidays
+from app.rota.wallclock import local_date, zone
 
 # How far ahead to look for the next opening (a long holiday season still fits).
 LOOK_AHEAD = timedelta(days=21)
@@ -61,7 +59,7 @@ def _merge(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, dat
 
 
 def _subtract(
-    windows: list[tuple[datetime, datetime]], closures: Sequence[Closure]
+    windows: list[tuple[datetime, datetime]], closures: Sequence[ClosureBrief]
 ) -> list[tuple[datetime, datetime]]:
     out = _merge(windows)
     for closure in closures:
@@ -78,7 +76,7 @@ def _subtract(
     return out
 
 
-def _closure_now(closures: Sequence[Closure], now: datetime) -> Closure | None:
+def _closure_now(closures: Sequence[ClosureBrief], now: datetime) -> ClosureBrief | None:
     running = [c for c in closures if c.starts_at <= now < c.ends_at]
     return max(running, key=lambda c: (c.starts_at, c.id)) if running else None
 
@@ -91,8 +89,8 @@ async def team_hours(session: AsyncSession, slug: str, now: datetime) -> TeamHou
 async def _team_hours(
     session: AsyncSession,
     slug: str,
-    team: Team | None,
-    closures: Sequence[Closure],
+    team: TeamBrief | None,
+    closures: Sequence[ClosureBrief],
     now: datetime,
 ) -> TeamHours:
     """One team's answer from its row and the closures that concern it (by start)."""
@@ -107,7 +105,7 @@ async def _team_hours(
     rules = coverage_rules(team)
     if not rules:
         staffed = bool(await on_shift(session, now, team=slug))
-        reopens = closure.ends_at.astimezone(ZoneInfo(team.tz)) if closure else None
+        reopens = closure.ends_at.astimezone(zone(team.tz)) if closure else None
         return TeamHours(
             slug, staffed and closure is None, team.tz, holiday, reopens, messages, closure_id
         )
@@ -115,7 +113,7 @@ async def _team_hours(
     open_windows = _subtract(windows, closures)
     is_open = any(start <= now < stop for start, stop in open_windows)
     upcoming = [start for start, _ in open_windows if start > now]
-    opens_at = min(upcoming).astimezone(ZoneInfo(team.tz)) if upcoming and not is_open else None
+    opens_at = min(upcoming).astimezone(zone(team.tz)) if upcoming and not is_open else None
     return TeamHours(slug, is_open, team.tz, holiday, opens_at, messages, closure_id)
 
 
@@ -124,8 +122,10 @@ async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime)
     first team's time zone, the first team's holiday and the first closure message."""
     slugs = list(dict.fromkeys(teams))
     # Two statements for the whole line, however many teams it overflows to.
-    rows = await teams_by_slug(session, slugs)
-    closures = await repository.overlapping(session, slugs, now, now + LOOK_AHEAD) if rows else []
+    rows = await team_briefs(session, slugs)
+    closures = (
+        await repository.overlapping_briefly(session, slugs, now, now + LOOK_AHEAD) if rows else []
+    )
     found = tuple(
         [
             await _team_hours(
@@ -144,7 +144,7 @@ async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime)
     openings = [t.opens_at for t in found if t.opens_at is not None]
     opens_at = min(openings) if openings else None
     if opens_at is not None and first_tz is not None:
-        opens_at = opens_at.astimezone(ZoneInfo(first_tz))
+        opens_at = opens_at.astimezone(zone(first_tz))
     known = [t for t in found if t.tz is not None]
     holiday = bool(known) and known[0].holiday
     messages = next((t.messages for t in found if t.messages), {})

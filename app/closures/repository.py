@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.closure import Closure
+from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
 
 
-async def overlapping(
-    session: AsyncSession, teams: Iterable[str], start: datetime, end: datetime
-) -> list[Closure]:
-    """Closures of these teams (or of every team) that overlap [start, end), by start."""
-    query = (
-        select(Closure)
-        .where(
-            Closure.ends_at > start,
-            Closure.starts_at < end,
-            or_(Closure.team.is_(None), Closure.team.in_(list(teams))),
-        )
-        .order_by(Closure.starts_at, Closure.id)
+@dataclass(frozen=True)
+class ClosureBrief:
+    """What the `hours` step reads of a closure."""
+
+    id: int
+    team: str | None
+    starts_at: datetime
+    ends_at: datetime
+    messages: Mapping[str, str]
+
+
+@lru_cache(maxsize=32)
+def _overlapping_sql(teams: int) -> Sql:
+    marks = ", ".join("?" for _ in range(teams))
+    return Sql.of(
+        "SELECT id, team, starts_at, ends_at, messages FROM closures "
+        f"WHERE ends_at > ? AND starts_at < ? AND (team IS NULL OR team IN ({marks})) "
+        "ORDER BY starts_at, id"
     )
-    return list(await session.scalars(query))
+
+
+async def overlapping_briefly(
+    session: AsyncSession, teams: list[str], start: datetime, end: datetime
+) -> list[ClosureBrief]:
+    """Closures of these teams (or of every team) that overlap [start, end), by start: one
+    statement on the driver, no ORM objects (the call path's `hours` step reads them)."""
+    sqlite = is_sqlite(session)
+    found = await run(
+        session,
+        _overlapping_sql(len(teams)),
+        (to_db_time(start, sqlite=sqlite), to_db_time(end, sqlite=sqlite), *teams),
+    )
+    out: list[ClosureBrief] = []
+    for id_, team, starts_at, ends_at, messages in found.rows:
+        starts, ends = from_db_time(starts_at), from_db_time(ends_at)
+        assert starts is not None and ends is not None
+        loaded = json.loads(messages) if isinstance(messages, str) else messages
+        out.append(ClosureBrief(id_, team, starts, ends, loaded or {}))
+    return out
