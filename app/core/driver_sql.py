@@ -55,10 +55,22 @@ class Outcome:
     rowcount: int
 
 
+_CONNECTION = "switchboard.driver_connection"
+
+
 async def _adapted(session: AsyncSession) -> Any:
-    """SQLAlchemy's adapted DBAPI connection of the session's transaction."""
+    """SQLAlchemy's adapted DBAPI connection of the session's transaction.
+
+    Kept in `session.info` for the transaction it belongs to: asking the session again
+    costs more than most of the statements run here.
+    """
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1]
     connection = await session.connection()
     fairy = await connection.get_raw_connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), fairy.dbapi_connection)
     return fairy.dbapi_connection
 
 
