@@ -9,6 +9,7 @@ from sqlalchemy import Integer, Select, String, Table, bindparam, exists, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.driver_sql import Compiled, run_core
 from app.models.call import Call, CallStateRow, CallStatusEvent, RingAttempt
 from app.models.console import CallWrapUp
 
@@ -58,6 +59,8 @@ _RECORD_EVENT = (
     .returning(_EVENT.id)
 )
 
+_RECORD_EVENT_ON_DRIVER = Compiled(_RECORD_EVENT)  # every status callback runs it
+
 
 async def record_event(
     session: AsyncSession,
@@ -80,8 +83,7 @@ async def record_event(
         "at": at,
         "received_at": received_at,
     }
-    connection = await session.connection()
-    return (await connection.execute(_RECORD_EVENT, params)).first() is not None
+    return bool((await run_core(session, _RECORD_EVENT_ON_DRIVER, params)).rows)
 
 
 async def has_event(session: AsyncSession, call_id: int, status: str, sequence: int | None) -> bool:

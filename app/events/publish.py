@@ -10,12 +10,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver_sql import Compiled, run_core
 from app.models.console import ConsoleEvent
 
-_INSERT = insert(cast(Table, ConsoleEvent.__table__))  # built once: the table's, not the ORM's
+_TABLE = cast(Table, ConsoleEvent.__table__)
+# Compiled once, run on the driver: a webhook's events cost it a statement each, no more.
+_INSERT = Compiled(
+    insert(_TABLE).values(
+        {c.name: bindparam(c.name, type_=c.type) for c in _TABLE.columns if c.name != "id"}
+    )
+)
 
 
 def event_row(
@@ -40,8 +47,5 @@ def event_row(
 
 async def publish(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
     """Append events in the current transaction (visible to listeners once it commits)."""
-    found = list(rows)
-    if not found:
-        return
-    connection = await session.connection()
-    await connection.execute(_INSERT, found)
+    for row in rows:
+        await run_core(session, _INSERT, row)

@@ -49,10 +49,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.driver_sql import Compiled, is_sqlite, run_core
 from app.events.publish import event_row, publish
 from app.models.routing import SpecialistPresence
 
@@ -129,6 +130,9 @@ def _mark_sqlite() -> ReturningInsert[int]:
     ).returning(SpecialistPresence.specialist_id)
 
 
+_MARK_SQLITE = Compiled(_mark_sqlite())  # run on the driver: every routed call runs it
+
+
 @lru_cache(maxsize=1)
 def _mark_postgresql() -> ReturningUpdate[int]:
     """PostgreSQL: reserve those of :ids who are free and whom no other transaction holds.
@@ -182,10 +186,10 @@ async def _mark(
 ) -> set[int]:
     """Reserve those of `batch` who are free; returns who was reserved."""
     # Core statements on the session's connection: presence rows are no ORM objects here.
+    if is_sqlite(session):
+        on_driver = await run_core(session, _MARK_SQLITE, {**params, "ids": json.dumps(batch)})
+        return {row[0] for row in on_driver.rows}
     connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        found = await connection.execute(_mark_sqlite(), {**params, "ids": json.dumps(batch)})
-        return set(found.scalars())
     missing = [sid for sid in batch if rowless is None or sid in rowless]
     if missing:
         both = {**params, "ids": batch, "rowless": missing}
@@ -231,11 +235,10 @@ _PRESENCE_TABLE = cast(Table, SpecialistPresence.__table__)
 _PRESENCE = _PRESENCE_TABLE.c
 
 
-async def _flushed(session: AsyncSession) -> AsyncConnection:
-    """The session's connection, its pending changes written first (as the ORM's autoflush
-    would): rows keep being locked in the order the code changes them."""
+async def _flushed(session: AsyncSession) -> None:
+    """Write the session's pending changes first (as the ORM's autoflush would, before a
+    statement run on the driver): rows keep being locked in the order the code changes them."""
     await session.flush()
-    return await session.connection()
 
 
 _ATTACH = (
@@ -246,6 +249,8 @@ _ATTACH = (
     )
     .values(attempt_id=bindparam("attempt"))
 )
+
+_ATTACH_ON_DRIVER = Compiled(_ATTACH)
 
 
 async def attach_attempts(
@@ -260,7 +265,9 @@ async def attach_attempts(
         for specialist_id, attempt_id in held
     ]
     if rows:
-        await (await _flushed(session)).execute(_ATTACH, rows)
+        await _flushed(session)
+        for row in rows:
+            await run_core(session, _ATTACH_ON_DRIVER, row)
 
 
 async def attach_attempt(
@@ -310,16 +317,21 @@ _RELEASE_CALL = {
     for state in ("busy", "ringing")
 }
 
+_RELEASE_ATTEMPT_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_ATTEMPT.items()}
+_RELEASE_CALL_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_CALL.items()}
+
 
 async def release_attempt(
     session: AsyncSession, specialist_id: int, attempt_id: int, *, now: datetime, talked: bool
 ) -> None:
     """A leg ended: free its specialist if that leg still holds them."""
-    connection = await _flushed(session)
-    freed = await connection.execute(
-        _RELEASE_ATTEMPT[talked], {"specialist": specialist_id, "attempt": attempt_id, "at": now}
+    await _flushed(session)
+    freed = await run_core(
+        session,
+        _RELEASE_ATTEMPT_ON_DRIVER[talked],
+        {"specialist": specialist_id, "attempt": attempt_id, "at": now},
     )
-    if freed.first() is not None:
+    if freed.rows:
         data = {"talked": talked, "attempt_id": attempt_id}
         await publish(
             session, [event_row("ring_ended", at=now, specialist_id=specialist_id, data=data)]
@@ -331,13 +343,13 @@ async def release_call(session: AsyncSession, call_id: int, *, now: datetime) ->
 
     Whoever was on the call (busy) has just finished a conversation: idle from now.
     """
-    connection = await _flushed(session)
+    await _flushed(session)
     ended = []
-    for state, statement in _RELEASE_CALL.items():
-        freed = await connection.execute(statement, {"call": call_id, "at": now})
+    for state, statement in _RELEASE_CALL_ON_DRIVER.items():
+        freed = await run_core(session, statement, {"call": call_id, "at": now})
         talked = {"talked": state == "busy"}
         ended += [
-            event_row("ring_ended", at=now, specialist_id=sid, call_id=call_id, data=talked)
-            for sid in freed.scalars()
+            event_row("ring_ended", at=now, specialist_id=row[0], call_id=call_id, data=talked)
+            for row in freed.rows
         ]
     await publish(session, ended)
