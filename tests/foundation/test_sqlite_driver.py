@@ -99,6 +99,33 @@ async def test_statements_on_loop_make_no_trip_to_the_database_thread(
     assert trips == 2  # the commit (and no rollback when the pool takes the connection back)
 
 
+async def test_a_commit_inside_the_block_makes_no_trip_and_commits(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args, **kwargs)
+
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # the connection is made and the pool warm
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    with statements_on_loop():
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (name) VALUES ('committed')"))
+    assert trips == 0
+    monkeypatch.undo()
+    # Committed for everyone: another connection (as another process would) reads it.
+    fresh = sqlite3.connect(engine.url.database or "")
+    try:
+        assert fresh.execute("SELECT name FROM t").fetchall() == [("committed",)]
+    finally:
+        fresh.close()
+
+
 async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_loop(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
