@@ -18,7 +18,6 @@ from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import records
 from app.calls import repository as call_records
@@ -424,7 +423,7 @@ async def _render(
     raise FlowDidNotSettle(f"cannot answer a caller with {type(action).__name__}")
 
 
-def _hold(tel: Telephony, action: Route, settled: Settled, version: int) -> VoiceResponse:
+def _hold(tel: Telephony, action: Route, settled: Settled, version: int) -> str:
     """Hold in the queue: position (about once a minute), the callback offer, music."""
     wait = settled.wait
     assert wait is not None

@@ -1,4 +1,12 @@
-"""TwiML for the engine's actions, built with twilio's VoiceResponse (escaping included)."""
+"""TwiML for the engine's actions, written as text.
+
+Every call's webhooks answer with one of these documents, so they are built as strings
+(escaped here) rather than through twilio's `VoiceResponse` (an ElementTree serialised on
+every answer: ~100 µs of a webhook's CPU, bench/RESULTS.md, issue 17). The output is the
+same TwiML: the verbs and attributes Twilio documents, in the camelCase it expects, checked
+against Twilio's XSD by tests/telephony/test_twiml.py. Answers that are not on every call's
+path (transfers, call-backs, the fallback) keep using `VoiceResponse`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fastapi import Response
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from app.core.phone import contact_kind
 from app.ivr import Gather as GatherAction
@@ -15,6 +22,47 @@ from app.telephony.urls import LEG_EVENTS
 
 TWIML_MEDIA_TYPE = "text/xml"
 _INPUTS = {"digits": "dtmf", "speech": "speech", "both": "dtmf speech"}
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#09;",
+    }
+)
+
+Attributes = dict[str, str | int | bool | None]
+
+
+def _text(value: str) -> str:
+    return value.translate(_TEXT)
+
+
+def _attributes(attributes: Attributes) -> str:
+    """` name="value"` for each attribute that has a value (booleans as true/false)."""
+    out = []
+    for name, value in attributes.items():
+        if value is None:
+            continue
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append(f' {name}="{shown.translate(_ATTRIBUTE)}"')
+    return "".join(out)
+
+
+def _verb(name: str, attributes: Attributes | None = None, inner: str | None = None) -> str:
+    shown = _attributes(attributes) if attributes else ""
+    if inner is None:
+        return f"<{name}{shown} />"
+    return f"<{name}{shown}>{inner}</{name}>"
+
+
+def _response(*verbs: str) -> str:
+    return f"{_DECLARATION}<Response>{''.join(verbs)}</Response>"
 
 
 def xml_response(xml: str) -> Response:
@@ -22,32 +70,36 @@ def xml_response(xml: str) -> Response:
     return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
 
 
-def speak(verb: VoiceResponse | Gather, prompts: Iterable[PromptItem]) -> None:
-    """Add <Say>/<Play> for prompts, each <Say> with its voice and language."""
+def speak(prompts: Iterable[PromptItem]) -> str:
+    """<Say>/<Play> for prompts, each <Say> with its voice and language."""
+    out = []
     for item in prompts:
         if isinstance(item, Play):
-            verb.play(item.url)
+            out.append(_verb("Play", None, _text(item.url)))
         elif isinstance(item, Prompt) and item.text.strip():
-            verb.say(item.text, voice=item.voice, language=item.say_language)
+            attributes: Attributes = {"language": item.say_language, "voice": item.voice}
+            out.append(_verb("Say", attributes, _text(item.text)))
+    return "".join(out)
 
 
-def gather(prompts: Sequence[PromptItem], action: GatherAction, url: str) -> VoiceResponse:
+def _redirect(url: str) -> str:
+    return _verb("Redirect", {"method": "POST"}, _text(url))
+
+
+def gather(prompts: Sequence[PromptItem], action: GatherAction, url: str) -> str:
     """Prompts inside a <Gather>; no input falls through to a <Redirect> to the same URL."""
-    response = VoiceResponse()
     wants_speech = action.input in ("speech", "both")
-    verb = response.gather(
-        input=_INPUTS[action.input],
-        action=url,
-        method="POST",
-        timeout=action.timeout,
-        num_digits=action.num_digits,
-        finish_on_key="" if action.finish_on_key is None else action.finish_on_key,
-        language=action.speech_language if wants_speech else None,
-        hints=", ".join(action.hints) if wants_speech and action.hints else None,
-    )
-    speak(verb, prompts)
-    response.redirect(url, method="POST")
-    return response
+    attributes: Attributes = {
+        "action": url,
+        "finishOnKey": "" if action.finish_on_key is None else action.finish_on_key,
+        "hints": ", ".join(action.hints) if wants_speech and action.hints else None,
+        "input": _INPUTS[action.input],
+        "language": action.speech_language if wants_speech else None,
+        "method": "POST",
+        "numDigits": action.num_digits,
+        "timeout": action.timeout,
+    }
+    return _response(_verb("Gather", attributes, speak(prompts)), _redirect(url))
 
 
 def record(
@@ -57,43 +109,34 @@ def record(
     url: str,
     recording_url: str,
     transcription_url: str,
-) -> VoiceResponse:
+) -> str:
     """A voicemail: the invitation, then <Record> with transcription and callbacks.
 
     Twilio skips the action of an empty recording, so a <Redirect> follows it.
     """
-    response = VoiceResponse()
-    speak(response, prompts)
-    response.record(
-        action=url,
-        method="POST",
-        max_length=action.max_length,
-        play_beep=True,
-        finish_on_key="#",
-        transcribe=action.transcribe,
-        transcribe_callback=transcription_url if action.transcribe else None,
-        recording_status_callback=recording_url,
-        recording_status_callback_method="POST",
-    )
-    response.redirect(url, method="POST")
-    return response
+    attributes: Attributes = {
+        "action": url,
+        "finishOnKey": "#",
+        "maxLength": action.max_length,
+        "method": "POST",
+        "playBeep": True,
+        "recordingStatusCallback": recording_url,
+        "recordingStatusCallbackMethod": "POST",
+        "transcribe": action.transcribe,
+        "transcribeCallback": transcription_url if action.transcribe else None,
+    }
+    return _response(speak(prompts), _verb("Record", attributes), _redirect(url))
 
 
-def transfer(prompts: Sequence[PromptItem], action: Transfer, url: str) -> VoiceResponse:
+def transfer(prompts: Sequence[PromptItem], action: Transfer, url: str) -> str:
     """Put the caller through to an external number."""
-    response = VoiceResponse()
-    speak(response, prompts)
-    dial = response.dial(action=url, method="POST")
-    dial.number(action.number)
-    return response
+    number = _verb("Number", None, _text(action.number))
+    return _response(speak(prompts), _verb("Dial", {"action": url, "method": "POST"}, number))
 
 
-def hangup(prompts: Sequence[PromptItem]) -> VoiceResponse:
+def hangup(prompts: Sequence[PromptItem]) -> str:
     """Say what is left to say and end the call."""
-    response = VoiceResponse()
-    speak(response, prompts)
-    response.hangup()
-    return response
+    return _response(speak(prompts), _verb("Hangup"))
 
 
 @dataclass(frozen=True)
@@ -105,33 +148,30 @@ class Leg:
     status_url: str
 
 
-def ring(
-    prompts: Sequence[PromptItem], legs: Sequence[Leg], *, timeout: int, url: str
-) -> VoiceResponse:
+def ring(prompts: Sequence[PromptItem], legs: Sequence[Leg], *, timeout: int, url: str) -> str:
     """One <Dial> ringing every leg at once; the first to accept the whisper is connected."""
-    response = VoiceResponse()
-    speak(response, prompts)
-    dial = response.dial(action=url, method="POST", timeout=timeout)
-    for leg in legs:
-        _add_leg(dial, leg)
-    return response
+    dial: Attributes = {"action": url, "method": "POST", "timeout": timeout}
+    inner = "".join(_leg(leg) for leg in legs)
+    return _response(speak(prompts), _verb("Dial", dial, inner))
 
 
-def _add_leg(dial: Dial, leg: Leg) -> None:
-    common = {
-        "url": leg.whisper_url,
+def _leg(leg: Leg) -> str:
+    """A <Number>, <Client> or <Sip> noun for the leg; nothing for a contact Twilio cannot ring."""
+    common: Attributes = {
         "method": "POST",
-        "status_callback": leg.status_url,
-        "status_callback_event": LEG_EVENTS,
-        "status_callback_method": "POST",
+        "statusCallback": leg.status_url,
+        "statusCallbackEvent": LEG_EVENTS,
+        "statusCallbackMethod": "POST",
+        "url": leg.whisper_url,
     }
     kind = contact_kind(leg.contact)
     if kind == "number":
-        dial.number(leg.contact, **common)
-    elif kind == "client":
-        dial.client(leg.contact.removeprefix("client:"), **common)
-    elif kind == "sip":
-        dial.sip(leg.contact, **common)
+        return _verb("Number", common, _text(leg.contact))
+    if kind == "client":
+        return _verb("Client", common, _text(leg.contact.removeprefix("client:")))
+    if kind == "sip":
+        return _verb("Sip", common, _text(leg.contact))
+    return ""
 
 
 def hold(
@@ -141,25 +181,29 @@ def hold(
     callback_key: str | None,
     music_url: str,
     pause_seconds: int,
-) -> VoiceResponse:
+) -> str:
     """A queued caller's hold loop: announcements and music, then back to `url` to check.
 
     With a callback offer, all of it plays inside a one-key <Gather> posting to `url`, so
     the key can be pressed at any time.
     """
-    response = VoiceResponse()
-    target: VoiceResponse | Gather = response
+    music = (
+        _verb("Play", None, _text(music_url))
+        if music_url
+        else _verb("Pause", {"length": pause_seconds})
+    )
+    inner = speak(prompts) + music
     if callback_key is not None:
-        target = response.gather(
-            input="dtmf", num_digits=1, timeout=1, action=url, method="POST", finish_on_key=""
-        )
-    speak(target, prompts)
-    if music_url:
-        target.play(music_url)
-    else:
-        target.pause(length=pause_seconds)
-    response.redirect(url, method="POST")
-    return response
+        attributes: Attributes = {
+            "action": url,
+            "finishOnKey": "",
+            "input": "dtmf",
+            "method": "POST",
+            "numDigits": 1,
+            "timeout": 1,
+        }
+        inner = _verb("Gather", attributes, inner)
+    return _response(inner, _redirect(url))
 
 
 def whisper(
@@ -169,16 +213,23 @@ def whisper(
     no_key_text: str,
     voice: str = "Polly.Joanna",
     language: str = "en-US",
-) -> VoiceResponse:
+) -> str:
     """What a specialist hears on picking up: who is calling; 1 accepts, nothing hangs up."""
-    response = VoiceResponse()
-    verb = response.gather(input="dtmf", num_digits=1, timeout=8, action=answer_url, method="POST")
-    verb.say(text, voice=voice, language=language)
-    response.say(no_key_text, voice=voice, language=language)
-    response.hangup()
-    return response
+    said: Attributes = {"language": language, "voice": voice}
+    attributes: Attributes = {
+        "action": answer_url,
+        "input": "dtmf",
+        "method": "POST",
+        "numDigits": 1,
+        "timeout": 8,
+    }
+    return _response(
+        _verb("Gather", attributes, _verb("Say", said, _text(text))),
+        _verb("Say", said, _text(no_key_text)),
+        _verb("Hangup"),
+    )
 
 
-def connect_leg() -> VoiceResponse:
+def connect_leg() -> str:
     """An empty answer to the whisper: Twilio bridges the specialist to the caller."""
-    return VoiceResponse()
+    return _response()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from hypothesis import given
 from hypothesis import strategies as st
+from twilio.twiml.voice_response import VoiceResponse
 
 from app.ivr import Gather, PathEntry, Play, Prompt, Record, Transfer
 from app.ivr.state import MAX_PATH
 from app.telephony import fallback, twiml
 from app.telephony.driver import appended
-from app.telephony.urls import CallbackUrls
+from app.telephony.urls import LEG_EVENTS, CallbackUrls
 from tests.telephony.twilio import twiml_errors
 
 URLS = CallbackUrls("https://switchboard.example.com")
@@ -116,3 +119,50 @@ def test_the_bundled_schema_copy_rejects_what_twilio_rejects() -> None:
     assert check(b"<Response><Bogus/></Response>")
     assert check(b"<Response><Gather><Dial>+14155550100</Dial></Gather></Response>")
     assert check(b"<Response><Say>unclosed</Response>")
+
+
+def _tree(xml: str) -> tuple[object, ...]:
+    def walk(e: ET.Element) -> tuple[object, ...]:
+        return (e.tag, dict(e.attrib), e.text or "", [walk(c) for c in e])
+
+    return walk(ET.fromstring(xml.encode()))
+
+
+@given(st.text(min_size=1), st.text())
+def test_text_twiml_says_what_twilios_voice_response_says(said: str, url: str) -> None:
+    """The string builder against the twilio library's ElementTree one, as the oracle."""
+    said = "".join(c for c in said if c.isprintable() or c in "\n\t") or "x"
+    url = "".join(c for c in url if c.isprintable())
+    prompts = (Prompt(said, "en", "Polly.Joanna", "en-US"), Play(f"https://e.com/{url}"))
+    action = Gather("both", 1, "#", 5, "en-US", ("a & b",))
+    oracle = VoiceResponse()
+    verb = oracle.gather(
+        input="dtmf speech",
+        action=url,
+        method="POST",
+        timeout=5,
+        num_digits=1,
+        finish_on_key="#",
+        language="en-US",
+        hints="a & b",
+    )
+    if said.strip():
+        verb.say(said, voice="Polly.Joanna", language="en-US")
+    verb.play(f"https://e.com/{url}")
+    oracle.redirect(url, method="POST")
+    assert _tree(twiml.gather(prompts, action, url)) == _tree(str(oracle))
+    leg = twiml.Leg("+14155550100", f"w{url}", f"s{url}")
+    ring = VoiceResponse()
+    if said.strip():
+        ring.say(said, voice="Polly.Joanna", language="en-US")
+    ring.play(f"https://e.com/{url}")
+    dial = ring.dial(action=url, method="POST", timeout=20)
+    dial.number(
+        "+14155550100",
+        url=f"w{url}",
+        method="POST",
+        status_callback=f"s{url}",
+        status_callback_event=LEG_EVENTS,
+        status_callback_method="POST",
+    )
+    assert _tree(twiml.ring(prompts, [leg], timeout=20, url=url)) == _tree(str(ring))
