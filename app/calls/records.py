@@ -246,3 +246,109 @@ async def save_state(
         ),
     )
     return found.rowcount == 1
+
+
+async def save_with_state(
+    session: AsyncSession,
+    record: CallRecord,
+    steps: list[dict[str, Any]],
+    values: dict[str, Any],
+    *,
+    read_version: int | None,
+) -> bool:
+    """The call's changed columns, its new path rows (`service.path_rows`) and its state.
+
+    The state is inserted (`read_version` None: the call's first) or written over the
+    version read; False when another request saved a newer one (the caller rolls back).
+    Three statements on SQLite; one on PostgreSQL, where each is a round trip: its
+    data-modifying CTEs write all three with the same guarantees.
+    """
+    call_id = record.call.id
+    assert call_id is not None, "a stored call: `store` it first"
+    if not is_sqlite(session):
+        return await _save_with_state_postgresql(session, record, steps, values, read_version)
+    await save(session, record)
+    await insert_steps(session, steps)
+    if read_version is None:
+        await insert_state(session, call_id, values)
+        return True
+    return await save_state(session, call_id, read_version=read_version, values=values)
+
+
+@lru_cache(maxsize=256)
+def _save_with_state_sql(changed: tuple[str, ...], steps: bool, first: bool) -> Sql:
+    """PostgreSQL: one statement writing what `save_with_state` writes (by its shape)."""
+    count = 0
+
+    def mark(cast_to: str = "") -> str:
+        nonlocal count
+        count += 1
+        return f"${count}{cast_to}"
+
+    parts = []
+    call = mark("::integer")
+    if changed:
+        sets = ", ".join(f"{name} = {mark()}" for name in changed)
+        parts.append(f"call_row AS (UPDATE calls SET {sets} WHERE id = {call})")
+    if steps:
+        columns = (mark("::integer[]"), mark("::varchar[]"), mark("::varchar[]"))
+        at = mark("::timestamptz[]")
+        parts.append(
+            "path AS (INSERT INTO call_steps (call_id, seq, step, input, at) "
+            f"SELECT {call}, s.seq, s.step, s.input, s.at "
+            f"FROM unnest({', '.join(columns)}, {at}) AS s(seq, step, input, at))"
+        )
+    state, version, response, logged, updated = (
+        mark("::json"),
+        mark("::integer"),
+        mark("::text"),
+        mark("::integer"),
+        mark("::timestamptz"),
+    )
+    if first:
+        parts.append(
+            "state AS (INSERT INTO call_states "
+            "(call_id, state, version, last_response, path_logged, updated_at) "
+            f"VALUES ({call}, {state}, {version}, {response}, {logged}, {updated}) RETURNING 1)"
+        )
+    else:
+        parts.append(
+            f"state AS (UPDATE call_states SET state = {state}, version = {version}, "
+            f"last_response = {response}, path_logged = {logged}, updated_at = {updated} "
+            f"WHERE call_id = {call} AND version = {mark('::integer')} RETURNING 1)"
+        )
+    return Sql("", f"WITH {', '.join(parts)} SELECT count(*) FROM state")
+
+
+async def _save_with_state_postgresql(
+    session: AsyncSession,
+    record: CallRecord,
+    steps: list[dict[str, Any]],
+    values: dict[str, Any],
+    read_version: int | None,
+) -> bool:
+    call_id = record.call.id
+    current = _values(record.call)
+    changed = tuple(name for name in COLUMNS if current[name] != record.written.get(name))
+    params: list[Any] = [call_id]
+    params += [_db(name, current[name], False) for name in changed]
+    if steps:
+        params += [
+            [r["seq"] for r in steps],
+            [r["step"] for r in steps],
+            [r["input"] for r in steps],
+            [to_db_time(r["at"], sqlite=False) for r in steps],
+        ]
+    params += [
+        json.dumps(values["state"]),
+        1 if read_version is None else read_version + 1,
+        values["last_response"],
+        values["path_logged"],
+        to_db_time(values["updated_at"], sqlite=False),
+    ]
+    if read_version is not None:
+        params.append(read_version)
+    sql = _save_with_state_sql(changed, bool(steps), read_version is None)
+    found = await run(session, sql, params)
+    record.written = current
+    return bool(found.rows[0][0] == 1)

@@ -262,23 +262,20 @@ async def _save(
     Raises StateConflict when another request saved a newer state since this one read it.
     """
     await _sync_call(session, record, after, now)
-    await records.save(session, record)
     call = record.call
     new_entries = appended(before.path if before else (), after.path)
     first = row.path_logged if row is not None else 0
     path = calls.path_rows(
         call.id, [(e.step, e.input, e.at) for e in new_entries], first_seq=first, now=now
     )
-    await records.insert_steps(session, path)
     values = {
         "state": after.to_dict(),
         "last_response": xml,
         "path_logged": first + len(new_entries),
         "updated_at": now,
     }
-    if row is None:
-        await records.insert_state(session, call.id, values)
-    elif not await records.save_state(session, call.id, read_version=row.version, values=values):
+    read_version = row.version if row is not None else None
+    if not await records.save_with_state(session, record, path, values, read_version=read_version):
         raise StateConflict(call.sid)
 
 

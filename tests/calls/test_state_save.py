@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from app.calls import records
 from app.calls.records import save_state
 from app.calls.repository import state_of
+from app.calls.service import path_rows
 from app.core.clock import FixedClock
 from app.core.db import Database
-from app.models.call import CallStateRow
+from app.models.call import Call, CallStateRow, CallStep
 from tests.routing.calls import add_call
 
 
@@ -81,3 +84,48 @@ async def test_two_saves_from_one_read_at_once_only_one_wins(
         row = await state_of(session, call_id)
     assert row is not None and row.version == 4
     assert row.state == {"step": "a" if results[0] else "b"}
+
+
+async def test_a_whole_save_writes_the_call_path_and_state_or_nothing(
+    db: Database, clock: FixedClock
+) -> None:
+    """`save_with_state` (one statement on PostgreSQL, three on SQLite): the call's changed
+    columns, its path rows and the state over the version read; from a stale read, False."""
+    call_id = await _call_with_state(db, clock)
+    async with db.transaction() as session:
+        sid = (await session.get(Call, call_id)).sid  # type: ignore[union-attr]
+
+    class Refused(Exception):
+        """The save was refused: the transaction rolls back, as the driver's does."""
+
+    async def save(language: str, read_version: int, first_seq: int) -> bool:
+        steps = path_rows(
+            call_id,
+            [("menu", "1", None), ("topic", None, None)],
+            first_seq=first_seq,
+            now=clock.now(),
+        )
+        try:
+            async with db.transaction() as session:
+                record, state = await records.call_and_state(session, sid)
+                assert record is not None and state is not None
+                record.call.language = language
+                values = _values(language, clock)
+                if not await records.save_with_state(
+                    session, record, steps, values, read_version=read_version
+                ):
+                    raise Refused()
+        except Refused:
+            return False
+        return True
+
+    assert await save("fr", 3, 0)
+    assert not await save("de", 3, 2)  # read at version 3 too, after the first saved
+    async with db.transaction() as session:
+        row = await state_of(session, call_id)
+        call = await session.get(Call, call_id, populate_existing=True)
+        count = await session.scalar(
+            select(func.count()).select_from(CallStep).where(CallStep.call_id == call_id)
+        )
+    assert row is not None and call is not None
+    assert (row.version, row.state, call.language, count) == (4, {"step": "fr"}, "fr", 2)
