@@ -65,6 +65,13 @@ from bench.loadgen import Twilio
 from bench.servers import GENERATOR_CPU, Server, free_port, uvicorn_argv
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _this_checkout() -> dict[str, str]:
+    """PYTHONPATH for the `switchboard` command: this checkout's code, not whichever one
+    the virtualenv's editable install points at (a second worktree shares the venv)."""
+    found = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": f"{REPO}{os.pathsep}{found}" if found else str(REPO)}
 TOKEN = "bench-auth-token-5f3c2a9e7d1b4c60"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_lg"
 TARGET_VS_B, TARGET_VS_A, TARGET_P99_MS = 1.3, 0.15, 25.0
@@ -127,7 +134,7 @@ async def _demo(url: str) -> dict[str, Any]:
         finally:
             await conn.close()
     cli = str(Path(sys.executable).with_name("switchboard"))
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, **_this_checkout(), "DATABASE_URL": url}
     for command in (["migrate"], ["seed"]):
         await asyncio.to_thread(
             subprocess.run, [cli, *command], env=env, check=True, capture_output=True, cwd=REPO
@@ -545,7 +552,7 @@ def log_summary(lines: list[str]) -> dict[str, Any]:
 
 def _migrate(url: str) -> None:
     cli = str(Path(sys.executable).with_name("switchboard"))
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, **_this_checkout(), "DATABASE_URL": url}
     subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True, cwd=REPO)
 
 
@@ -557,6 +564,7 @@ def switchboard(data: Data, port: int, cache: Path) -> Server:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "FLOWS_DIR": str(REPO / "ivr_flows"),
         "LOG_LEVEL": "WARNING",
+        **_this_checkout(),
     }
     cli = str(Path(sys.executable).with_name("switchboard"))
     _migrate(data.url)
