@@ -30,6 +30,7 @@ from typing import Any, cast
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
 
@@ -141,10 +142,14 @@ async def _adapted(session: AsyncSession) -> Any:
     kept = session.info.get(_CONNECTION)
     if transaction is not None and kept is not None and kept[0] is transaction:
         return kept[1]
-    connection = await session.connection()
-    fairy = await connection.get_raw_connection()
-    session.info[_CONNECTION] = (session.sync_session.get_transaction(), fairy.dbapi_connection)
-    return fairy.dbapi_connection
+    adapted = await session.run_sync(_dbapi_connection)  # one trip through the greenlet
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), adapted)
+    return adapted
+
+
+def _dbapi_connection(session: Session) -> Any:
+    """The session's DBAPI connection (its transaction begins, as for any statement)."""
+    return session.connection().connection.dbapi_connection
 
 
 def is_sqlite(session: AsyncSession) -> bool:
