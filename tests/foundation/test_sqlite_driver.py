@@ -155,3 +155,30 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_loop(
     other.close()
     assert sorted(await asyncio.wait_for(writing, 30)) == ["mine", "other"]
     ticker.cancel()
+
+
+async def test_after_statements_on_the_loop_a_statement_off_it_waits_for_a_lock_again(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The loop's statements leave the busy timeout at 0; the next statement in the
+    database thread sets it back, so it waits for another process's lock, not fails."""
+    with statements_on_loop():
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (name) VALUES ('loop')"))
+    other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t (name) VALUES ('other')")
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (name) VALUES ('thread')"))
+
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writing.done()  # waiting for the lock, not failed with "database is locked"
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writing, 30)
+    async with engine.connect() as conn:
+        names = sorted((await conn.execute(text("SELECT name FROM t"))).scalars())
+    assert names == ["loop", "other", "thread"]
