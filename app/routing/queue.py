@@ -77,9 +77,12 @@ def line_onclause(team_slug: ColumnElement[str]) -> ColumnElement[bool]:
 
     The call's own entry whatever its team, and the entries in the team's line.
     """
+    # One comparison per state, not `IN (...)`: an IN list is expanded when the statement
+    # runs, and the shortlist that joins this is compiled once (`driver_sql.Compiled`).
+    in_line = or_(*(QueueEntry.state == state for state in IN_LINE))
     return or_(
         QueueEntry.call_id == bindparam("call_id"),
-        and_(QueueEntry.state.in_(IN_LINE), QueueEntry.team == team_slug),
+        and_(in_line, QueueEntry.team == team_slug),
     )
 
 

@@ -8,6 +8,7 @@ one costs more than running it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     Subquery,
     Text,
@@ -30,8 +32,10 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver_sql import Compiled
 from app.models.call import RingAttempt
 from app.models.rota import MaterialisedWindow, Specialist, Team
 from app.models.routing import QueueEntry, SpecialistPresence
@@ -219,7 +223,7 @@ def people_query(
     speaks = _contains(dialect, person.c.languages, "language")
     skilled = _contains(dialect, person.c.skills, "skill") if skill else false()
     busy = presence.busy_flag(state)
-    rung = running.c.specialist_id.in_(bindparam("exclude", expanding=True))
+    rung = _among(dialect, running.c.specialist_id, "exclude")
     away = func.coalesce(state.c.availability, "available") != "available"
     keys: list[Any] = [
         case((or_(rung, and_(serves, ~speaks), away), 1), else_=0),
@@ -255,6 +259,29 @@ def people_query(
         .order_by(*keys)
         .limit(bindparam("limit"))
     )
+
+
+def _among(dialect: str, column: Any, param: str) -> ColumnElement[bool]:
+    """SQL: the column's value is one of :param, a list given as one parameter (`ids_param`):
+    an array on PostgreSQL, JSON text on SQLite. One parameter, so the statement's text
+    does not change with the list's length and it compiles once (`people_statement`)."""
+    if dialect == "postgresql":
+        among: ColumnElement[bool] = column == func.any(bindparam(param, type_=ARRAY(Integer)))
+        return among
+    ids = func.json_each(bindparam(param, type_=Text)).table_valued("value")
+    among = column.in_(select(ids.c.value).scalar_subquery())
+    return among
+
+
+def ids_param(dialect: str, ids: Sequence[int]) -> Any:
+    """The value of a list parameter of `_among`."""
+    return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
+
+
+@lru_cache(maxsize=64)
+def people_statement(dialect: str, *, skill: bool, strategy: Strategy) -> Compiled:
+    """The shortlist's `people_query`, compiled once to run on the driver (`run_core`)."""
+    return Compiled(people_query(dialect, shortlist=True, skill=skill, strategy=strategy))
 
 
 async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list[ShiftRow]:
