@@ -1,9 +1,11 @@
-"""A call's row and IVR state on the webhook path: read and written without the ORM.
+"""A call's row, IVR state and ringing attempts on the webhook path, without the ORM.
 
 Every webhook about a call reads its row (and a caller's webhook its IVR state) and writes
 back what changed. Through the ORM that was an identity-mapped load and a unit-of-work
 flush, about a third of a webhook's CPU (bench/RESULTS.md, issue 17); here they are
 statements written once (app/core/driver_sql.py) run in the webhook's own transaction.
+`save_with_state` writes the call, its new path rows and its state together: one
+statement on PostgreSQL.
 
 The `Call` handed out is the ORM class, not attached to the session: the business rules
 (`app.calls.service`, routing, the work list) read and set its attributes as before, and
@@ -23,12 +25,13 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
+from app.models.base import UTCDateTime
 from app.models.call import Call, RingAttempt
 
 _CALLS = cast(Table, Call.__table__)
 _MANAGER = Call.__mapper__.class_manager
 COLUMNS: tuple[str, ...] = tuple(c.name for c in _CALLS.columns)
-_TIMES = frozenset(c.name for c in _CALLS.columns if c.type.__class__.__name__ == "UTCDateTime")
+_TIMES = frozenset(c.name for c in _CALLS.columns if isinstance(c.type, UTCDateTime))
 # Python-side defaults the ORM would apply on INSERT (direction).
 _DEFAULTS = {
     c.name: getattr(c.default, "arg", None)
@@ -122,7 +125,7 @@ async def call_by_sid(session: AsyncSession, sid: str) -> CallRecord | None:
 
 
 def opened(call: Call) -> CallRecord:
-    """A record for a call made in memory (`service.open_call`), not stored yet."""
+    """A record for a call made in memory (`service.new_call`), not stored yet."""
     return CallRecord(call)
 
 
@@ -142,8 +145,9 @@ def _db(name: str, value: Any, sqlite: bool) -> Any:
     return to_db_time(value, sqlite=sqlite) if name in _TIMES else value
 
 
-_ATTEMPT_COLUMNS = tuple(c.name for c in cast(Table, RingAttempt.__table__).columns)
-_ATTEMPT_TIMES = ("rung_at", "ended_at")
+_ATTEMPTS = cast(Table, RingAttempt.__table__)
+_ATTEMPT_COLUMNS = tuple(c.name for c in _ATTEMPTS.columns)
+_ATTEMPT_TIMES = frozenset(c.name for c in _ATTEMPTS.columns if isinstance(c.type, UTCDateTime))
 
 
 async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) -> None:

@@ -3,9 +3,11 @@
 A statement through SQLAlchemy costs 100-250 µs of CPU before the driver sees it (cache
 key, execution context, parameter and result processing; for the ORM, identity map and
 unit of work), where the driver itself needs 10-40 µs (bench/RESULTS.md, issue 17). The
-call path's few statements that every webhook runs (its call row and IVR state) are written
-here once per dialect and run on the session's own connection: in its transaction, so they
-commit or roll back with everything the ORM wrote beside them.
+statements every call's webhooks run (the call row and IVR state, ringing attempts, status
+and console events, presence, the live shortlist, caller ID, opening hours) are written
+once, as text (`Sql`, `run`) or as Core statements compiled once per dialect (`Compiled`,
+`run_core`), and run on the session's own connection: in its transaction, so they commit
+or roll back with everything the ORM wrote beside them.
 
 - SQLite: through `OneTripCursor` (app/core/sqlite_driver.py): on the event loop inside
   `statements_on_loop()`, else one trip to aiosqlite's thread; a write that would wait for
