@@ -72,6 +72,8 @@ def _this_checkout() -> dict[str, str]:
     the virtualenv's editable install points at (a second worktree shares the venv)."""
     found = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": f"{REPO}{os.pathsep}{found}" if found else str(REPO)}
+
+
 TOKEN = "bench-auth-token-5f3c2a9e7d1b4c60"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_lg"
 TARGET_VS_B, TARGET_VS_A, TARGET_P99_MS = 1.3, 0.15, 25.0
