@@ -74,7 +74,7 @@ async def record_event(
     """Add a status event unless the call already has it; False for a repeated callback.
 
     One statement. Two callbacks of one call are serialised by the call's row lock
-    (`by_sid(lock=True)`), and the unique constraint backs it up.
+    (`records.call_by_sid`), and the unique constraint backs it up.
     """
     params = {
         "call_id": call_id,
