@@ -356,3 +356,54 @@ async def _save_with_state_postgresql(
     found = await run(session, sql, params)
     record.written = current
     return bool(found.rows[0][0] == 1)
+
+
+@dataclass
+class AttemptRecord:
+    """A ringing attempt as read by a leg callback, and the values last written for it."""
+
+    attempt: RingAttempt
+    written: dict[str, Any]
+
+
+_ATTEMPT_LIST = ", ".join(f"call_attempts.{name}" for name in _ATTEMPT_COLUMNS)
+ATTEMPT_OF_CALL = Sql.of(
+    f"SELECT {_ATTEMPT_LIST} FROM call_attempts JOIN calls ON calls.id = call_attempts.call_id "
+    "WHERE call_attempts.id = ? AND calls.sid = ?"
+)
+_ATTEMPT_MANAGER = RingAttempt.__mapper__.class_manager
+
+
+async def attempt_of_call(session: AsyncSession, attempt_id: int, sid: str) -> AttemptRecord | None:
+    """A ringing attempt of the call with this CallSid (None unless it is that call's), as a
+    `RingAttempt` not attached to the session: `save_attempt` writes what changed."""
+    found = await run(session, ATTEMPT_OF_CALL, (attempt_id, sid))
+    if not found.rows:
+        return None
+    values = {name: found.rows[0][i] for i, name in enumerate(_ATTEMPT_COLUMNS)}
+    for name in _ATTEMPT_TIMES:
+        values[name] = from_db_time(values[name])
+    attempt = _ATTEMPT_MANAGER.new_instance()
+    attempt.__dict__.update(values)
+    return AttemptRecord(attempt, dict(values))
+
+
+@lru_cache(maxsize=64)
+def _update_attempt(names: tuple[str, ...]) -> Sql:
+    sets = ", ".join(f"{name} = ?" for name in names)
+    return Sql.of(f"UPDATE call_attempts SET {sets} WHERE id = ?")
+
+
+async def save_attempt(session: AsyncSession, record: AttemptRecord) -> None:
+    """Write the attempt's columns changed since it was read (one UPDATE, or none)."""
+    attempt = record.attempt
+    values = {name: getattr(attempt, name) for name in _ATTEMPT_COLUMNS}
+    changed = tuple(n for n in _ATTEMPT_COLUMNS if values[n] != record.written.get(n))
+    if not changed:
+        return
+    sqlite = is_sqlite(session)
+    params = [
+        to_db_time(values[n], sqlite=sqlite) if n in _ATTEMPT_TIMES else values[n] for n in changed
+    ]
+    await run(session, _update_attempt(changed), [*params, attempt.id])
+    record.written = values

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts
+from app.calls import records
 from app.calls import repository as call_records
 from app.calls import service as calls
 from app.core.deadline import within
@@ -141,14 +142,19 @@ async def leg_status(
     *,
     now: datetime,
 ) -> None:
-    """A status callback of a specialist's leg (idempotent, order-safe)."""
-    try:
-        attempt = await _leg(session, call_sid, attempt_id)
-    except LookupError:
+    """A status callback of a specialist's leg (idempotent, order-safe).
+
+    Every specialist rung sends several: the attempt is read and written on the driver
+    (`records.attempt_of_call`, `records.save_attempt`), not through the ORM.
+    """
+    found = await records.attempt_of_call(session, attempt_id, call_sid) if attempt_id else None
+    if found is None:
         logger.warning("status callback for an unknown leg", extra={"call_sid": call_sid})
         return
+    attempt = found.attempt
     status = form.get("CallStatus", "")
     calls.leg_status(attempt, status, form.get("CallSid"), now=now)
+    await records.save_attempt(session, found)
     if status in TERMINAL_STATUSES and attempt.specialist_id is not None:
         # The leg is over (declined, unanswered, failed, or the conversation ended).
         talked = attempt.result == "accepted"
