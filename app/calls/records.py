@@ -11,12 +11,14 @@ The `Call` handed out is the ORM class, not attached to the session: the busines
 (`app.calls.service`, routing, the work list) read and set its attributes as before, and
 `save` writes the columns they changed in one UPDATE. Nothing flushes it behind the
 caller's back, so a webhook must `save` (or `store`, for a call it opened) before it
-commits: `Database.transaction` blocks on the call path do.
+commits: `Database.transaction` blocks on the call path do. Ringing attempts go the same
+way (`insert_attempts`, `attempt_of_call`, `save_attempt`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -24,31 +26,100 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
-from app.models.base import UTCDateTime
+from app.core.driver_sql import Sql, from_db_time, is_sqlite, marks, run, to_db_time
+from app.models.base import Base, UTCDateTime
 from app.models.call import Call, RingAttempt
 
-_CALLS = cast(Table, Call.__table__)
-_MANAGER = Call.__mapper__.class_manager
-COLUMNS: tuple[str, ...] = tuple(c.name for c in _CALLS.columns)
-_TIMES = frozenset(c.name for c in _CALLS.columns if isinstance(c.type, UTCDateTime))
+
+class _Mapped:
+    """How one mapped table's rows travel between the driver and detached objects."""
+
+    def __init__(self, mapped: type[Base]) -> None:
+        table = cast(Table, mapped.__table__)
+        self.table = table.name
+        self.columns: tuple[str, ...] = tuple(c.name for c in table.columns)
+        self.times = frozenset(c.name for c in table.columns if isinstance(c.type, UTCDateTime))
+        self.select_list = ", ".join(f"{table.name}.{name}" for name in self.columns)
+        self._manager = mapped.__mapper__.class_manager
+
+    def detached(self, row: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+        """The object a row of `select_list` makes, and the values read (its columns first)."""
+        values = {name: row[i] for i, name in enumerate(self.columns)}
+        for name in self.times:
+            values[name] = from_db_time(values[name])
+        # The mapped class without its constructor's per-attribute events (23 µs to 1 µs): a
+        # transient instance whose attributes are the values read; changes are tracked here.
+        obj = self._manager.new_instance()
+        obj.__dict__.update(values)
+        return obj, values
+
+    def values(self, obj: Any) -> dict[str, Any]:
+        """The object's column values now."""
+        return {name: getattr(obj, name) for name in self.columns}
+
+    def stored(self, name: str, value: Any, *, sqlite: bool) -> Any:
+        """A column value as the driver takes it (instants as `UTCDateTime` stores them)."""
+        return to_db_time(value, sqlite=sqlite) if name in self.times else value
+
+    def changed(self, obj: Any, written: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The object's values now, and the columns that differ from `written`."""
+        values = self.values(obj)
+        return values, tuple(name for name in self.columns if values[name] != written.get(name))
+
+    async def insert(self, session: AsyncSession, values: dict[str, Any]) -> int:
+        """INSERT the columns that have a value (the database fills the rest); the new id."""
+        names = tuple(name for name in self.columns if name != "id" and values[name] is not None)
+        sqlite = is_sqlite(session)
+        params = [self.stored(name, values[name], sqlite=sqlite) for name in names]
+        found = await run(session, _insert(self.table, names), params)
+        return int(found.rows[0][0])
+
+    async def update(
+        self, session: AsyncSession, obj: Any, written: dict[str, Any]
+    ) -> dict[str, Any]:
+        """UPDATE the columns changed since `written` (nothing when none did); the values
+        written now."""
+        values, changed = self.changed(obj, written)
+        if not changed:
+            return written
+        sqlite = is_sqlite(session)
+        params = [self.stored(name, values[name], sqlite=sqlite) for name in changed]
+        await run(session, _update(self.table, changed), [*params, obj.id])
+        return values
+
+
+@lru_cache(maxsize=64)
+def _insert(table: str, names: tuple[str, ...]) -> Sql:
+    return Sql.of(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks(len(names))}) RETURNING id"
+    )
+
+
+@lru_cache(maxsize=256)
+def _update(table: str, names: tuple[str, ...]) -> Sql:
+    sets = ", ".join(f"{name} = ?" for name in names)
+    return Sql.of(f"UPDATE {table} SET {sets} WHERE id = ?")
+
+
+_CALLS = _Mapped(Call)
+_ATTEMPTS = _Mapped(RingAttempt)
+COLUMNS = _CALLS.columns
 # Python-side defaults the ORM would apply on INSERT (direction).
 _DEFAULTS = {
     c.name: getattr(c.default, "arg", None)
-    for c in _CALLS.columns
+    for c in cast(Table, Call.__table__).columns
     if c.default is not None and getattr(c.default, "is_scalar", False)
 }
 _STATE_COLUMNS = ("version", "state", "last_response", "path_logged")
 
-_CALL_LIST = ", ".join(f"calls.{name}" for name in COLUMNS)
 _STATE_LIST = ", ".join(f"call_states.{name}" for name in _STATE_COLUMNS)
 _WITH_STATE = (
-    f"SELECT {_CALL_LIST}, {_STATE_LIST} FROM calls "
+    f"SELECT {_CALLS.select_list}, {_STATE_LIST} FROM calls "
     "LEFT OUTER JOIN call_states ON call_states.call_id = calls.id WHERE calls.sid = ?"
 )
 # The row lock (PostgreSQL) holds until commit: two webhooks of one call take turns.
 CALL_AND_STATE = Sql.of(_WITH_STATE, postgresql_suffix=" FOR UPDATE OF calls")
-_BY_SID = f"SELECT {_CALL_LIST} FROM calls WHERE calls.sid = ?"
+_BY_SID = f"SELECT {_CALLS.select_list} FROM calls WHERE calls.sid = ?"
 CALL_BY_SID = Sql.of(_BY_SID, postgresql_suffix=" FOR UPDATE")
 INSERT_STATE = Sql.of(
     "INSERT INTO call_states (call_id, state, version, last_response, path_logged, updated_at) "
@@ -60,6 +131,11 @@ UPDATE_STATE = Sql.of(
 )
 INSERT_STEPS = Sql.of(
     "INSERT INTO call_steps (call_id, seq, step, input, at) VALUES (?, ?, ?, ?, ?)"
+)
+ATTEMPT_OF_CALL = Sql.of(
+    f"SELECT {_ATTEMPTS.select_list} FROM call_attempts "
+    "JOIN calls ON calls.id = call_attempts.call_id "
+    "WHERE call_attempts.id = ? AND calls.sid = ?"
 )
 
 
@@ -86,19 +162,9 @@ class StoredState:
     path_logged: int
 
 
-def _values(call: Call) -> dict[str, Any]:
-    return {name: getattr(call, name) for name in COLUMNS}
-
-
-def _call_from(row: Any) -> CallRecord:
-    values = {name: row[i] for i, name in enumerate(COLUMNS)}
-    for name in _TIMES:
-        values[name] = from_db_time(values[name])
-    # The mapped class without its constructor's per-attribute events (23 µs to 1 µs): a
-    # transient instance whose attributes are the values read; changes are tracked here.
-    call = _MANAGER.new_instance()
-    call.__dict__.update(values)
-    return CallRecord(call, dict(values))
+def _call_from(row: Sequence[Any]) -> CallRecord:
+    call, values = _CALLS.detached(row)
+    return CallRecord(call, values)
 
 
 async def call_and_state(
@@ -129,57 +195,18 @@ def opened(call: Call) -> CallRecord:
     return CallRecord(call)
 
 
-@lru_cache(maxsize=64)
-def _insert(table: str, names: tuple[str, ...]) -> Sql:
-    marks = ", ".join("?" for _ in names)
-    return Sql.of(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) RETURNING id")
-
-
-@lru_cache(maxsize=256)
-def _update(names: tuple[str, ...]) -> Sql:
-    sets = ", ".join(f"{name} = ?" for name in names)
-    return Sql.of(f"UPDATE calls SET {sets} WHERE id = ?")
-
-
-def _db(name: str, value: Any, sqlite: bool) -> Any:
-    return to_db_time(value, sqlite=sqlite) if name in _TIMES else value
-
-
-_ATTEMPTS = cast(Table, RingAttempt.__table__)
-_ATTEMPT_COLUMNS = tuple(c.name for c in _ATTEMPTS.columns)
-_ATTEMPT_TIMES = frozenset(c.name for c in _ATTEMPTS.columns if isinstance(c.type, UTCDateTime))
-
-
-async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) -> None:
-    """INSERT new ringing attempts (`service.new_attempt`), one statement each, ids set."""
-    sqlite = is_sqlite(session)
-    for attempt in attempts:
-        names = tuple(n for n in _ATTEMPT_COLUMNS if n != "id" and getattr(attempt, n) is not None)
-        params = [
-            to_db_time(getattr(attempt, n), sqlite=sqlite)
-            if n in _ATTEMPT_TIMES
-            else getattr(attempt, n)
-            for n in names
-        ]
-        found = await run(session, _insert("call_attempts", names), params)
-        attempt.id = found.rows[0][0]
-
-
 async def store(session: AsyncSession, record: CallRecord) -> int:
     """INSERT an opened call (one statement, its id returned); a stored call is `save`d."""
     call = record.call
     if call.id is not None:
         await save(session, record)
         return call.id
-    values = _values(call)
+    values = _CALLS.values(call)
     for name, default in _DEFAULTS.items():
         if values[name] is None:
             values[name] = default
             setattr(call, name, default)
-    names = tuple(name for name in COLUMNS if name != "id" and values[name] is not None)
-    sqlite = is_sqlite(session)
-    found = await run(session, _insert("calls", names), [_db(n, values[n], sqlite) for n in names])
-    call.id = found.rows[0][0]
+    call.id = await _CALLS.insert(session, values)
     values["id"] = call.id
     record.written = values
     return call.id
@@ -190,14 +217,7 @@ async def save(session: AsyncSession, record: CallRecord) -> None:
     if record.call.id is None:
         await store(session, record)
         return
-    values = _values(record.call)
-    changed = tuple(name for name in COLUMNS if values[name] != record.written.get(name))
-    if not changed:
-        return
-    sqlite = is_sqlite(session)
-    params = [_db(n, values[n], sqlite) for n in changed]
-    await run(session, _update(changed), [*params, record.call.id])
-    record.written = values
+    record.written = await _CALLS.update(session, record.call, record.written)
 
 
 async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -212,43 +232,31 @@ async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     await run(session, INSERT_STEPS, params, many=True)
 
 
+def _state_values(values: dict[str, Any], version: int, *, sqlite: bool) -> list[Any]:
+    """A state row's state, version, last_response, path_logged and updated_at, as stored."""
+    return [
+        json.dumps(values["state"]),
+        version,
+        values["last_response"],
+        values["path_logged"],
+        to_db_time(values["updated_at"], sqlite=sqlite),
+    ]
+
+
 async def insert_state(
     session: AsyncSession, call_id: int, values: dict[str, Any], *, version: int = 1
 ) -> None:
     """The first state row of a call."""
-    sqlite = is_sqlite(session)
-    await run(
-        session,
-        INSERT_STATE,
-        (
-            call_id,
-            json.dumps(values["state"]),
-            version,
-            values["last_response"],
-            values["path_logged"],
-            to_db_time(values["updated_at"], sqlite=sqlite),
-        ),
-    )
+    state = _state_values(values, version, sqlite=is_sqlite(session))
+    await run(session, INSERT_STATE, [call_id, *state])
 
 
 async def save_state(
     session: AsyncSession, call_id: int, *, read_version: int, values: dict[str, Any]
 ) -> bool:
     """Write a new state if it is still at `read_version`; False when another request won."""
-    sqlite = is_sqlite(session)
-    found = await run(
-        session,
-        UPDATE_STATE,
-        (
-            json.dumps(values["state"]),
-            read_version + 1,
-            values["last_response"],
-            values["path_logged"],
-            to_db_time(values["updated_at"], sqlite=sqlite),
-            call_id,
-            read_version,
-        ),
-    )
+    state = _state_values(values, read_version + 1, sqlite=is_sqlite(session))
+    found = await run(session, UPDATE_STATE, [*state, call_id, read_version])
     return found.rowcount == 1
 
 
@@ -331,11 +339,9 @@ async def _save_with_state_postgresql(
     values: dict[str, Any],
     read_version: int | None,
 ) -> bool:
-    call_id = record.call.id
-    current = _values(record.call)
-    changed = tuple(name for name in COLUMNS if current[name] != record.written.get(name))
-    params: list[Any] = [call_id]
-    params += [_db(name, current[name], False) for name in changed]
+    current, changed = _CALLS.changed(record.call, record.written)
+    params: list[Any] = [record.call.id]
+    params += [_CALLS.stored(name, current[name], sqlite=False) for name in changed]
     if steps:
         params += [
             [r["seq"] for r in steps],
@@ -343,19 +349,20 @@ async def _save_with_state_postgresql(
             [r["input"] for r in steps],
             [to_db_time(r["at"], sqlite=False) for r in steps],
         ]
-    params += [
-        json.dumps(values["state"]),
-        1 if read_version is None else read_version + 1,
-        values["last_response"],
-        values["path_logged"],
-        to_db_time(values["updated_at"], sqlite=False),
-    ]
+    version = 1 if read_version is None else read_version + 1
+    params += _state_values(values, version, sqlite=False)
     if read_version is not None:
         params.append(read_version)
     sql = _save_with_state_sql(changed, bool(steps), read_version is None)
     found = await run(session, sql, params)
     record.written = current
     return bool(found.rows[0][0] == 1)
+
+
+async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) -> None:
+    """INSERT new ringing attempts (`service.new_attempt`), one statement each, ids set."""
+    for attempt in attempts:
+        attempt.id = await _ATTEMPTS.insert(session, _ATTEMPTS.values(attempt))
 
 
 @dataclass
@@ -366,44 +373,16 @@ class AttemptRecord:
     written: dict[str, Any]
 
 
-_ATTEMPT_LIST = ", ".join(f"call_attempts.{name}" for name in _ATTEMPT_COLUMNS)
-ATTEMPT_OF_CALL = Sql.of(
-    f"SELECT {_ATTEMPT_LIST} FROM call_attempts JOIN calls ON calls.id = call_attempts.call_id "
-    "WHERE call_attempts.id = ? AND calls.sid = ?"
-)
-_ATTEMPT_MANAGER = RingAttempt.__mapper__.class_manager
-
-
 async def attempt_of_call(session: AsyncSession, attempt_id: int, sid: str) -> AttemptRecord | None:
     """A ringing attempt of the call with this CallSid (None unless it is that call's), as a
     `RingAttempt` not attached to the session: `save_attempt` writes what changed."""
     found = await run(session, ATTEMPT_OF_CALL, (attempt_id, sid))
     if not found.rows:
         return None
-    values = {name: found.rows[0][i] for i, name in enumerate(_ATTEMPT_COLUMNS)}
-    for name in _ATTEMPT_TIMES:
-        values[name] = from_db_time(values[name])
-    attempt = _ATTEMPT_MANAGER.new_instance()
-    attempt.__dict__.update(values)
-    return AttemptRecord(attempt, dict(values))
-
-
-@lru_cache(maxsize=64)
-def _update_attempt(names: tuple[str, ...]) -> Sql:
-    sets = ", ".join(f"{name} = ?" for name in names)
-    return Sql.of(f"UPDATE call_attempts SET {sets} WHERE id = ?")
+    attempt, values = _ATTEMPTS.detached(found.rows[0])
+    return AttemptRecord(attempt, values)
 
 
 async def save_attempt(session: AsyncSession, record: AttemptRecord) -> None:
     """Write the attempt's columns changed since it was read (one UPDATE, or none)."""
-    attempt = record.attempt
-    values = {name: getattr(attempt, name) for name in _ATTEMPT_COLUMNS}
-    changed = tuple(n for n in _ATTEMPT_COLUMNS if values[n] != record.written.get(n))
-    if not changed:
-        return
-    sqlite = is_sqlite(session)
-    params = [
-        to_db_time(values[n], sqlite=sqlite) if n in _ATTEMPT_TIMES else values[n] for n in changed
-    ]
-    await run(session, _update_attempt(changed), [*params, attempt.id])
-    record.written = values
+    record.written = await _ATTEMPTS.update(session, record.attempt, record.written)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Sql, from_db_time, is_sqlite, run, to_db_time
+from app.core.driver_sql import Sql, from_db_time, is_sqlite, marks, run, to_db_time
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,9 @@ class ClosureBrief:
 
 @lru_cache(maxsize=32)
 def _overlapping_sql(teams: int) -> Sql:
-    marks = ", ".join("?" for _ in range(teams))
     return Sql.of(
         "SELECT id, team, starts_at, ends_at, messages FROM closures "
-        f"WHERE ends_at > ? AND starts_at < ? AND (team IS NULL OR team IN ({marks})) "
+        f"WHERE ends_at > ? AND starts_at < ? AND (team IS NULL OR team IN ({marks(teams)})) "
         "ORDER BY starts_at, id"
     )
 

@@ -52,6 +52,11 @@ class Sql:
         return cls(text, postgresql)
 
 
+def marks(count: int) -> str:
+    """`count` placeholders for `Sql.of`: "?, ?, ?" (an IN list, a VALUES row)."""
+    return ", ".join("?" * count)
+
+
 @dataclass(frozen=True)
 class _Form:
     """A Core statement compiled for one dialect: its text, parameter order, processors."""

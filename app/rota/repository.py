@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Sql, run
+from app.core.driver_sql import Sql, marks, run
 from app.models.rota import (
     LieuAdjustmentRow,
     ManualDayOffRow,
@@ -233,10 +233,9 @@ async def team_by_slug(session: AsyncSession, slug: str) -> Team | None:
 
 @lru_cache(maxsize=32)
 def _teams_sql(count: int) -> Sql:
-    marks = ", ".join("?" for _ in range(count))
     return Sql.of(
         "SELECT slug, tz, coverage, holiday_country, holiday_subdivision FROM teams "
-        f"WHERE slug IN ({marks})"
+        f"WHERE slug IN ({marks(count)})"
     )
 
 
