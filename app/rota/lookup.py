@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver_sql import Compiled, run_core
 from app.models.rota import (
     LONG_SHIFT_POSTGRESQL,
     LONG_SHIFT_SQLITE,
@@ -121,15 +123,30 @@ def day(value: date | str) -> date:
     return _stored_day(value) if isinstance(value, str) else value
 
 
+@overload
+async def read(
+    session: AsyncSession, statement: Compiled, params: dict[str, Any]
+) -> list[Sequence[Any]]: ...
+
+
+@overload
 async def read(
     session: AsyncSession, statement: Executable, params: dict[str, Any]
-) -> list[Row[*tuple[Any, ...]]]:
-    """The rows of a Core statement, skipping the ORM's work on each row.
+) -> list[Row[*tuple[Any, ...]]]: ...
+
+
+async def read(
+    session: AsyncSession, statement: Executable | Compiled, params: dict[str, Any]
+) -> list[Row[*tuple[Any, ...]]] | list[Sequence[Any]]:
+    """The rows of a Core statement, skipping the ORM's work on each row; a statement
+    compiled once (`driver_sql.Compiled`, the live shortlist) runs on the driver.
 
     Pending changes are flushed first, as `session.execute` would.
     """
     if session.autoflush and (session.new or session.dirty or session.deleted):
         await session.flush()
+    if isinstance(statement, Compiled):
+        return (await run_core(session, statement, params)).rows
     connection = await session.connection()
     return list((await connection.execute(statement, params)).all())
 

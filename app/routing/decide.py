@@ -13,16 +13,15 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Compiled, run_core
 from app.core.phone import contact_kind
 from app.models.call import RingAttempt
 from app.models.routing import QueueEntry
-from app.rota.lookup import dialect_of, tags, when
+from app.rota.lookup import dialect_of, read, tags, when
 from app.routing import presence
 from app.routing.order import Person, Strategy, order
 from app.routing.queue import (
@@ -257,7 +256,7 @@ async def shortlist(
         "now": now,
     }
     limit = request.batch_size + SHORTLIST_SPARE
-    found = await _read_on_driver(session, query, {**params, "limit": limit})
+    found = await read(session, query, {**params, "limit": limit})
     if not found:
         return None
     *_, languages, serves, queued = found[0]
@@ -300,19 +299,7 @@ async def shortlist(
         if complete or len(decision.candidates) >= request.batch_size:
             return decision, team.line
         limit = max(limit * 4, request.batch_size + ahead + SHORTLIST_SPARE)
-        found = await _read_on_driver(session, query, {**params, "limit": limit})
-
-
-async def _read_on_driver(
-    session: AsyncSession, statement: Compiled, params: dict[str, Any]
-) -> list[Sequence[Any]]:
-    """`read` for the shortlist, which every routed call runs: compiled once, on the driver.
-
-    Pending changes are flushed first, as `session.execute` would.
-    """
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        await session.flush()
-    return (await run_core(session, statement, params)).rows
+        found = await read(session, query, {**params, "limit": limit})
 
 
 def _why(person: Person, request: RouteRequest, serves: bool) -> str:

@@ -19,6 +19,7 @@ from app.core.db import Database
 from app.models.call import Call
 from app.models.rota import OverrideRow, Team
 from app.models.routing import QueueEntry, SpecialistPresence
+from app.rota.lookup import read
 from app.rota.materialise import rematerialise
 from app.routing import decide, dispatch, presence
 from app.routing.decide import SHORTLIST_SPARE, Decision, RouteRequest, shortlist
@@ -35,13 +36,11 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The row limit of every statement the shortlist runs."""
     limits: list[int] = []
 
-    reading = decide._read_on_driver
-
     async def counting(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Any:
         limits.append(params["limit"])
-        return await reading(session, statement, params)
+        return await read(session, statement, params)
 
-    monkeypatch.setattr(decide, "_read_on_driver", counting)
+    monkeypatch.setattr(decide, "read", counting)
     return limits
 
 
