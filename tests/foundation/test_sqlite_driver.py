@@ -76,47 +76,44 @@ async def test_streaming_still_reads_every_row(engine: AsyncEngine) -> None:
     assert seen == list(range(1, 51))
 
 
-async def test_statements_on_loop_make_no_trip_to_the_database_thread(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    trips = 0
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """From now on, one entry per job sent to aiosqlite's database thread."""
+    trips: list[object] = []
     original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
+        trips.append(fn)
         return await original(self, fn, *args, **kwargs)
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def test_statements_on_loop_make_no_trip_to_the_database_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SELECT 1"))  # the connection is made and the pool warm
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        trips = _count_trips(monkeypatch)
         with statements_on_loop():
             await conn.execute(text("INSERT INTO t (name) VALUES ('loop')"))
             found = (await conn.execute(text("SELECT name FROM t"))).scalars().all()
-        assert (trips, found) == (0, ["loop"])
+        assert (len(trips), found) == (0, ["loop"])
         await conn.execute(text("SELECT 1"))
-        assert trips == 1  # outside the block: one trip per statement
-    assert trips == 2  # the commit (and no rollback when the pool takes the connection back)
+        assert len(trips) == 1  # outside the block: one trip per statement
+    assert len(trips) == 2  # the commit (and no rollback when the pool takes the connection back)
 
 
 async def test_a_commit_inside_the_block_makes_no_trip_and_commits(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips = 0
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal trips
-        trips += 1
-        return await original(self, fn, *args, **kwargs)
-
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))  # the connection is made and the pool warm
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = _count_trips(monkeypatch)
     with statements_on_loop():
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t (name) VALUES ('committed')"))
-    assert trips == 0
+    assert len(trips) == 0
     monkeypatch.undo()
     # Committed for everyone: another connection (as another process would) reads it.
     fresh = sqlite3.connect(engine.url.database or "")
