@@ -109,10 +109,7 @@ async def run_core(
     bind = session.bind
     assert bind is not None
     form = statement.form(bind.dialect)
-    values = form.compiled.construct_params(params, _check=False)
-    ordered = [values[name] for name in form.names]
-    for index, process in form.binds:
-        ordered[index] = process(ordered[index])
+    ordered = _ordered(form, params)
     adapted = await _adapted(session)
     if bind.dialect.name == "sqlite":
         found = await _run_sqlite(adapted, form.text, ordered, False)
@@ -126,6 +123,39 @@ async def run_core(
         ]
         return Outcome(rows, found.rowcount)
     return found
+
+
+async def run_core_many(
+    session: AsyncSession, statement: Compiled, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Run a `Compiled` statement (an INSERT or UPDATE) once per row, in one call.
+
+    On PostgreSQL asyncpg sends the rows in one pipelined batch: one round trip, not one
+    per row. Nothing is run for no rows.
+    """
+    if not rows:
+        return
+    if len(rows) == 1:
+        await run_core(session, statement, rows[0])
+        return
+    bind = session.bind
+    assert bind is not None
+    form = statement.form(bind.dialect)
+    batch = [_ordered(form, row) for row in rows]
+    adapted = await _adapted(session)
+    if bind.dialect.name == "sqlite":
+        await _run_sqlite(adapted, form.text, batch, True)
+    else:
+        await _run_asyncpg(adapted, form.text, batch, True)
+
+
+def _ordered(form: _Form, params: Mapping[str, Any]) -> list[Any]:
+    """A row's parameters in the statement's order, converted as SQLAlchemy would."""
+    values = form.compiled.construct_params(params, _check=False)
+    ordered = [values[name] for name in form.names]
+    for index, process in form.binds:
+        ordered[index] = process(ordered[index])
+    return ordered
 
 
 @dataclass(frozen=True)

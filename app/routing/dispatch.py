@@ -84,6 +84,7 @@ async def _reserve(
         now=now,
         ring_timeout=ring_timeout,
         rowless=decision.rowless,
+        team=request.team,
     )
     if len(got) == want or decision.complete:
         return decision, got
@@ -98,6 +99,7 @@ async def _reserve(
         now=now,
         ring_timeout=ring_timeout,
         rowless=full.rowless,
+        team=request.team,
     )
     merged = {c.person.specialist_id: c for c in (*full.considered, *decision.considered)}
     return replace(full, considered=tuple(merged.values())), got
@@ -149,14 +151,7 @@ async def route_live(
             if entry is not None:
                 entry.state = "ringing"
                 entry.updated_at = now
-            await publish(
-                session,
-                [
-                    event_row("ring", at=now, specialist_id=sid, team=request.team, call_id=call.id)
-                    for sid in got
-                ],
-            )
-            return _ring(decision, got)
+            return _ring(decision, got)  # their `ring` events were written with them
     if (candidates or decision.could_wait) and max_wait > 0:
         if entry is None:
             joined = event_row(

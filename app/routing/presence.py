@@ -35,11 +35,15 @@ from sqlalchemy import (
     CompoundSelect,
     FromClause,
     Integer,
+    Select,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -55,6 +59,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.driver_sql import Compiled, is_sqlite, run_core
 from app.events.publish import event_row, publish
+from app.models.console import ConsoleEvent
 from app.models.routing import SpecialistPresence
 
 # Time for the whisper, the key press and Twilio's <Dial> action after the ring timeout.
@@ -142,7 +147,7 @@ def _mark_postgresql() -> ReturningUpdate[int]:
     free = (
         select(SpecialistPresence.specialist_id)
         .where(
-            SpecialistPresence.specialist_id.in_(bindparam("ids", expanding=True)),
+            SpecialistPresence.specialist_id == any_(bindparam("ids", type_=ARRAY(Integer))),
             is_free(_AT),
             SpecialistPresence.availability == "available",
         )
@@ -178,24 +183,61 @@ def _mark_postgresql_rowless() -> CompoundSelect[int]:
     return select(made.c.specialist_id).union_all(select(marked.c.specialist_id))
 
 
+def _announcing(reserving: ReturningUpdate[int] | CompoundSelect[int]) -> Select[tuple[int]]:
+    """PostgreSQL: `reserving`, also writing a `ring` console event (team :team) per person.
+
+    The events go in with the reservation, in the same statement (a data-modifying CTE):
+    routing a call costs one round trip fewer.
+    """
+    reserved = reserving.cte("reserved")
+    columns = ["at", "kind", "specialist_id", "team", "call_id"]
+    team = bindparam("team", type_=String)
+    rows = select(_AT, literal("ring"), reserved.c.specialist_id, team, _CALL)
+    events = insert(ConsoleEvent).from_select(columns, rows).cte("ring_events")
+    return select(reserved.c.specialist_id).add_cte(events)
+
+
+# {(rowless, with events): statement}, each compiled once and run on the driver
+_MARK_PG = {
+    (False, False): Compiled(_mark_postgresql()),
+    (True, False): Compiled(_mark_postgresql_rowless()),
+    (False, True): Compiled(_announcing(_mark_postgresql())),
+    (True, True): Compiled(_announcing(_mark_postgresql_rowless())),
+}
+
+
 async def _mark(
     session: AsyncSession,
     batch: list[int],
     rowless: Collection[int] | None,
     params: dict[str, Any],
+    team: str | None,
 ) -> set[int]:
-    """Reserve those of `batch` who are free; returns who was reserved."""
-    # Core statements on the session's connection: presence rows are no ORM objects here.
+    """Reserve those of `batch` who are free; returns who was reserved.
+
+    With a team, a `ring` event is written for each one reserved (see `reserve`).
+    """
+    # Core statements compiled once, run on the driver: presence rows are no ORM objects.
     if is_sqlite(session):
         on_driver = await run_core(session, _MARK_SQLITE, {**params, "ids": json.dumps(batch)})
-        return {row[0] for row in on_driver.rows}
-    connection = await session.connection()
+        marked = {row[0] for row in on_driver.rows}
+        if team is not None:
+            at, call_id = params["at"], params["call"]
+            await publish(
+                session,
+                [
+                    event_row("ring", at=at, specialist_id=sid, team=team, call_id=call_id)
+                    for sid in batch
+                    if sid in marked
+                ],
+            )
+        return marked
     missing = [sid for sid in batch if rowless is None or sid in rowless]
+    values = {**params, "ids": batch, "team": team}
     if missing:
-        both = {**params, "ids": batch, "rowless": missing}
-        return set((await connection.execute(_mark_postgresql_rowless(), both)).scalars())
-    found = await connection.execute(_mark_postgresql(), {**params, "ids": batch})
-    return set(found.scalars())
+        values["rowless"] = missing
+    found = await run_core(session, _MARK_PG[bool(missing), team is not None], values)
+    return {row[0] for row in found.rows}
 
 
 async def reserve(
@@ -207,11 +249,14 @@ async def reserve(
     now: datetime,
     ring_timeout: int,
     rowless: Collection[int] | None = None,
+    team: str | None = None,
 ) -> list[int]:
     """Reserve up to `want` of the given specialists (in this order) for ringing a call.
 
     Returns those reserved, in order; others were taken by someone else in the meantime.
     `rowless`: those of them known to have no presence row yet (None: not known).
+    `team`: the console's `ring` event of each one reserved is written too, for this team
+    (on PostgreSQL by the reserving statement itself).
     """
     ids = list(dict.fromkeys(ordered_ids))
     params = {
@@ -226,7 +271,7 @@ async def reserve(
     while len(got) < want and tried < len(ids):
         batch = ids[tried : tried + want - len(got)]
         tried += len(batch)
-        marked = await _mark(session, batch, rowless, params)
+        marked = await _mark(session, batch, rowless, params, team)
         got += [sid for sid in batch if sid in marked]
     return got
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.driver_sql import Compiled, run_core
 from app.events.publish import event_row, publish
 from app.models.routing import QueueEntry
 
@@ -202,14 +205,39 @@ def enqueue(
     return entry
 
 
+_QUEUE_TABLE = cast(Table, QueueEntry.__table__)
+_QUEUE = _QUEUE_TABLE.c
+_AT = bindparam("at", type_=QueueEntry.updated_at.type)
+_LEAVE_CALL = Compiled(
+    update(_QUEUE_TABLE)
+    .where(_QUEUE.call_id == bindparam("call"), _QUEUE.state != "left")
+    .values(state="left", result=bindparam("result"), left_at=_AT, updated_at=_AT)
+    .returning(_QUEUE.id, _QUEUE.team)
+)
+
+
 async def leave_call(
     session: AsyncSession, call_id: int | None, result: str, *, now: datetime
 ) -> None:
-    """The call left its queue for good (nothing happens if it never queued or left)."""
-    entry = await entry_of(session, call_id)
-    if entry is not None and entry.state != "left":
-        leave(entry, result, now=now)
-        await publish(session, [left_event(entry)])
+    """The call left its queue for good (nothing happens if it never queued or left).
+
+    One UPDATE on the driver (a call's status callback ends here, on the hot path); an
+    entry the session holds is given the values written, as if it had been read back.
+    """
+    if call_id is None:
+        return
+    await session.flush()  # an entry enqueued in this transaction is written first
+    left = await run_core(session, _LEAVE_CALL, {"call": call_id, "result": result, "at": now})
+    events = []
+    for entry_id, team in left.rows:
+        held = session.sync_session.identity_map.get(identity_key(QueueEntry, entry_id))
+        if isinstance(held, QueueEntry):
+            written = {"state": "left", "result": result, "left_at": now, "updated_at": now}
+            for name, value in written.items():
+                set_committed_value(held, name, value)
+        data = {"change": "left", "result": result}
+        events.append(event_row("queue", at=now, team=team, call_id=call_id, data=data))
+    await publish(session, events)
 
 
 def left_event(entry: QueueEntry) -> dict[str, Any]:
