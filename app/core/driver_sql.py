@@ -270,7 +270,7 @@ def to_db_time(value: datetime | None, *, sqlite: bool) -> Any:
     value = value.astimezone(UTC)
     if not sqlite:
         return value
-    return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime: 2x slower
 
 
 def from_db_time(value: Any) -> datetime | None:

@@ -13,7 +13,7 @@ disk, a larger body.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,7 +74,7 @@ class TwilioFastPath:
         await response(scope, receive, send)
 
     async def _answer(self, scope: Scope, body: bytes, path: str) -> Response:
-        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        pairs = parse_form(body.decode("latin-1"))
         form = dict(pairs)
         call_sid = form.get("CallSid")
         if call_sid:
@@ -90,7 +90,7 @@ class TwilioFastPath:
             signature_settings=headers.get(_SIGNATURE_SETTINGS),
             call_sid=call_sid,
         )
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        query = dict(parse_form(scope.get("query_string", b"").decode("latin-1"), blank=False))
         query, form = garbled_as_unreadable(query), garbled_as_unreadable(form)
         with statements_on_loop():  # short statements: no trip to SQLite's thread
             xml = await HOOKS[path](telephony_of(app.state), query, form)
@@ -107,7 +107,7 @@ def too_large(scope: Scope, path: str) -> Response:
     """
     if path in HEARD_BY_CALLER:
         query = garbled_as_unreadable(
-            dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+            dict(parse_form(scope.get("query_string", b"").decode("latin-1"), blank=False))
         )
         language = query.get("lang", "")[:16] or None
         xml = apology_without_form(telephony_of(scope["app"].state), path, language)
@@ -119,6 +119,24 @@ def too_large(scope: Scope, path: str) -> Response:
         f"Twilio webhooks are at most {MAX_BODY} bytes",
         instance=path,
     )
+
+
+def parse_form(text: str, *, blank: bool = True) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a url-encoded form or query, as `urllib.parse.parse_qsl`
+    gives them (`keep_blank_values=blank`), in half its time: only a field with `%` or `+`
+    in it is decoded (a webhook's fields are mostly plain)."""
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        if value or blank:
+            pairs.append((name, value))
+    return pairs
 
 
 def _is_form(scope: Scope) -> bool:

@@ -7,11 +7,13 @@ the same TwiML, the same errors and the same metrics and log lines.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,3 +213,16 @@ async def test_an_unexpected_failure_is_500_problem_json(
     assert answer.status_code == 500
     assert answer.headers["content-type"] == "application/problem+json"
     assert "error_id" in answer.json()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab=&%+2B0Fé;\x00 ", max_size=40),
+        st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=5).map(urlencode),
+    ),
+    st.booleans(),
+)
+def test_the_form_parser_reads_what_parse_qsl_reads(text: str, blank: bool) -> None:
+    """The fast path's own form parser gives parse_qsl's pairs, for any text."""
+    assert fastpath.parse_form(text, blank=blank) == parse_qsl(text, keep_blank_values=blank)
