@@ -54,7 +54,7 @@ from app.rota.lookup import (
 )
 from app.routing import presence
 from app.routing.order import Strategy
-from app.routing.queue import Line, line_of, line_onclause
+from app.routing.queue import Line, in_team_line, line_of, line_onclause
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,11 @@ def people_query(
                 func.json_array_length(Team.languages) == 0,
                 _contains(dialect, Team.languages, "language"),
             ).label("serves"),
-            select(QueueEntry.id).where(line_onclause(bindparam("team"))).exists().label("queued"),
+            # Two EXISTS, not one over an OR: each is an index lookup in any plan.
+            or_(
+                select(QueueEntry.id).where(QueueEntry.call_id == bindparam("call_id")).exists(),
+                select(QueueEntry.id).where(in_team_line(bindparam("team"))).exists(),
+            ).label("queued"),
         )
         .where(Team.slug == bindparam("team"))
         .subquery("team")
