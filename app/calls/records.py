@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.driver_sql import Sql, from_db_time, is_sqlite, marks, run, to_db_time
 from app.models.base import Base, UTCDateTime
 from app.models.call import Call, RingAttempt
+from app.routing import presence
 
 
 class _Mapped:
@@ -363,6 +364,57 @@ async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) ->
     """INSERT new ringing attempts (`service.new_attempt`), one statement each, ids set."""
     for attempt in attempts:
         attempt.id = await _ATTEMPTS.insert(session, _ATTEMPTS.values(attempt))
+
+
+# PostgreSQL: a batch's attempts inserted, and each reservation told the attempt holding
+# it (`presence.attach_attempts`), in one statement: one round trip where there were four
+# for a batch of two. The UPDATE sees the reservations made earlier in the transaction.
+RING_ATTEMPTS = Sql(
+    "",
+    "WITH new AS (INSERT INTO call_attempts "
+    "(call_id, specialist_id, team, batch, contact, rung_at, result) "
+    "SELECT $1::integer, a.specialist_id, a.team, a.batch, a.contact, a.rung_at, a.result "
+    "FROM unnest($2::integer[], $3::varchar[], $4::integer[], $5::varchar[], "
+    "$6::timestamptz[], $7::varchar[]) "
+    "AS a(specialist_id, team, batch, contact, rung_at, result) "
+    "RETURNING id, specialist_id), "
+    "held AS (UPDATE specialist_presence SET attempt_id = new.id FROM new "
+    "WHERE specialist_presence.specialist_id = new.specialist_id "
+    "AND specialist_presence.call_id = $1::integer) "
+    "SELECT id, specialist_id FROM new",
+)
+
+
+async def ring_attempts(session: AsyncSession, call_id: int, attempts: list[RingAttempt]) -> None:
+    """INSERT a ringing batch's attempts (ids set) and attach each to its specialist's
+    reservation for the call (`presence.attach_attempts`): so only its end releases it.
+
+    On PostgreSQL one statement, when each attempt rings a different specialist (as a
+    batch does: the returned ids are matched by specialist); else one per attempt and one
+    for the reservations.
+    """
+    people = [a.specialist_id for a in attempts]
+    if is_sqlite(session) or None in people or len(set(people)) != len(people):
+        await insert_attempts(session, attempts)
+        held = [(a.specialist_id, a.id) for a in attempts if a.specialist_id is not None]
+        await presence.attach_attempts(session, call_id, held)
+        return
+    if not attempts:
+        return
+    await session.flush()  # as `presence.attach_attempts` does before its statement
+    params = [
+        call_id,
+        people,
+        [a.team for a in attempts],
+        [a.batch for a in attempts],
+        [a.contact for a in attempts],
+        [to_db_time(a.rung_at, sqlite=False) for a in attempts],
+        [a.result for a in attempts],
+    ]
+    found = await run(session, RING_ATTEMPTS, params)
+    ids = {specialist_id: attempt_id for attempt_id, specialist_id in found.rows}
+    for attempt in attempts:
+        attempt.id = ids[attempt.specialist_id]
 
 
 @dataclass

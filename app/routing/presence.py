@@ -57,7 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.driver_sql import Compiled, is_sqlite, run_core
+from app.core.driver_sql import Compiled, is_sqlite, run_core, run_core_many
 from app.events.publish import event_row, publish
 from app.models.console import ConsoleEvent
 from app.models.routing import SpecialistPresence
@@ -311,8 +311,7 @@ async def attach_attempts(
     ]
     if rows:
         await _flushed(session)
-        for row in rows:
-            await run_core(session, _ATTACH_ON_DRIVER, row)
+        await run_core_many(session, _ATTACH_ON_DRIVER, rows)
 
 
 async def attach_attempt(

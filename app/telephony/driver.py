@@ -384,12 +384,7 @@ async def _render(
             )
             for c in settled.ring
         ]
-        await records.insert_attempts(session, attempts)
-        await presence.attach_attempts(
-            session,
-            call.id,
-            [(a.specialist_id, a.id) for a in attempts if a.specialist_id is not None],
-        )
+        await records.ring_attempts(session, call.id, attempts)
         legs = [
             twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
             for a in attempts
