@@ -39,6 +39,7 @@ from app.routing.roster import (
     everyone,
     ids_param,
     people_statement,
+    read_line,
     read_team,
     row_of,
 )
@@ -264,10 +265,7 @@ async def shortlist(
     if bool(serves) != team.serves(request.language):
         return None
     if queued:
-        with_queue = await read_team(session, request.team, now=now, call_id=call_id)
-        if with_queue is None:
-            return None
-        team = replace(team, line=with_queue.line)
+        team = replace(team, line=await read_line(session, request.team, call_id=call_id))
     own = active_entry(team.line.own, request.team)
     place = Place(call_id, priority_of(request.tier), own.enqueued_at if own else now)
     ahead = len(waiting_ahead(team.line, request.team, place))

@@ -9,6 +9,7 @@ one costs more than running it.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    Table,
     Text,
     and_,
     bindparam,
@@ -31,9 +33,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.core.driver_sql import Compiled
 from app.models.call import RingAttempt
@@ -130,6 +135,63 @@ async def read_team(
     _, languages, stored, *_ = rows[0]
     line = line_of(call_id, ((entry, rung) for *_, entry, rung in rows))
     return TeamView(slug, tags(languages), bool(stored), line)
+
+
+_QUEUE = typing.cast(Table, QueueEntry.__table__)
+_ENTRY_FIELDS = tuple(column.key for column in _QUEUE.c)
+_ENTRIES = QueueEntry.__mapper__.class_manager
+
+
+@lru_cache(maxsize=1)
+def _line_statement() -> Compiled:
+    """The call's own entry and the team's line, each with whom its call rang.
+
+    Two SELECTs, not one over an OR: SQLite reads an OR of the two by scanning the table.
+    An entry in both comes twice (`read_line` keeps it once).
+    """
+
+    def entries(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+        query: Select[*tuple[Any, ...]] = (
+            select(*_QUEUE.c, RingAttempt.specialist_id)
+            .select_from(_QUEUE)
+            .outerjoin(RingAttempt, RingAttempt.call_id == _QUEUE.c.call_id)
+            .where(where)
+        )
+        return query
+
+    own = entries(_QUEUE.c.call_id == bindparam("call_id"))
+    return Compiled(union_all(own, entries(in_team_line(bindparam("team")))))
+
+
+def _entry(session: AsyncSession, fields: dict[str, Any], *, own: bool) -> QueueEntry:
+    """The entry as the session knows it; else the call's own entry made persistent from
+    the row (routing changes it: `route_live`), another caller's a copy only read."""
+    found = session.identity_map.get(identity_key(QueueEntry, fields["id"]))
+    if found is not None:
+        return found
+    entry: QueueEntry = _ENTRIES.new_instance()
+    entry.__dict__.update(fields)
+    if own:
+        make_transient_to_detached(entry)
+        session.add(entry)
+    return entry
+
+
+async def read_line(session: AsyncSession, slug: str, *, call_id: int | None) -> Line:
+    """The team's queue as `read_team` reads it, in one statement compiled once and run on
+    the driver: no ORM load (the call's own entry joins the session as loaded)."""
+    rows = await read(session, _line_statement(), {"team": slug, "call_id": call_id or 0})
+    width = len(_ENTRY_FIELDS)
+    entries: dict[int, QueueEntry] = {}
+    pairs: list[tuple[QueueEntry | None, int | None]] = []
+    for values in rows:
+        fields = dict(zip(_ENTRY_FIELDS, values[:width], strict=True))
+        entry = entries.get(fields["id"])
+        if entry is None:
+            own = call_id is not None and fields["call_id"] == call_id
+            entry = entries[fields["id"]] = _entry(session, fields, own=own)
+        pairs.append((entry, values[width]))
+    return line_of(call_id, pairs)
 
 
 def _contains(dialect: str, column: Any, param: str) -> ColumnElement[bool]:
