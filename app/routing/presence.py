@@ -353,7 +353,8 @@ _RELEASE_ATTEMPT = {
     .returning(_PRESENCE.specialist_id)
     for talked in (False, True)
 }
-_RELEASE_CALL = {
+# Everyone in a state on the call (:call) freed at :at; their ids come back.
+RELEASE_CALL = {
     state: update(_PRESENCE_TABLE)
     .where(_PRESENCE.call_id == bindparam("call"), _PRESENCE.state == state)
     .values(**_FREE, **({"idle_since": bindparam("at")} if state == "busy" else {}))
@@ -362,7 +363,7 @@ _RELEASE_CALL = {
 }
 
 _RELEASE_ATTEMPT_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_ATTEMPT.items()}
-_RELEASE_CALL_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_CALL.items()}
+_RELEASE_CALL_ON_DRIVER = {k: Compiled(v) for k, v in RELEASE_CALL.items()}
 
 
 async def release_attempt(

@@ -214,12 +214,14 @@ def enqueue(
 _QUEUE_TABLE = cast(Table, QueueEntry.__table__)
 _QUEUE = _QUEUE_TABLE.c
 _AT = bindparam("at", type_=QueueEntry.updated_at.type)
-_LEAVE_CALL = Compiled(
+# The call's entry leaves the queue (:call, :result, :at); its id and team come back.
+LEAVE_CALL = (
     update(_QUEUE_TABLE)
     .where(_QUEUE.call_id == bindparam("call"), _QUEUE.state != "left")
     .values(state="left", result=bindparam("result"), left_at=_AT, updated_at=_AT)
     .returning(_QUEUE.id, _QUEUE.team)
 )
+_LEAVE_CALL = Compiled(LEAVE_CALL)
 
 
 async def leave_call(
@@ -236,14 +238,20 @@ async def leave_call(
     left = await run_core(session, _LEAVE_CALL, {"call": call_id, "result": result, "at": now})
     events = []
     for entry_id, team in left.rows:
-        held = session.sync_session.identity_map.get(identity_key(QueueEntry, entry_id))
-        if isinstance(held, QueueEntry):
-            written = {"state": "left", "result": result, "left_at": now, "updated_at": now}
-            for name, value in written.items():
-                set_committed_value(held, name, value)
+        left_in_session(session, entry_id, result, now=now)
         data = {"change": "left", "result": result}
         events.append(event_row("queue", at=now, team=team, call_id=call_id, data=data))
     await publish(session, events)
+
+
+def left_in_session(session: AsyncSession, entry_id: int, result: str, *, now: datetime) -> None:
+    """An entry that `LEAVE_CALL` wrote, if the session holds it, given the values written
+    as if it had been read back."""
+    held = session.sync_session.identity_map.get(identity_key(QueueEntry, entry_id))
+    if isinstance(held, QueueEntry):
+        written = {"state": "left", "result": result, "left_at": now, "updated_at": now}
+        for name, value in written.items():
+            set_committed_value(held, name, value)
 
 
 def left_event(entry: QueueEntry) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from app.ivr import (
     flows_for_number,
 )
 from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
-from app.routing import presence
+from app.routing import ending, presence
 from app.routing import queue as queues
 from app.routing.dispatch import Choice, route_live
 from app.telephony import fallback, twiml
@@ -454,8 +454,7 @@ async def call_ended(session: AsyncSession, call: Call, *, now: datetime) -> Non
     """The caller is gone: free anyone reserved for the call and leave the queue."""
     if call.id is None:
         return
-    await presence.release_call(session, call.id, now=now)
-    await queues.leave_call(session, call.id, "abandoned", now=now)
+    await ending.end_call(session, call.id, "abandoned", now=now)
 
 
 async def _sync_call(

@@ -1,0 +1,98 @@
+"""A call that ends frees everyone on it and leaves its queue, with the console events.
+
+On PostgreSQL `end_call` is one statement of its own; on SQLite it is `release_call` and
+`leave_call`. Either way the rows and events written are the same, checked here on the
+database the suite runs on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.models.console import ConsoleEvent
+from app.models.routing import QueueEntry, SpecialistPresence
+from app.routing.ending import end_call
+from tests.routing.calls import add_call
+from tests.routing.shortlists import desk_team
+from tests.telephony.rota_rows import staff
+
+
+async def test_an_ended_call_frees_its_people_and_leaves_its_queue_with_their_events(
+    db: Database, clock: FixedClock
+) -> None:
+    now = clock.now()
+    ids = await staff(db, now, {"desk": desk_team(4)})
+    talking, ringing, other, idle = (ids[f"Desk{i:02d}"] for i in range(1, 5))
+    earlier = now - timedelta(minutes=3)
+    async with db.transaction() as session:
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=3))
+        other_call = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
+        held = now + timedelta(minutes=1)
+        session.add_all(
+            [
+                SpecialistPresence(
+                    specialist_id=talking, state="busy", call_id=call_id, attempt_id=7,
+                    held_until=held, idle_since=earlier, updated_at=earlier,
+                ),
+                SpecialistPresence(
+                    specialist_id=ringing, state="ringing", call_id=call_id, attempt_id=8,
+                    held_until=held, idle_since=earlier, updated_at=earlier,
+                ),
+                SpecialistPresence(
+                    specialist_id=other, state="ringing", call_id=other_call, attempt_id=9,
+                    held_until=held, idle_since=earlier, updated_at=earlier,
+                ),
+                SpecialistPresence(specialist_id=idle, state="free", updated_at=earlier),
+                QueueEntry(
+                    call_id=call_id, team="desk", language="en", priority=0,
+                    enqueued_at=earlier, deadline=now + timedelta(minutes=5),
+                    state="ringing", updated_at=earlier,
+                ),
+            ]
+        )  # fmt: skip
+    later = now + timedelta(seconds=30)
+    async with db.transaction() as session:
+        entry = await session.scalar(select(QueueEntry).where(QueueEntry.call_id == call_id))
+        await end_call(session, call_id, "abandoned", now=later)
+        assert entry is not None and entry.state == "left"  # the session's copy follows
+
+    async with db.transaction() as session:
+        rows = {p.specialist_id: p for p in await session.scalars(select(SpecialistPresence))}
+        queued = (await session.scalars(select(QueueEntry))).one()
+        events = (await session.scalars(select(ConsoleEvent).order_by(ConsoleEvent.id))).all()
+
+    for freed in (talking, ringing):
+        row = rows[freed]
+        assert (row.state, row.call_id, row.attempt_id, row.held_until) == (
+            "free",
+            None,
+            None,
+            None,
+        )
+        assert row.updated_at == later
+    assert rows[talking].idle_since == later  # a conversation just ended: idle from now
+    assert rows[ringing].idle_since == earlier  # rung, never talked: idle as before
+    assert (rows[other].state, rows[other].call_id) == ("ringing", other_call)
+    assert rows[idle].updated_at == earlier
+    assert (queued.state, queued.result, queued.left_at) == ("left", "abandoned", later)
+
+    seen = [(e.kind, e.specialist_id, e.team, e.call_id, e.data, e.at) for e in events]
+    assert seen == [
+        ("ring_ended", talking, None, call_id, {"talked": True}, later),
+        ("ring_ended", ringing, None, call_id, {"talked": False}, later),
+        ("queue", None, "desk", call_id, {"change": "left", "result": "abandoned"}, later),
+    ]
+
+
+async def test_ending_a_call_nobody_was_on_writes_nothing(db: Database, clock: FixedClock) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
+    async with db.transaction() as session:
+        await end_call(session, call_id, "abandoned", now=now)
+    async with db.transaction() as session:
+        assert (await session.scalars(select(ConsoleEvent))).all() == []
