@@ -202,15 +202,21 @@ async def store(session: AsyncSession, record: CallRecord) -> int:
     if call.id is not None:
         await save(session, record)
         return call.id
+    values = _new_values(call)
+    call.id = await _CALLS.insert(session, values)
+    values["id"] = call.id
+    record.written = values
+    return call.id
+
+
+def _new_values(call: Call) -> dict[str, Any]:
+    """An opened call's column values, the ORM's Python-side defaults applied to both."""
     values = _CALLS.values(call)
     for name, default in _DEFAULTS.items():
         if values[name] is None:
             values[name] = default
             setattr(call, name, default)
-    call.id = await _CALLS.insert(session, values)
-    values["id"] = call.id
-    record.written = values
-    return call.id
+    return values
 
 
 async def save(session: AsyncSession, record: CallRecord) -> None:
@@ -274,12 +280,16 @@ async def save_with_state(
     The state is inserted (`read_version` None: the call's first) or written over the
     version read; False when another request saved a newer one (the caller rolls back).
     Three statements on SQLite; one on PostgreSQL, where each is a round trip: its
-    data-modifying CTEs write all three with the same guarantees.
+    data-modifying CTEs write all three with the same guarantees. A call not stored yet
+    (a new call's first webhook) is inserted with them: on PostgreSQL in the same statement.
     """
-    call_id = record.call.id
-    assert call_id is not None, "a stored call: `store` it first"
     if not is_sqlite(session):
         return await _save_with_state_postgresql(session, record, steps, values, read_version)
+    if not record.stored:
+        await store(session, record)
+        steps = [{**r, "call_id": record.call.id} for r in steps]  # made before it had an id
+    call_id = record.call.id
+    assert call_id is not None
     await save(session, record)
     await insert_steps(session, steps)
     if read_version is None:
@@ -289,8 +299,13 @@ async def save_with_state(
 
 
 @lru_cache(maxsize=256)
-def _save_with_state_sql(changed: tuple[str, ...], steps: bool, first: bool) -> Sql:
-    """PostgreSQL: one statement writing what `save_with_state` writes (by its shape)."""
+def _save_with_state_sql(
+    changed: tuple[str, ...], steps: bool, first: bool, new: tuple[str, ...] = ()
+) -> Sql:
+    """PostgreSQL: one statement writing what `save_with_state` writes (by its shape).
+
+    `new`: the columns of a call inserted by the same statement (its id comes back first).
+    """
     count = 0
 
     def mark(cast_to: str = "") -> str:
@@ -299,7 +314,15 @@ def _save_with_state_sql(changed: tuple[str, ...], steps: bool, first: bool) -> 
         return f"${count}{cast_to}"
 
     parts = []
-    call = mark("::integer")
+    if new:
+        assert first and not changed, "a new call has its first state and nothing to update"
+        inserted = ", ".join(mark() for _ in new)
+        parts.append(
+            f"call_row AS (INSERT INTO calls ({', '.join(new)}) VALUES ({inserted}) RETURNING id)"
+        )
+        call = "(SELECT id FROM call_row)"
+    else:
+        call = mark("::integer")
     if changed:
         sets = ", ".join(f"{name} = {mark()}" for name in changed)
         parts.append(f"call_row AS (UPDATE calls SET {sets} WHERE id = {call})")
@@ -330,7 +353,8 @@ def _save_with_state_sql(changed: tuple[str, ...], steps: bool, first: bool) -> 
             f"last_response = {response}, path_logged = {logged}, updated_at = {updated} "
             f"WHERE call_id = {call} AND version = {mark('::integer')} RETURNING 1)"
         )
-    return Sql("", f"WITH {', '.join(parts)} SELECT count(*) FROM state")
+    written = "(SELECT id FROM call_row), count(*)" if new else "count(*)"
+    return Sql("", f"WITH {', '.join(parts)} SELECT {written} FROM state")
 
 
 async def _save_with_state_postgresql(
@@ -340,9 +364,16 @@ async def _save_with_state_postgresql(
     values: dict[str, Any],
     read_version: int | None,
 ) -> bool:
-    current, changed = _CALLS.changed(record.call, record.written)
-    params: list[Any] = [record.call.id]
-    params += [_CALLS.stored(name, current[name], sqlite=False) for name in changed]
+    call = record.call
+    new: tuple[str, ...] = ()
+    if call.id is None:  # inserted by the same statement
+        current, changed = _new_values(call), ()
+        new = tuple(name for name in _CALLS.columns if name != "id" and current[name] is not None)
+        params: list[Any] = [_CALLS.stored(name, current[name], sqlite=False) for name in new]
+    else:
+        current, changed = _CALLS.changed(call, record.written)
+        params = [call.id]
+        params += [_CALLS.stored(name, current[name], sqlite=False) for name in changed]
     if steps:
         params += [
             [r["seq"] for r in steps],
@@ -354,10 +385,12 @@ async def _save_with_state_postgresql(
     params += _state_values(values, version, sqlite=False)
     if read_version is not None:
         params.append(read_version)
-    sql = _save_with_state_sql(changed, bool(steps), read_version is None)
+    sql = _save_with_state_sql(changed, bool(steps), read_version is None, new)
     found = await run(session, sql, params)
+    if new:
+        call.id = current["id"] = found.rows[0][0]
     record.written = current
-    return bool(found.rows[0][0] == 1)
+    return bool(found.rows[0][-1] == 1)
 
 
 async def insert_attempts(session: AsyncSession, attempts: list[RingAttempt]) -> None:

@@ -235,11 +235,11 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
             session, flow, turn, now=now, region=tel.settings.default_region, route=route
         )
         # What the IVR learnt goes into the call row before it is first written, so a new
-        # call is one INSERT, not an INSERT and an UPDATE; a known call's row is written
-        # once, with whatever the answer adds (routed, team), by `_save`.
+        # call is one INSERT, not an INSERT and an UPDATE. A call's row is written once, with
+        # whatever the answer adds (routed, team), by `_save`: a new call's INSERT too (on
+        # PostgreSQL in the statement that writes its path and state), unless something
+        # needed its id before (routing, a callback request).
         await _sync_call(session, record, settled.turn.state, now)
-        if not record.stored:
-            await records.store(session, record)
         version = row.version + 1 if row is not None else 1
         xml = await _render(session, tel, call, settled, version, now)
         if isinstance(settled.turn.action, Hangup) and not caller_gone:
