@@ -75,14 +75,6 @@ class Line:
     rung: frozenset[tuple[int, int]]  # (call id, specialist id) of their ringing attempts
 
 
-def line_onclause(team_slug: ColumnElement[str]) -> ColumnElement[bool]:
-    """Join condition of the entries of a `Line` (parameter :call_id, 0 for none).
-
-    The call's own entry whatever its team, and the entries in the team's line.
-    """
-    return or_(QueueEntry.call_id == bindparam("call_id"), in_team_line(team_slug))
-
-
 def in_team_line(team_slug: ColumnElement[str]) -> ColumnElement[bool]:
     """SQL: the entry waits (or rings) in the team's line.
 

@@ -59,7 +59,7 @@ from app.rota.lookup import (
 )
 from app.routing import presence
 from app.routing.order import Strategy
-from app.routing.queue import Line, in_team_line, line_of, line_onclause
+from app.routing.queue import Line, in_team_line, line_of
 
 
 @dataclass(frozen=True)
@@ -108,17 +108,9 @@ def row_of(values: Sequence[Any]) -> ShiftRow:
 @lru_cache(maxsize=1)
 def _team_query() -> Select[*tuple[Any, ...]]:
     query: Select[*tuple[Any, ...]] = (
-        select(
-            Team.id,
-            tags_column(Team.languages),
-            window_covers().label("stored"),
-            QueueEntry,
-            RingAttempt.specialist_id,
-        )
+        select(tags_column(Team.languages), window_covers().label("stored"))
         .select_from(Team)
         .outerjoin(MaterialisedWindow, MaterialisedWindow.id == materialise.WINDOW_ID)
-        .outerjoin(QueueEntry, line_onclause(Team.__table__.c.slug))
-        .outerjoin(RingAttempt, RingAttempt.call_id == QueueEntry.call_id)
         .where(Team.slug == bindparam("team"))
     )
     return query
@@ -128,12 +120,11 @@ async def read_team(
     session: AsyncSession, slug: str, *, now: datetime, call_id: int | None
 ) -> TeamView | None:
     """The team's languages and queue (with the call's own entry); None: no such team."""
-    params = {**when(now), "team": slug, "call_id": call_id or 0}
-    rows = (await session.execute(_team_query(), params)).all()
-    if not rows:
+    found = (await session.execute(_team_query(), {**when(now), "team": slug})).first()
+    if found is None:
         return None
-    _, languages, stored, *_ = rows[0]
-    line = line_of(call_id, ((entry, rung) for *_, entry, rung in rows))
+    languages, stored = found
+    line = await read_line(session, slug, call_id=call_id)
     return TeamView(slug, tags(languages), bool(stored), line)
 
 
@@ -178,8 +169,8 @@ def _entry(session: AsyncSession, fields: dict[str, Any], *, own: bool) -> Queue
 
 
 async def read_line(session: AsyncSession, slug: str, *, call_id: int | None) -> Line:
-    """The team's queue as `read_team` reads it, in one statement compiled once and run on
-    the driver: no ORM load (the call's own entry joins the session as loaded)."""
+    """The team's queue (and the call's own entry), in one statement compiled once and run
+    on the driver: no ORM load (the call's own entry joins the session as loaded)."""
     rows = await read(session, _line_statement(), {"team": slug, "call_id": call_id or 0})
     width = len(_ENTRY_FIELDS)
     entries: dict[int, QueueEntry] = {}
