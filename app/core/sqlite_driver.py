@@ -15,6 +15,9 @@ Inside `statements_on_loop()` (the Twilio webhooks: short, indexed statements) a
 skips even that trip and runs right on the event loop, without waiting for a lock: should
 another process hold SQLite's write lock, the statement goes to the database thread after
 all, which waits for the lock (SQLITE_BUSY_SECONDS) while the event loop serves others.
+Not waiting is SQLite's busy timeout at 0: set by the first statement on the loop and left
+so while the connection keeps running on the loop; the next job for the database thread (a
+statement, commit, rollback or server-side cursor) sets it back first.
 Inside the block the commit runs on the event loop too (a trip to the thread cost ~70 µs of
 CPU, a tenth of a webhook): a transaction that wrote holds the write lock already, so its
 commit never waits for one. Now and then a commit checkpoints the write-ahead log (every
@@ -76,19 +79,28 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         cursor.close()
 
 
+def _run_waiting(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """In the database thread: `_run`, after setting the busy timeout back (see `_here`)."""
+    conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+    return _run(conn, operation, parameters, many)
+
+
+def _wait_for_locks(conn: sqlite3.Connection) -> None:
+    """In the database thread: set the busy timeout back (see `_here`)."""
+    conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+
+
 def _run_unless_locked(
     conn: sqlite3.Connection, operation: str, parameters: Any, many: bool
 ) -> _Outcome | None:
-    """On the event loop: `_run`, but None at once where it would wait for a lock."""
-    conn.execute("PRAGMA busy_timeout=0")
+    """On the event loop (busy timeout 0): `_run`, but None at once where it would wait
+    for a lock."""
     try:
         return _run(conn, operation, parameters, many)
     except sqlite3.OperationalError as exc:
         if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
             return None  # nothing was done: the statement waits in the database thread
         raise
-    finally:
-        conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -140,6 +152,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         if not _ON_LOOP.get() or mutex.locked():
             return False
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        if not adapt.no_wait:
+            # Set once and left so while the connection only runs on the event loop (one
+            # PRAGMA per statement, twice, cost a twentieth of a webhook): whatever runs
+            # next in the database thread sets the timeout back first.
+            connection._conn.execute("PRAGMA busy_timeout=0")
+            adapt.no_wait = True
         outcome = _run_unless_locked(connection._conn, operation, parameters, many)
         if outcome is None:
             return False
@@ -151,9 +170,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         if self._here(operation, parameters, many):
             return
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapt._execute_mutex:
+            job = _run_waiting if adapt.no_wait else _run
+            adapt.no_wait = False
             outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, operation, parameters, many
+                job, connection._conn, operation, parameters, many
             )
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = deque(rows)
@@ -176,8 +198,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     inside `statements_on_loop()` a commit runs on the event loop.
     """
 
-    __slots__ = ()
+    __slots__ = ("no_wait",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.no_wait = False  # the busy timeout is 0 (set by statements on the loop)
+
+    def wait_for_locks(self) -> None:
+        """Set the busy timeout back before work in the database thread, if it was 0."""
+        if self.no_wait:
+            self.no_wait = False
+            conn: sqlite3.Connection | None = self._connection._connection
+            if conn is not None:
+                await_(self._connection._execute(_wait_for_locks, conn))
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:  # SQLAlchemy's own cursor, whose statements run in the thread
+            self.wait_for_locks()
+        return super().cursor(server_side)
 
     def _open(self) -> bool:
         conn: sqlite3.Connection | None = self._connection._connection
@@ -190,10 +229,12 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if _ON_LOOP.get() and conn is not None and not self._execute_mutex.locked():
             conn.commit()  # on the event loop (see above)
             return
+        self.wait_for_locks()
         super().commit()
 
     def rollback(self) -> None:
         if self._open():
+            self.wait_for_locks()
             super().rollback()
 
 

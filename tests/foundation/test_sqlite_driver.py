@@ -179,3 +179,44 @@ async def test_after_statements_on_the_loop_a_statement_off_it_waits_for_a_lock_
     async with engine.connect() as conn:
         names = sorted((await conn.execute(text("SELECT name FROM t"))).scalars())
     assert names == ["loop", "other", "thread"]
+
+
+async def test_the_busy_timeout_is_set_once_for_statements_on_the_loop_and_back_for_the_thread(
+    engine: AsyncEngine,
+) -> None:
+    """Statements on the loop turn the busy timeout off once, not around each statement;
+    the first job for the database thread afterwards (a statement or a rollback) turns it
+    back on before it runs."""
+    traced: list[str] = []
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        sqlite_conn: sqlite3.Connection = raw.dbapi_connection._connection._conn  # type: ignore[union-attr]
+        sqlite_conn.set_trace_callback(traced.append)
+    try:
+        with statements_on_loop():
+            for name in ("a", "b"):
+                async with engine.begin() as conn:
+                    await conn.execute(text("INSERT INTO t (name) VALUES (:n)"), {"n": name})
+                    await conn.execute(text("SELECT name FROM t"))
+        pragmas = [s for s in traced if "busy_timeout" in s]
+        assert pragmas == ["PRAGMA busy_timeout=0"]
+        async with engine.begin() as conn:  # in the database thread
+            await conn.execute(text("INSERT INTO t (name) VALUES ('thread')"))
+        timeouts = [s for s in traced if "busy_timeout" in s or "'thread'" in s]
+        assert timeouts[-2:] == [
+            "PRAGMA busy_timeout=5000",
+            "INSERT INTO t (name) VALUES ('thread')",
+        ]
+        with statements_on_loop():
+            async with engine.connect() as conn:
+                await conn.execute(text("INSERT INTO t (name) VALUES ('undone')"))
+                await conn.rollback()  # a rollback goes to the thread: the timeout is back
+        assert [s for s in traced if "busy_timeout" in s][-2:] == [
+            "PRAGMA busy_timeout=0",
+            "PRAGMA busy_timeout=5000",
+        ]
+    finally:
+        sqlite_conn.set_trace_callback(None)
+    async with engine.connect() as conn:
+        names = sorted((await conn.execute(text("SELECT name FROM t"))).scalars())
+    assert names == ["a", "b", "thread"]
