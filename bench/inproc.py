@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -161,6 +162,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
+    gc.collect()  # as `switchboard serve` does once the app is built
+    gc.freeze()
     facts = args.facts_read
     callers = facts.get("callers") or ["+14155550199"]
     to_number = facts.get("to_number") or "+14155550100"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,12 +42,12 @@ class Run:
     def __init__(self, flow: Flow, state: CallState, now: datetime | None) -> None:
         self.flow = flow
         self.prompts: list[PromptItem] = list(state.pending)
-        self.state = replace(state, pending=())
+        self.state = state.evolved(pending=())
         self.at = now.isoformat() if now is not None else None
 
     def update(self, **changes: Any) -> None:
         """Change fields of the call state."""
-        self.state = replace(self.state, **changes)
+        self.state = self.state.evolved(**changes)
 
     def log(self, heard: str | None = None) -> None:
         """Add a path entry for the current step (entered, or with an input/result)."""
@@ -118,5 +118,5 @@ class Run:
     def turn(self, action: Action) -> Turn:
         """The Turn for an action, keeping prompts in the state while the driver queries."""
         if is_query(action):
-            return Turn(replace(self.state, pending=tuple(self.prompts)), (), action)
+            return Turn(self.state.evolved(pending=tuple(self.prompts)), (), action)
         return Turn(self.state, tuple(self.prompts), action)

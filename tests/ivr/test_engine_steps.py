@@ -455,3 +455,27 @@ def test_state_round_trip_with_every_field() -> None:
     )
     assert CallState.from_dict(state.to_dict()) == state
     assert state.account == GLOBEX
+
+
+def test_an_evolved_state_is_the_copy_dataclasses_replace_makes() -> None:
+    call = at_main_menu()
+    call.send(Digits("2", NOW))
+    state = call.state
+    assert state is not None
+    changes = [
+        {},
+        {"stage": "ended", "retries": 3},
+        {"account": GLOBEX, "topic": "billing", "path": state.path[:1]},
+        {name: getattr(state, name) for name in state.__dataclass_fields__},
+    ]
+    for change in changes:
+        evolved = state.evolved(**change)
+        replaced = replace(state, **change)
+        assert evolved == replaced
+        assert evolved.__dict__ == replaced.__dict__
+        assert evolved is not state
+        assert CallState.from_dict(evolved.to_dict()) == evolved
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        state.evolved(colour="blue")
+    with pytest.raises(AttributeError):
+        state.evolved().step = "x"  # type: ignore[misc]  # still frozen
