@@ -7,9 +7,11 @@ a call could reach is open; closed, it opens again at the earliest opening of th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +50,7 @@ class LineHours:
     messages: Mapping[str, str] = field(default_factory=dict)
 
 
-def _merge(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def _merge(windows: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     merged: list[tuple[datetime, datetime]] = []
     for start, end in sorted(windows):
         if merged and start <= merged[-1][1]:
@@ -59,7 +61,7 @@ def _merge(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, dat
 
 
 def _subtract(
-    windows: list[tuple[datetime, datetime]], closures: Sequence[ClosureBrief]
+    windows: Sequence[tuple[datetime, datetime]], closures: Sequence[ClosureBrief]
 ) -> list[tuple[datetime, datetime]]:
     out = _merge(windows)
     for closure in closures:
@@ -81,6 +83,42 @@ def _closure_now(closures: Sequence[ClosureBrief], now: datetime) -> ClosureBrie
     return max(running, key=lambda c: (c.starts_at, c.id)) if running else None
 
 
+Windows = tuple[tuple[datetime, datetime], ...]
+
+
+@lru_cache(maxsize=256)
+def _coverage_around(
+    tz: str, coverage: str, country: str | None, subdivision: str | None, day: date
+) -> tuple[Windows, frozenset[date]]:
+    """A team's coverage windows (merged, in UTC) from the day before the UTC date `day`
+    until LOOK_AHEAD after the day after it, and its holidays in the years around them.
+
+    Every call in those days reads its hours from them: the windows of one instant (from it
+    to LOOK_AHEAD later) are these, clipped, as `rule_windows` would give them for that
+    instant (windows belong to local days, so reading more days first and clipping later
+    changes nothing). Computed once per team configuration and day, not on every call: the
+    key is the configuration itself, so an edited team is read afresh at once.
+    """
+    start = datetime.combine(day, time(), UTC) - timedelta(days=1)
+    end = start + LOOK_AHEAD + timedelta(days=3)
+    brief = TeamBrief("", tz, json.loads(coverage), country, subdivision)
+    holidays = team_holidays(brief, range(start.year - 1, end.year + 2))
+    windows = [
+        w for rule in coverage_rules(brief) for w in rule_windows(rule, tz, holidays, start, end)
+    ]
+    return tuple(_merge(windows)), holidays
+
+
+def coverage_at(team: TeamBrief, now: datetime) -> tuple[Windows, frozenset[date]]:
+    """The team's coverage windows from `now` until LOOK_AHEAD later (merged, in UTC), as
+    its rules' `rule_windows` give them, and its holidays around them."""
+    coverage = json.dumps(team.coverage, sort_keys=True)
+    key = (team.tz, coverage, team.holiday_country, team.holiday_subdivision)
+    covered, holidays = _coverage_around(*key, now.astimezone(UTC).date())
+    end = now + LOOK_AHEAD
+    return tuple((max(a, now), min(b, end)) for a, b in covered if a < end and b > now), holidays
+
+
 async def team_hours(session: AsyncSession, slug: str, now: datetime) -> TeamHours:
     """Whether one team is open at `now`, and when it opens next if not."""
     return (await line_hours(session, [slug], now)).teams[0]
@@ -96,20 +134,17 @@ async def _team_hours(
     """One team's answer from its row and the closures that concern it (by start)."""
     if team is None:
         return TeamHours(slug, open=False)
-    end = now + LOOK_AHEAD
     closure = _closure_now(closures, now)
     messages = dict(closure.messages) if closure else {}
     closure_id = closure.id if closure else None
-    holidays = team_holidays(team, range(now.year - 1, end.year + 2))
+    windows, holidays = coverage_at(team, now)
     holiday = local_date(now, team.tz) in holidays
-    rules = coverage_rules(team)
-    if not rules:
+    if not team.coverage:
         staffed = bool(await on_shift(session, now, team=slug))
         reopens = closure.ends_at.astimezone(zone(team.tz)) if closure else None
         return TeamHours(
             slug, staffed and closure is None, team.tz, holiday, reopens, messages, closure_id
         )
-    windows = [w for rule in rules for w in rule_windows(rule, team.tz, holidays, now, end)]
     open_windows = _subtract(windows, closures)
     is_open = any(start <= now < stop for start, stop in open_windows)
     upcoming = [start for start, _ in open_windows if start > now]
