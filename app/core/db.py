@@ -53,21 +53,54 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
+class _BegunByPing:
+    """The transaction the checkout ping began, as SQLAlchemy's asyncpg adapter keeps one
+    (`_transaction`: what its commit and rollback end)."""
+
+    __slots__ = ("_driver",)
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+
+    async def commit(self) -> None:
+        await self._driver.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._driver.execute("ROLLBACK")
+
+
 def _ping_on_checkout(engine: AsyncEngine) -> None:
     """asyncpg: every connection taken from the pool is tried first, as `pool_pre_ping`
-    does, but in one round trip where SQLAlchemy's ping takes three (BEGIN, the ping,
+    does, in one round trip where SQLAlchemy's ping takes three (BEGIN, the ping,
     ROLLBACK: made for pgbouncer's transaction mode, which Switchboard does not use).
 
-    A connection that fails it (the server restarted, the network dropped it) is thrown
-    away and the pool connects afresh, so no webhook fails on a stale connection.
+    The ping is the transaction's own BEGIN, which the adapter would otherwise send as a
+    round trip of its own before the first statement: a connection is checked out to run
+    statements in a transaction (SQLAlchemy's 2.0 style has no other kind), so each
+    checkout saves a round trip. A connection asked for another isolation level, read-only
+    or deferrable, gets the plain ping and begins as the adapter does. One checked out and
+    given back unused costs a ROLLBACK as well.
+
+    A connection that fails the ping (the server restarted, the network dropped it) is
+    thrown away and the pool connects afresh, so no webhook fails on a stale connection.
     """
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_conn.driver_connection
+        plain = (
+            dbapi_conn.isolation_level is None
+            and not dbapi_conn.readonly
+            and not dbapi_conn.deferrable
+            and dbapi_conn._transaction is None
+            and not driver.is_in_transaction()
+        )
         try:
-            await_(dbapi_conn.driver_connection.execute("SELECT 1"))  # simple protocol
+            await_(driver.execute("BEGIN" if plain else "SELECT 1"))  # simple protocol
         except Exception as exc:
             raise DisconnectionError(f"a pooled connection failed its ping: {exc!r}") from exc
+        if plain:
+            dbapi_conn._transaction = _BegunByPing(driver)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
