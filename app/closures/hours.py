@@ -19,7 +19,7 @@ from app.closures import repository
 from app.closures.repository import ClosureBrief
 from app.rota.coverage import rule_windows
 from app.rota.lookup import on_shift
-from app.rota.repository import TeamBrief, coverage_rules, team_briefs, team_holidays
+from app.rota.repository import TeamBrief, coverage_rules, team_holidays
 from app.rota.wallclock import local_date, zone
 
 # How far ahead to look for the next opening (a long holiday season still fits).
@@ -156,11 +156,8 @@ async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime)
     """Open when any of the teams is open; otherwise the earliest reopening, said in the
     first team's time zone, the first team's holiday and the first closure message."""
     slugs = list(dict.fromkeys(teams))
-    # Two statements for the whole line, however many teams it overflows to.
-    rows = await team_briefs(session, slugs)
-    closures = (
-        await repository.overlapping_briefly(session, slugs, now, now + LOOK_AHEAD) if rows else []
-    )
+    # One statement for the whole line, however many teams it overflows to.
+    rows, closures = await repository.hours_briefs(session, slugs, now, now + LOOK_AHEAD)
     found = tuple(
         [
             await _team_hours(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from typing import Any
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Sql, marks, run
 from app.models.rota import (
     LieuAdjustmentRow,
     ManualDayOffRow,
@@ -229,27 +227,6 @@ async def load_snapshot(session: AsyncSession, start: datetime, end: datetime) -
 async def team_by_slug(session: AsyncSession, slug: str) -> Team | None:
     """A team by its slug."""
     return await session.scalar(select(Team).where(Team.slug == slug))
-
-
-@lru_cache(maxsize=32)
-def _teams_sql(count: int) -> Sql:
-    return Sql.of(
-        "SELECT slug, tz, coverage, holiday_country, holiday_subdivision FROM teams "
-        f"WHERE slug IN ({marks(count)})"
-    )
-
-
-async def team_briefs(session: AsyncSession, slugs: list[str]) -> dict[str, TeamBrief]:
-    """The teams with these slugs (those that exist), by slug: one statement on the driver,
-    no ORM objects (the call path's `hours` step reads them)."""
-    if not slugs:
-        return {}
-    found = await run(session, _teams_sql(len(slugs)), slugs)
-    out: dict[str, TeamBrief] = {}
-    for slug, tz, coverage, country, subdivision in found.rows:
-        rules = json.loads(coverage) if isinstance(coverage, str) else coverage
-        out[slug] = TeamBrief(slug, tz, rules or [], country, subdivision)
-    return out
 
 
 async def team_members(session: AsyncSession, team_ids: list[int]) -> dict[int, list[int]]:
