@@ -154,8 +154,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
         if not adapt.no_wait:
-            # Set once and left so while the connection only runs on the event loop (one
-            # PRAGMA per statement, twice, cost a twentieth of a webhook): whatever runs
+            # Set once and left so while the connection only runs on the event loop (two
+            # PRAGMAs around every statement cost ~8% of a webhook's CPU): whatever runs
             # next in the database thread sets the timeout back first.
             connection._conn.execute("PRAGMA busy_timeout=0")
             adapt.no_wait = True
