@@ -79,15 +79,15 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         cursor.close()
 
 
-def _run_waiting(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """In the database thread: `_run`, after setting the busy timeout back (see `_here`)."""
-    conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
-    return _run(conn, operation, parameters, many)
-
-
 def _wait_for_locks(conn: sqlite3.Connection) -> None:
     """In the database thread: set the busy timeout back (see `_here`)."""
     conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+
+
+def _run_waiting(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """In the database thread: `_run`, after setting the busy timeout back (see `_here`)."""
+    _wait_for_locks(conn)
+    return _run(conn, operation, parameters, many)
 
 
 def _run_unless_locked(

@@ -73,22 +73,15 @@ def test_cached_windows_are_the_rules_windows_for_the_instant(
     assert holiday_set >= team_holidays(team, range(now.year - 1, now.year + 2))
 
 
+def _mondays(start: str, end: str) -> TeamBrief:
+    """A team in UTC covered on Mondays from `start` to `end`."""
+    rule = {"days": ["mon"], "start": start, "end": end, "min_staff": 1}
+    return TeamBrief("t", "UTC", [rule], None, None)
+
+
 def test_an_edited_team_is_read_afresh_the_same_day() -> None:
     now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
-    early = TeamBrief(
-        "t",
-        "UTC",
-        [{"days": ["mon"], "start": "08:00", "end": "12:00", "min_staff": 1}],
-        None,
-        None,
-    )
-    late = TeamBrief(
-        "t",
-        "UTC",
-        [{"days": ["mon"], "start": "14:00", "end": "18:00", "min_staff": 1}],
-        None,
-        None,
-    )
+    early, late = _mondays("08:00", "12:00"), _mondays("14:00", "18:00")
     assert coverage_at(early, now)[0][0] == (now, datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
     assert coverage_at(late, now)[0][0] == (
         datetime(2026, 12, 7, 14, 0, tzinfo=UTC),
