@@ -26,7 +26,15 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver_sql import Sql, from_db_time, is_sqlite, marks, run, to_db_time
+from app.core.driver_sql import (
+    Sql,
+    flush_pending,
+    from_db_time,
+    is_sqlite,
+    marks,
+    run,
+    to_db_time,
+)
 from app.models.base import Base, UTCDateTime
 from app.models.call import Call, RingAttempt
 from app.routing import presence
@@ -434,7 +442,7 @@ async def ring_attempts(session: AsyncSession, call_id: int, attempts: list[Ring
         return
     if not attempts:
         return
-    await session.flush()  # as `presence.attach_attempts` does before its statement
+    await flush_pending(session)  # as `presence.attach_attempts` does before its statement
     params = [
         call_id,
         people,

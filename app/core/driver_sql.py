@@ -167,6 +167,7 @@ class Outcome:
 
 
 _CONNECTION = "switchboard.driver_connection"
+_OWN = "switchboard.own_connection"
 
 
 async def _adapted(session: AsyncSession) -> Any:
@@ -175,8 +176,12 @@ async def _adapted(session: AsyncSession) -> Any:
     Kept in `session.info` for the transaction it belongs to: asking the session again
     costs more than most of the statements run here.
     """
+    info = session.info
+    own = info.get(_OWN)
+    if own is not None:
+        return own
     transaction = session.sync_session.get_transaction()
-    kept = session.info.get(_CONNECTION)
+    kept = info.get(_CONNECTION)
     if transaction is not None and kept is not None and kept[0] is transaction:
         return kept[1]
     adapted = await session.run_sync(_dbapi_connection)  # one trip through the greenlet
@@ -184,9 +189,29 @@ async def _adapted(session: AsyncSession) -> Any:
     return adapted
 
 
+def remember_own_connection(session: Session, adapted: Any) -> None:
+    """The adapted DBAPI connection a transaction took for itself
+    (`Database.webhook_transaction`): every statement here runs on it."""
+    session.info[_OWN] = adapted
+
+
+def forget_own_connection(session: Session) -> None:
+    """The transaction gave its connection back."""
+    session.info.pop(_OWN, None)
+
+
 def _dbapi_connection(session: Session) -> Any:
     """The session's DBAPI connection (its transaction begins, as for any statement)."""
     return session.connection().connection.dbapi_connection
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Write the session's pending ORM changes, as `session.flush()` (and autoflush before
+    a statement) would; when nothing is pending, the usual case on the call path, without
+    `flush`'s trip through SQLAlchemy's greenlet."""
+    sync = session.sync_session
+    if sync.new or sync.deleted or sync.identity_map.check_modified():
+        await session.flush()
 
 
 def is_sqlite(session: AsyncSession) -> bool:

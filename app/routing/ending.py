@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.driver_sql import Compiled, is_sqlite, run_core
+from app.core.driver_sql import Compiled, flush_pending, is_sqlite, run_core
 from app.models.console import ConsoleEvent
 from app.routing import presence
 from app.routing import queue as queues
@@ -74,7 +74,7 @@ async def end_call(session: AsyncSession, call_id: int, result: str, *, now: dat
         await presence.release_call(session, call_id, now=now)
         await queues.leave_call(session, call_id, result, now=now)
         return
-    await session.flush()  # rows the session changed are written (and locked) first
+    await flush_pending(session)  # rows the session changed are written (and locked) first
     params = {"call": call_id, "at": now, "result": result}
     left = await run_core(session, _ENDING_POSTGRESQL, params)
     for (entry_id,) in left.rows:

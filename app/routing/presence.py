@@ -57,7 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.driver_sql import Compiled, is_sqlite, run_core, run_core_many
+from app.core.driver_sql import Compiled, flush_pending, is_sqlite, run_core, run_core_many
 from app.events.publish import event_row, publish
 from app.models.console import ConsoleEvent
 from app.models.routing import SpecialistPresence
@@ -283,7 +283,7 @@ _PRESENCE = _PRESENCE_TABLE.c
 async def _flushed(session: AsyncSession) -> None:
     """Write the session's pending changes first (as the ORM's autoflush would, before a
     statement run on the driver): rows keep being locked in the order the code changes them."""
-    await session.flush()
+    await flush_pending(session)
 
 
 _ATTACH = (

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.driver_sql import Compiled, run_core
+from app.core.driver_sql import Compiled, flush_pending, run_core
 from app.events.publish import event_row, publish
 from app.models.routing import QueueEntry
 
@@ -226,7 +226,7 @@ async def leave_call(
     """
     if call_id is None:
         return
-    await session.flush()  # an entry enqueued in this transaction is written first
+    await flush_pending(session)  # an entry enqueued in this transaction is written first
     left = await run_core(session, _LEAVE_CALL, {"call": call_id, "result": result, "at": now})
     events = []
     for entry_id, team in left.rows:

@@ -96,7 +96,7 @@ async def _on_call(
         return None
     for attempt in range(1, RETRIES + 1):
         try:
-            async with tel.db.transaction() as session:
+            async with tel.db.webhook_transaction() as session:
                 record = await records.call_by_sid(session, sid)
                 if record is None:
                     logger.info(

@@ -166,7 +166,7 @@ async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
     if not sid or len(sid) > MAX_SID:
         raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
-    async with tel.db.transaction() as session:
+    async with tel.db.webhook_transaction() as session:
         record, row = await records.call_and_state(session, sid)
         replayed = _replay(webhook, row)
         if replayed is not None:

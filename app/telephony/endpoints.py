@@ -97,7 +97,7 @@ async def _whisper_answer(tel: Telephony, query: Mapping[str, str], form: Mappin
 
 async def _leg(tel: Telephony, query: Mapping[str, str], form: Mapping[str, str]) -> None:
     call_sid = _text(query, "call") or ""
-    async with tel.db.transaction() as session:
+    async with tel.db.webhook_transaction() as session:
         await legs.leg_status(session, form, call_sid, _int(query, "attempt"), now=tel.clock.now())
 
 

@@ -46,7 +46,7 @@ async def whisper(
     words = words_for(None)
     text = words.unknown + words.end
     try:
-        async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.transaction() as session:
+        async with asyncio.timeout(VOICE_DEADLINE_SECONDS), tel.db.webhook_transaction() as session:
             attempt = await _leg(session, call_sid, attempt_id)
             calls.whisper_reached(attempt, form.get("CallSid"))
             call = await call_records.call_by_id(session, attempt.call_id)
@@ -103,7 +103,7 @@ async def whisper_answer(
     accepted = form.get("Digits", "").strip() == "1"
 
     async def record() -> None:
-        async with tel.db.transaction() as session:
+        async with tel.db.webhook_transaction() as session:
             attempt = await _leg(session, call_sid, attempt_id)
             call = await call_records.call_by_id(session, attempt.call_id)
             if call is not None:
