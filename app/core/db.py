@@ -217,6 +217,7 @@ class _Lease:
             else:
                 self._roll_back(session)
         finally:
+            session.close()  # its objects stay usable (expire_on_commit=False)
             session.info.pop(_LEASE, None)
             forget_own_connection(session)
             if self.core is not None:

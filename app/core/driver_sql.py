@@ -231,9 +231,16 @@ async def run(
 
 
 async def _run_sqlite(adapted: Any, text: str, params: Sequence[Any], many: bool) -> Outcome:
+    values = list(params) if many else tuple(params)
+    try:
+        here = adapted.run_here(text, values, many)  # on the event loop: no cursor to adapt
+    except Exception as error:
+        raise _translated(text, error, adapted) from error
+    if here is not None:
+        return Outcome(here[3], here[1])
     cursor = adapted.cursor()
     try:
-        await cursor._trip(text, list(params) if many else tuple(params), many)
+        await cursor._trip(text, values, many, here=False)  # to the database thread
     except Exception as error:
         raise _translated(text, error, adapted) from error
     return Outcome(list(cursor._rows), cursor._rowcount)

@@ -148,26 +148,16 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _here(self, operation: Any, parameters: Any, many: bool) -> bool:
         """Run the statement on the event loop if asked to and no lock is in the way."""
-        mutex = self._adapt_connection._execute_mutex
-        if not _ON_LOOP.get() or mutex.locked():
-            return False
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
-        if not adapt.no_wait:
-            # Set once and left so while the connection only runs on the event loop (two
-            # PRAGMAs around every statement cost ~8% of a webhook's CPU): whatever runs
-            # next in the database thread sets the timeout back first.
-            connection._conn.execute("PRAGMA busy_timeout=0")
-            adapt.no_wait = True
-        outcome = _run_unless_locked(connection._conn, operation, parameters, many)
+        outcome = adapt.run_here(operation, parameters, many)
         if outcome is None:
             return False
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = deque(rows)
         return True
 
-    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
-        if self._here(operation, parameters, many):
+    async def _trip(self, operation: Any, parameters: Any, many: bool, here: bool = True) -> None:
+        if here and self._here(operation, parameters, many):
             return
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
@@ -204,6 +194,20 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.no_wait = False  # the busy timeout is 0 (set by statements on the loop)
+
+    def run_here(self, operation: Any, parameters: Any, many: bool) -> _Outcome | None:
+        """The statement run on the event loop, if asked to (`statements_on_loop`) and no
+        lock is in the way; None if it is to go to the database thread instead."""
+        if not _ON_LOOP.get() or self._execute_mutex.locked():
+            return None
+        conn: sqlite3.Connection = self._connection._conn
+        if not self.no_wait:
+            # Set once and left so while the connection only runs on the event loop (two
+            # PRAGMAs around every statement cost ~8% of a webhook's CPU): whatever runs
+            # next in the database thread sets the timeout back first.
+            conn.execute("PRAGMA busy_timeout=0")
+            self.no_wait = True
+        return _run_unless_locked(conn, operation, parameters, many)
 
     def wait_for_locks(self) -> None:
         """Set the busy timeout back before work in the database thread, if it was 0."""

@@ -56,6 +56,7 @@ async def test_driver_and_orm_work_commit_together_on_one_connection(
             found = await session.scalar(select(Account).where(Account.number == "AC1"))
             assert found is not None and found.name == "renamed"
             session.add(_account("AC2", "added"))  # never flushed by the block itself
+    assert found.name == "renamed"  # what the webhook read stays readable after it
     assert await _names(db) == {"AC1": "renamed", "AC2": "added"}
     assert _checked_out(db) == 0
 
