@@ -8,6 +8,7 @@ pool; work registered with `after_commit` runs only after a commit.
 from __future__ import annotations
 
 import asyncio
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -48,7 +49,7 @@ async def test_driver_and_orm_work_commit_together_on_one_connection(
     seeded: Database, on_loop: bool
 ) -> None:
     db = seeded
-    with statements_on_loop() if on_loop else _nothing():
+    with statements_on_loop() if on_loop else nullcontext():
         async with db.webhook_transaction() as session:
             assert (await run(session, RENAME, ("renamed", "AC1"))).rowcount == 1
             # The ORM reads what the driver wrote: the same connection and transaction
@@ -137,11 +138,3 @@ async def test_a_connection_lost_mid_transaction_is_discarded(seeded: Database) 
     async with db.webhook_transaction() as session:  # the pool connects afresh
         assert (await run(session, RENAME, ("kept", "AC1"))).rowcount == 1
     assert await _names(db) == {"AC1": "kept"}
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
