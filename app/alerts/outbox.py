@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import Database
+from app.core.db import Database, dialect_of
 from app.models.alerts import AlertChannel, AlertDelivery
 
 LEASE = timedelta(minutes=2)
@@ -68,7 +68,7 @@ async def enqueue(
         }
         for channel_id in channel_ids
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
     statement = (
         insert(AlertDelivery)
         .values(rows)

@@ -226,12 +226,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         conn: sqlite3.Connection | None = self._connection._connection
         return conn is None or conn.in_transaction  # closed: let aiosqlite say so
 
+    def commits_on_loop(self) -> bool:
+        """Whether `commit()` would run right here on the event loop, awaiting nothing."""
+        return (
+            _ON_LOOP.get()
+            and self._connection._connection is not None
+            and not self._execute_mutex.locked()
+        )
+
     def commit(self) -> None:
         if not self._open():
             return
-        conn: sqlite3.Connection | None = self._connection._connection
-        if _ON_LOOP.get() and conn is not None and not self._execute_mutex.locked():
-            conn.commit()  # on the event loop (see above)
+        if self.commits_on_loop():
+            self._connection._connection.commit()  # on the event loop (see above)
             return
         self.wait_for_locks()
         super().commit()

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import dialect_of
 from app.core.driver_sql import Compiled, run_core
 from app.models.rota import (
     LONG_SHIFT_POSTGRESQL,
@@ -205,11 +206,6 @@ def window_covers() -> ColumnElement[bool]:
         MaterialisedWindow.starts_at <= bindparam("since"),
         MaterialisedWindow.ends_at > bindparam("at"),
     )
-
-
-def dialect_of(session: AsyncSession) -> str:
-    """The session's database: "sqlite" or "postgresql"."""
-    return session.get_bind().dialect.name
 
 
 def _matches(on: OnShift, language: str | None, skill: str | None) -> bool:

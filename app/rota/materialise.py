@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.calc_pool import calculate
-from app.core.db import Database
+from app.core.db import Database, dialect_of
 from app.models.rota import MaterialisedWindow, ShiftInstance
 from app.rota.calculator import final_schedule
 from app.rota.component import connected_part
@@ -72,7 +72,7 @@ async def ensure_window(session: AsyncSession) -> None:
         "shifts_version": 0,
         "materialised_version": 0,
     }
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     if dialect == "postgresql":
         await session.execute(pg_insert(MaterialisedWindow).values(values).on_conflict_do_nothing())
     else:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import quote_plus
 
 # Events asked for on each leg that rings a specialist.
 LEG_EVENTS = "initiated ringing answered completed"
+
+# What `urlencode` leaves as it is: a value made only of these goes in unquoted.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _query_value(value: str | int) -> str:
+    """`value` as `urlencode` writes it (`quote_plus`), without its cost for the usual
+    value (a version number, a language code, a step id, a call SID)."""
+    text = str(value)
+    return text if _UNRESERVED.fullmatch(text) else quote_plus(text)
 
 
 class CallbackUrls:
@@ -16,7 +27,9 @@ class CallbackUrls:
 
     def url(self, path: str, **params: str | int | None) -> str:
         """`PUBLIC_BASE_URL/twilio/<path>?<params>` (None values left out)."""
-        query = urlencode({k: v for k, v in params.items() if v is not None})
+        query = "&".join(
+            f"{quote_plus(k)}={_query_value(v)}" for k, v in params.items() if v is not None
+        )
         return f"{self.base}/twilio/{path}" + (f"?{query}" if query else "")
 
     def gather(self, version: int, language: str, step: str) -> str:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.util.concurrency import greenlet_spawn
 
+from app.core import db as db_module
+from app.core.db import _LEASE as LEASE
 from app.core.db import Database, after_commit
 from app.core.driver_sql import Sql, run
 from app.core.sqlite_driver import statements_on_loop
@@ -138,3 +142,82 @@ async def test_a_connection_lost_mid_transaction_is_discarded(seeded: Database) 
     async with db.webhook_transaction() as session:  # the pool connects afresh
         assert (await run(session, RENAME, ("kept", "AC1"))).rowcount == 1
     assert await _names(db) == {"AC1": "kept"}
+
+
+def _counting_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every trip `webhook_transaction` makes through SQLAlchemy's greenlet, by what for."""
+    trips: list[str] = []
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await greenlet_spawn(fn, *args, **kwargs)
+
+    monkeypatch.setattr(db_module, "greenlet_spawn", counted)
+    return trips
+
+
+async def test_sqlite_webhooks_on_the_loop_take_and_commit_without_the_greenlet(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With its one connection idle, a SQLite webhook takes it, commits and gives it back on
+    the event loop; ORM work, or another database, goes through the greenlet as before."""
+    db = seeded
+    trips = _counting_trips(monkeypatch)
+    with statements_on_loop():
+        async with db.webhook_transaction() as session:
+            await run(session, RENAME, ("on the loop", "AC1"))
+    assert trips == ([] if db.is_sqlite else ["take", "end"])
+    assert await _names(db) == {"AC1": "on the loop"}
+    assert _checked_out(db) == 0
+
+    trips.clear()
+    with statements_on_loop():
+        async with db.webhook_transaction() as session:
+            await run(session, RENAME, ("with the orm", "AC1"))
+            session.add(_account("AC2", "added"))
+    assert trips == (["end"] if db.is_sqlite else ["take", "end"])
+    assert await _names(db) == {"AC1": "with the orm", "AC2": "added"}
+    assert _checked_out(db) == 0
+
+
+async def test_a_commit_that_fails_rolls_back_and_gives_the_connection_back(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = seeded
+    with statements_on_loop(), pytest.raises(OSError, match="disk full"):
+        async with db.webhook_transaction() as session:
+            await run(session, RENAME, ("lost", "AC1"))
+            driver = session.sync_session.info[LEASE].fairy.dbapi_connection
+            commit = type(driver).commit
+
+            def failing(self: Any) -> None:
+                monkeypatch.setattr(type(driver), "commit", commit)  # once
+                raise OSError("disk full")
+
+            monkeypatch.setattr(type(driver), "commit", failing)
+    assert _checked_out(db) == 0
+    assert await _names(db) == {"AC1": "first"}
+    with statements_on_loop():
+        async with db.webhook_transaction() as session:  # the connection works on
+            await run(session, RENAME, ("kept", "AC1"))
+    assert await _names(db) == {"AC1": "kept"}
+
+
+async def test_webhooks_waiting_for_the_connection_commit_in_turn(seeded: Database) -> None:
+    """Driver-only webhooks on the loop, more than the pool holds: those that find the
+    connection idle take it on the loop, the others wait for it in the greenlet."""
+    db = seeded
+    async with db.transaction() as session:
+        session.add_all(_account(f"AC{200 + n}", "new") for n in range(8))
+
+    async def webhook(number: int) -> None:
+        with statements_on_loop():
+            async with db.webhook_transaction() as session:
+                await asyncio.sleep(0)
+                await run(session, RENAME, (f"turn {number}", f"AC{200 + number}"))
+                await asyncio.sleep(0)
+
+    await asyncio.gather(*(webhook(n) for n in range(8)))
+    names = await _names(db)
+    assert {names[f"AC{200 + n}"] for n in range(8)} == {f"turn {n}" for n in range(8)}
+    assert _checked_out(db) == 0

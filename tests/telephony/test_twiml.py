@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -166,3 +167,15 @@ def test_text_twiml_says_what_twilios_voice_response_says(said: str, url: str) -
         status_callback_method="POST",
     )
     assert _tree(twiml.ring(prompts, [leg], timeout=20, url=url)) == _tree(str(ring))
+
+
+_PARAMS = st.sampled_from(["v", "lang", "step", "call", "attempt", "ref"])
+
+
+@given(st.dictionaries(_PARAMS, st.one_of(st.none(), st.integers(), st.text(max_size=12))))
+def test_callback_urls_encode_their_query_as_urlencode_does(
+    params: dict[str, str | int | None],
+) -> None:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    expected = "https://switchboard.example.com/twilio/gather" + (f"?{query}" if query else "")
+    assert URLS.url("gather", **params) == expected
