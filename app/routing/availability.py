@@ -15,13 +15,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
+from app.core.db import dialect_of
 from app.core.errors import Forbidden, NotFound
 from app.core.phone import contact_kind
 from app.events.publish import event_row, publish
 from app.models.rota import Specialist
 from app.models.routing import SpecialistPresence
 from app.rota import audit
-from app.rota.lookup import dialect_of
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import dialect_of
 from app.core.phone import contact_kind
 from app.models.call import RingAttempt
 from app.models.routing import QueueEntry
-from app.rota.lookup import dialect_of, read, tags, when
+from app.rota.lookup import read, tags, when
 from app.routing import presence
 from app.routing.order import Person, Strategy, order
 from app.routing.queue import (

@@ -40,13 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
+from app.core.db import dialect_of
 from app.core.driver_sql import Compiled
 from app.models.call import RingAttempt
 from app.models.rota import MaterialisedWindow, Specialist, Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota import materialise
 from app.rota.lookup import (
-    dialect_of,
     instant,
     instant_column,
     on_shift,
