@@ -28,7 +28,7 @@ class CallbackUrls:
     def url(self, path: str, **params: str | int | None) -> str:
         """`PUBLIC_BASE_URL/twilio/<path>?<params>` (None values left out)."""
         query = "&".join(
-            f"{quote_plus(k)}={_query_value(v)}" for k, v in params.items() if v is not None
+            f"{_query_value(k)}={_query_value(v)}" for k, v in params.items() if v is not None
         )
         return f"{self.base}/twilio/{path}" + (f"?{query}" if query else "")
 
