@@ -31,7 +31,7 @@ after the first rate whose voice p99 passes 1 s) is most of Switchboard's share 
 
 Prints a markdown report. `--reuse` keeps the data set built by an earlier run (the SQLite
 file is copied before each server's run, so every server starts from the same database;
-PostgreSQL is reused as it is, with the calls of earlier runs in it).
+PostgreSQL from a copy of the database as built, kept as `<name>_pristine`).
 
 CPU time per webhook (server CPU seconds / webhooks answered) is the steadiest comparison
 on a shared machine; on PostgreSQL the CPU of the database's own backends is read from
@@ -232,10 +232,58 @@ async def _ensure_pg_database(url: str) -> bool:
         await conn.close()
 
 
+async def _pg_copy(url: str, source: str, target: str) -> None:
+    """Database `target` made afresh as a copy of `source` (CREATE DATABASE ... TEMPLATE)."""
+    import asyncpg
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        database="postgres",
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+    )
+    try:
+        for name in (source, target):  # a copy needs both without sessions
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+        await admin.execute(f'DROP DATABASE IF EXISTS "{target}"')
+        await admin.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    finally:
+        await admin.close()
+
+
+async def _pg_exists(url: str, name: str) -> bool:
+    import asyncpg
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        database="postgres",
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+    )
+    try:
+        return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await admin.close()
+
+
 def prepare_postgres(args: argparse.Namespace, cache: Path) -> Data:
-    """The PostgreSQL data set in the benchmark's own database, built fresh unless --reuse."""
+    """The PostgreSQL data set in the benchmark's own database, built fresh unless --reuse.
+
+    A build is kept as database `<name>_pristine`; with --reuse each run starts from a fresh
+    copy of it, as the SQLite side does, so no run finds an earlier run's calls.
+    """
     url = args.pg_url
     name = make_url(url).database
+    assert name is not None
+    pristine = f"{name}_pristine"
     meta = (
         cache
         / f"dataset-pg-{name}-{args.dataset}-{args.accounts}-{args.specialists}-{args.teams}.json"
@@ -243,16 +291,21 @@ def prepare_postgres(args: argparse.Namespace, cache: Path) -> Data:
     had_data = loadgen.run(_ensure_pg_database(url))
     if args.reuse and had_data and meta.exists():
         facts = json.loads(meta.read_text())
-        how = (
-            f"reused database {name} (built {facts.get('built_at', '?')}; earlier runs' calls kept)"
-        )
+        built = facts.get("built_at", "?")
+        if loadgen.run(_pg_exists(url, pristine)):
+            loadgen.run(_pg_copy(url, pristine, name))
+            how = f"reused database {name}, copied afresh from {pristine} (built {built})"
+        else:  # built by an older version of this benchmark: keep it as it is now
+            loadgen.run(_pg_copy(url, name, pristine))
+            how = f"reused database {name} (built {built}; earlier runs' calls kept)"
     else:
         started = time.perf_counter()
         facts = loadgen.run(_build(url, args))
         facts["built_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         facts["build_wall_seconds"] = time.perf_counter() - started
         meta.write_text(json.dumps(facts, indent=1))
-        how = f"built in {facts['build_wall_seconds']:.0f} s (database {name})"
+        loadgen.run(_pg_copy(url, name, pristine))
+        how = f"built in {facts['build_wall_seconds']:.0f} s (database {name}, kept as {pristine})"
     return Data("postgres", url, facts["callers"], facts["to_number"], how, facts)
 
 
