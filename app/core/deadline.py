@@ -24,14 +24,30 @@ class DeadlinePassed(TimeoutError):
 
 
 async def within(seconds: float, work: Awaitable[T], *, what: str = "work") -> T:
-    """The result of `work` if it finishes within `seconds`, else DeadlinePassed."""
+    """The result of `work` if it finishes within `seconds`, else DeadlinePassed.
+
+    What `asyncio.wait({task}, timeout=seconds)` does, without its sets and extra callbacks
+    (it runs on every webhook): one future woken by the task's end or by the timer.
+    """
+    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
+    woken: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    task.add_done_callback(wake)
+    timer = loop.call_later(seconds, wake)
     try:
-        done, _ = await asyncio.wait({task}, timeout=seconds)
+        await woken
     except asyncio.CancelledError:
         _abandon(task)
         raise
-    if task in done:
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    if task.done():
         return task.result()
     _abandon(task)
     raise DeadlinePassed(f"{what} took longer than {seconds:g} s")
