@@ -45,6 +45,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -363,6 +364,28 @@ RELEASE_CALL = {
 }
 
 _RELEASE_ATTEMPT_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_ATTEMPT.items()}
+
+
+def _releasing_attempt_postgresql(talked: bool) -> Select[tuple[int]]:
+    """PostgreSQL: `_RELEASE_ATTEMPT[talked]` and its `ring_ended` console event in one
+    statement (a data-modifying CTE): a leg's final callback costs one round trip fewer.
+    The event's data is the object `release_attempt` writes on SQLite."""
+    freed = _RELEASE_ATTEMPT[talked].cte("freed")
+    data = func.json_build_object(
+        literal_column("'talked'"),
+        literal_column("true" if talked else "false"),
+        literal_column("'attempt_id'"),
+        bindparam("attempt", type_=Integer),
+    )
+    rows = select(_AT, literal("ring_ended"), freed.c.specialist_id, data)
+    columns = ["at", "kind", "specialist_id", "data"]
+    events = insert(ConsoleEvent).from_select(columns, rows).cte("ring_ended_events")
+    return select(freed.c.specialist_id).add_cte(events)
+
+
+_RELEASE_ATTEMPT_PG = {
+    talked: Compiled(_releasing_attempt_postgresql(talked)) for talked in (False, True)
+}
 _RELEASE_CALL_ON_DRIVER = {k: Compiled(v) for k, v in RELEASE_CALL.items()}
 
 
@@ -371,11 +394,11 @@ async def release_attempt(
 ) -> None:
     """A leg ended: free its specialist if that leg still holds them."""
     await _flushed(session)
-    freed = await run_core(
-        session,
-        _RELEASE_ATTEMPT_ON_DRIVER[talked],
-        {"specialist": specialist_id, "attempt": attempt_id, "at": now},
-    )
+    params = {"specialist": specialist_id, "attempt": attempt_id, "at": now}
+    if not is_sqlite(session):
+        await run_core(session, _RELEASE_ATTEMPT_PG[talked], params)  # the event with it
+        return
+    freed = await run_core(session, _RELEASE_ATTEMPT_ON_DRIVER[talked], params)
     if freed.rows:
         data = {"talked": talked, "attempt_id": attempt_id}
         await publish(

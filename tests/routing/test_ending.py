@@ -16,6 +16,7 @@ from app.core.db import Database
 from app.models.console import ConsoleEvent
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.routing.ending import end_call
+from app.routing.presence import release_attempt
 from tests.routing.calls import add_call
 from tests.routing.shortlists import desk_team
 from tests.telephony.rota_rows import staff
@@ -96,3 +97,53 @@ async def test_ending_a_call_nobody_was_on_writes_nothing(db: Database, clock: F
         await end_call(session, call_id, "abandoned", now=now)
     async with db.transaction() as session:
         assert (await session.scalars(select(ConsoleEvent))).all() == []
+
+
+async def test_a_leg_that_ends_frees_only_its_own_reservation_with_its_event(
+    db: Database, clock: FixedClock
+) -> None:
+    """`release_attempt` (one statement on PostgreSQL, two on SQLite): the person held by
+    that leg is freed with a `ring_ended` event; a leg that no longer holds anyone (its
+    person was moved on to another attempt) writes nothing."""
+    now = clock.now()
+    ids = await staff(db, now, {"desk": desk_team(3)})
+    talked, rung, moved_on = (ids[f"Desk{i:02d}"] for i in range(1, 4))
+    earlier = now - timedelta(minutes=2)
+    async with db.transaction() as session:
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=2))
+        held = now + timedelta(minutes=1)
+        session.add_all(
+            [
+                SpecialistPresence(
+                    specialist_id=person, state=state, call_id=call_id, attempt_id=attempt,
+                    held_until=held, idle_since=earlier, updated_at=earlier,
+                )
+                for person, state, attempt in (
+                    (talked, "busy", 11), (rung, "ringing", 12), (moved_on, "ringing", 14)
+                )
+            ]
+        )  # fmt: skip
+    later = now + timedelta(seconds=40)
+    async with db.transaction() as session:
+        await release_attempt(session, talked, 11, now=later, talked=True)
+        await release_attempt(session, rung, 12, now=later, talked=False)
+        await release_attempt(session, moved_on, 13, now=later, talked=False)  # not its leg
+
+    async with db.transaction() as session:
+        rows = {p.specialist_id: p for p in await session.scalars(select(SpecialistPresence))}
+        events = (await session.scalars(select(ConsoleEvent).order_by(ConsoleEvent.id))).all()
+    for freed in (talked, rung):
+        assert (rows[freed].state, rows[freed].call_id, rows[freed].attempt_id) == (
+            "free",
+            None,
+            None,
+        )
+        assert rows[freed].updated_at == later
+    assert rows[talked].idle_since == later
+    assert rows[rung].idle_since == earlier
+    assert (rows[moved_on].state, rows[moved_on].attempt_id) == ("ringing", 14)
+    seen = [(e.kind, e.specialist_id, e.team, e.call_id, e.data, e.at) for e in events]
+    assert seen == [
+        ("ring_ended", talked, None, None, {"talked": True, "attempt_id": 11}, later),
+        ("ring_ended", rung, None, None, {"talked": False, "attempt_id": 12}, later),
+    ]
