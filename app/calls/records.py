@@ -66,7 +66,7 @@ class _Mapped:
         """The object's column values now.
 
         Read from the instance's `__dict__`, where the ORM's attribute events keep them, not
-        through each attribute's descriptor (25 columns: ~2% of a webhook's CPU): the
+        through each attribute's descriptor (25 columns: ~3.5% of a webhook's instructions): the
         objects here are never attached to a session, so no attribute is ever expired or
         lazy-loaded, and a column never set reads None either way.
         """

@@ -358,7 +358,7 @@ class Database:
         sync = session.sync_session
         engine = self.engine.sync_engine
         # SQLite with its connection idle takes it and, below, commits and gives it back
-        # on the event loop without the greenlet's two trips (~2% of a webhook).
+        # on the event loop without the greenlet's two trips (~0.4% of a webhook's instructions).
         lease = (
             _Lease.take(engine)
             if self.is_sqlite and _Lease.ready(engine.pool)
