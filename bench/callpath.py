@@ -232,18 +232,23 @@ async def _ensure_pg_database(url: str) -> bool:
         await conn.close()
 
 
-async def _pg_copy(url: str, source: str, target: str) -> None:
-    """Database `target` made afresh as a copy of `source` (CREATE DATABASE ... TEMPLATE)."""
+async def _admin(url: str) -> Any:
+    """A connection to the server's `postgres` database, as the URL's user."""
     import asyncpg
 
     parsed = make_url(url)
-    admin = await asyncpg.connect(
+    return await asyncpg.connect(
         database="postgres",
         user=parsed.username or "postgres",
         password=parsed.password,
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
     )
+
+
+async def _pg_copy(url: str, source: str, target: str) -> None:
+    """Database `target` made afresh as a copy of `source` (CREATE DATABASE ... TEMPLATE)."""
+    admin = await _admin(url)
     try:
         for name in (source, target):  # a copy needs both without sessions
             await admin.execute(
@@ -258,16 +263,7 @@ async def _pg_copy(url: str, source: str, target: str) -> None:
 
 
 async def _pg_exists(url: str, name: str) -> bool:
-    import asyncpg
-
-    parsed = make_url(url)
-    admin = await asyncpg.connect(
-        database="postgres",
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-    )
+    admin = await _admin(url)
     try:
         return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
     finally:
