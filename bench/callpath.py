@@ -202,43 +202,13 @@ def _sqlite_files(path: Path) -> list[Path]:
     return [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
 
 
-async def _ensure_pg_database(url: str) -> bool:
-    """Create the benchmark's PostgreSQL database when missing; True when it already held data."""
-    import asyncpg
-
-    parsed = make_url(url)
-    if parsed.database in (None, "", "test", "postgres", "template0", "template1"):
-        raise SystemExit(f"callpath: refusing to use database {parsed.database!r}; name your own")
-    connect = {
-        "user": parsed.username or "postgres",
-        "password": parsed.password,
-        "host": parsed.host or "127.0.0.1",
-        "port": parsed.port or 5432,
-    }
-    admin = await asyncpg.connect(database="postgres", **connect)
-    try:
-        exists = await admin.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", parsed.database
-        )
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{parsed.database}"')
-            return False
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(database=parsed.database, **connect)
-    try:
-        return bool(await conn.fetchval("SELECT to_regclass('public.accounts') IS NOT NULL"))
-    finally:
-        await conn.close()
-
-
-async def _admin(url: str) -> Any:
-    """A connection to the server's `postgres` database, as the URL's user."""
+async def _connect(url: str, database: str) -> Any:
+    """An asyncpg connection to `database` on the server of `url`, as its user."""
     import asyncpg
 
     parsed = make_url(url)
     return await asyncpg.connect(
-        database="postgres",
+        database=database,
         user=parsed.username or "postgres",
         password=parsed.password,
         host=parsed.host or "127.0.0.1",
@@ -246,9 +216,32 @@ async def _admin(url: str) -> Any:
     )
 
 
+async def _exists(admin: Any, name: str) -> bool:
+    return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+
+
+async def _ensure_pg_database(url: str) -> bool:
+    """Create the benchmark's PostgreSQL database when missing; True when it already held data."""
+    name = make_url(url).database
+    if not name or name in ("test", "postgres", "template0", "template1"):
+        raise SystemExit(f"callpath: refusing to use database {name!r}; name your own")
+    admin = await _connect(url, "postgres")
+    try:
+        if not await _exists(admin, name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            return False
+    finally:
+        await admin.close()
+    conn = await _connect(url, name)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass('public.accounts') IS NOT NULL"))
+    finally:
+        await conn.close()
+
+
 async def _pg_copy(url: str, source: str, target: str) -> None:
     """Database `target` made afresh as a copy of `source` (CREATE DATABASE ... TEMPLATE)."""
-    admin = await _admin(url)
+    admin = await _connect(url, "postgres")
     try:
         for name in (source, target):  # a copy needs both without sessions
             await admin.execute(
@@ -263,9 +256,9 @@ async def _pg_copy(url: str, source: str, target: str) -> None:
 
 
 async def _pg_exists(url: str, name: str) -> bool:
-    admin = await _admin(url)
+    admin = await _connect(url, "postgres")
     try:
-        return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+        return await _exists(admin, name)
     finally:
         await admin.close()
 
