@@ -357,11 +357,12 @@ class Database:
         session = self._webhook_sessions()
         sync = session.sync_session
         engine = self.engine.sync_engine
+        sqlite = self.is_sqlite
         # SQLite with its connection idle takes it and, below, commits and gives it back
         # on the event loop without the greenlet's two trips (~0.4% of a webhook's instructions).
         lease = (
             _Lease.take(engine)
-            if self.is_sqlite and _Lease.ready(engine.pool)
+            if sqlite and _Lease.ready(engine.pool)
             else await greenlet_spawn(_Lease.take, engine)
         )
         sync.info[_LEASE] = lease
@@ -369,7 +370,7 @@ class Database:
         try:
             try:
                 yield session
-                ended = lease.end_here(sync) if self.is_sqlite else False
+                ended = sqlite and lease.end_here(sync)
             except BaseException:
                 await greenlet_spawn(lease.end, sync, False)
                 raise
