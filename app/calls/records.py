@@ -20,19 +20,22 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.driver_sql import (
+    Compiled,
     Sql,
     flush_pending,
     from_db_time,
     is_sqlite,
     marks,
     run,
+    run_core,
     to_db_time,
 )
 from app.models.base import Base, UTCDateTime
@@ -486,3 +489,41 @@ async def attempt_of_call(session: AsyncSession, attempt_id: int, sid: str) -> A
 async def save_attempt(session: AsyncSession, record: AttemptRecord) -> None:
     """Write the attempt's columns changed since it was read (one UPDATE, or none)."""
     record.written = await _ATTEMPTS.update(session, record.attempt, record.written)
+
+
+async def save_ended_attempt(
+    session: AsyncSession, record: AttemptRecord, *, now: datetime, talked: bool
+) -> None:
+    """The leg is over: write the attempt (as `save_attempt`) and free its specialist if it
+    still holds them, with the `ring_ended` event (as `presence.release_attempt`).
+
+    On PostgreSQL in one statement, the attempt's UPDATE a data-modifying CTE of the
+    release's: a leg's final callback makes one round trip where it made two.
+    """
+    attempt = record.attempt
+    assert attempt.specialist_id is not None
+    if is_sqlite(session):
+        await save_attempt(session, record)
+        await presence.release_attempt(
+            session, attempt.specialist_id, attempt.id, now=now, talked=talked
+        )
+        return
+    await flush_pending(session)
+    values, changed = _ATTEMPTS.changed(attempt, record.written)
+    params = {f"set_{name}": values[name] for name in changed}
+    params.update(specialist=attempt.specialist_id, attempt=attempt.id, at=now)
+    await run_core(session, _ending_attempt_postgresql(talked, changed), params)
+    record.written = values
+
+
+@lru_cache(maxsize=32)
+def _ending_attempt_postgresql(talked: bool, changed: tuple[str, ...]) -> Compiled:
+    """`presence.releasing_attempt_postgresql` with the attempt's UPDATE of `changed` (the
+    attempt is :attempt, its new values :set_<column>) as one more CTE."""
+    statement = presence.releasing_attempt_postgresql(talked)
+    if changed:
+        table = cast(Table, RingAttempt.__table__)
+        sets = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in changed}
+        written = update(table).where(table.c.id == bindparam("attempt")).values(sets)
+        statement = statement.add_cte(written.cte("attempt_row"))
+    return Compiled(statement)

@@ -366,7 +366,7 @@ RELEASE_CALL = {
 _RELEASE_ATTEMPT_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_ATTEMPT.items()}
 
 
-def _releasing_attempt_postgresql(talked: bool) -> Select[tuple[int]]:
+def releasing_attempt_postgresql(talked: bool) -> Select[tuple[int]]:
     """PostgreSQL: `_RELEASE_ATTEMPT[talked]` and its `ring_ended` console event in one
     statement (a data-modifying CTE): a leg's final callback costs one round trip fewer.
     The event's data is the object `release_attempt` writes on SQLite."""
@@ -384,7 +384,7 @@ def _releasing_attempt_postgresql(talked: bool) -> Select[tuple[int]]:
 
 
 _RELEASE_ATTEMPT_PG = {
-    talked: Compiled(_releasing_attempt_postgresql(talked)) for talked in (False, True)
+    talked: Compiled(releasing_attempt_postgresql(talked)) for talked in (False, True)
 }
 _RELEASE_CALL_ON_DRIVER = {k: Compiled(v) for k, v in RELEASE_CALL.items()}
 

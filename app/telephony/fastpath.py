@@ -29,6 +29,7 @@ FORM_TYPE = b"application/x-www-form-urlencoded"
 MAX_BODY = 64 * 1024  # Twilio's webhooks are a few kilobytes
 _SIGNATURE = SIGNATURE_HEADER.lower().encode()
 _SIGNATURE_SETTINGS = SIGNATURE_SETTINGS_HEADER.lower().encode()
+_TWIML_TYPE = f"{TWIML_MEDIA_TYPE}; charset=utf-8".encode()  # as Starlette labels text/*
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class TwilioFastPath:
             return
         path: str = scope["path"]
         scope["route"] = _ROUTES[path]  # the route template of the metrics and the log
+        response: Response
         try:
             # Every body is capped before anything parses it, whatever its content type: a
             # multipart upload must not be spooled to disk before the signature is checked.
@@ -64,16 +66,19 @@ class TwilioFastPath:
             if not _is_form(scope):
                 await self.app(scope, _replay(body), send)  # the framework's form parser
                 return
-            response = await self._answer(scope, body, path)
+            xml = await self._answer(scope, body, path)
         except AppError as exc:
             response = app_error_response(exc, path)
         except BodyTooLarge:
             response = too_large(scope, path)
         except Exception as exc:  # the caller's hooks apologise themselves; this is the rest
             response = unexpected_response("POST", path, exc)
+        else:
+            await _send_twiml(send, xml)
+            return
         await response(scope, receive, send)
 
-    async def _answer(self, scope: Scope, body: bytes, path: str) -> Response:
+    async def _answer(self, scope: Scope, body: bytes, path: str) -> str | None:
         pairs = parse_form(body.decode("latin-1"))
         form = dict(pairs)
         call_sid = form.get("CallSid")
@@ -93,10 +98,24 @@ class TwilioFastPath:
         query = dict(parse_form(scope.get("query_string", b"").decode("latin-1"), blank=False))
         query, form = garbled_as_unreadable(query), garbled_as_unreadable(form)
         with statements_on_loop():  # short statements: no trip to SQLite's thread
-            xml = await HOOKS[path](telephony_of(app.state), query, form)
-        if xml is None:
-            return Response(status_code=204)
-        return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
+            return await HOOKS[path](telephony_of(app.state), query, form)
+
+
+async def _send_twiml(send: Send, xml: str | None) -> None:
+    """Send the hook's answer: its TwiML, or 204 when it has none (a callback nobody hears).
+
+    The same status and headers as Starlette's `Response` (which the error answers still
+    use) without building one per webhook. Each message is a new dict: a middleware may add
+    to its headers.
+    """
+    if xml is None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    content = xml.encode()
+    headers = [(b"content-length", str(len(content)).encode()), (b"content-type", _TWIML_TYPE)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 def too_large(scope: Scope, path: str) -> Response:

@@ -154,10 +154,10 @@ async def leg_status(
     attempt = found.attempt
     status = form.get("CallStatus", "")
     calls.leg_status(attempt, status, form.get("CallSid"), now=now)
-    await records.save_attempt(session, found)
     if status in TERMINAL_STATUSES and attempt.specialist_id is not None:
-        # The leg is over (declined, unanswered, failed, or the conversation ended).
+        # The leg is over (declined, unanswered, failed, or the conversation ended): its
+        # specialist is free again, unless another attempt holds them by now.
         talked = attempt.result == "accepted"
-        await presence.release_attempt(
-            session, attempt.specialist_id, attempt.id, now=now, talked=talked
-        )
+        await records.save_ended_attempt(session, found, now=now, talked=talked)
+    else:
+        await records.save_attempt(session, found)

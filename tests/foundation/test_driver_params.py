@@ -12,12 +12,17 @@ from sqlalchemy import Integer, String, bindparam, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 import app.main  # noqa: F401 - imports every module, so every Compiled statement exists
+from app.calls import records
 from app.core.driver_sql import Compiled, _Form, _ordered
 
 DIALECTS = [sqlite.dialect(), postgresql.asyncpg.dialect()]  # type: ignore[attr-defined]
 
 
 def _statements() -> list[Compiled]:
+    # Statements built on first use, per the columns they write: one of each shape.
+    for talked in (False, True):
+        for changed in ((), ("result",), ("ended_at", "result", "leg_sid")):
+            records._ending_attempt_postgresql(talked, changed)
     return [o for o in gc.get_objects() if isinstance(o, Compiled)]
 
 

@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.models.call import Call, RingAttempt
 from app.models.console import ConsoleEvent
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.routing.ending import end_call
 from app.routing.presence import release_attempt
+from app.telephony.legs import leg_status
 from tests.routing.calls import add_call
 from tests.routing.shortlists import desk_team
 from tests.telephony.rota_rows import staff
@@ -147,3 +149,60 @@ async def test_a_leg_that_ends_frees_only_its_own_reservation_with_its_event(
         ("ring_ended", talked, None, None, {"talked": True, "attempt_id": 11}, later),
         ("ring_ended", rung, None, None, {"talked": False, "attempt_id": 12}, later),
     ]
+
+
+async def test_a_legs_last_callback_writes_its_attempt_and_frees_its_person(
+    db: Database, clock: FixedClock
+) -> None:
+    """`leg_status` on a terminal status (on PostgreSQL one statement for the attempt, the
+    person and the event): the attempt records how the leg ended; the person it held is
+    free with a `ring_ended` event; a person another attempt holds by now stays held, while
+    that leg's own attempt is still written."""
+    now = clock.now()
+    ids = await staff(db, now, {"desk": desk_team(2)})
+    rung, moved_on = ids["Desk01"], ids["Desk02"]
+    earlier = now - timedelta(minutes=1)
+    async with db.transaction() as session:
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
+        sid = (await session.get_one(Call, call_id)).sid
+        attempts = [
+            RingAttempt(
+                call_id=call_id, specialist_id=person, team="desk", batch=1,
+                contact=f"+1415555{person:04d}", rung_at=earlier, result="ringing",
+            )
+            for person in (rung, moved_on)
+        ]  # fmt: skip
+        session.add_all(attempts)
+        await session.flush()
+        first, second = (a.id for a in attempts)
+        session.add_all(
+            [
+                SpecialistPresence(
+                    specialist_id=rung, state="ringing", call_id=call_id, attempt_id=first,
+                    held_until=now + timedelta(minutes=1), idle_since=earlier, updated_at=earlier,
+                ),
+                SpecialistPresence(
+                    specialist_id=moved_on, state="ringing", call_id=call_id,
+                    attempt_id=second + 100, held_until=now + timedelta(minutes=1),
+                    idle_since=earlier, updated_at=earlier,
+                ),
+            ]
+        )  # fmt: skip
+    later = now + timedelta(seconds=25)
+    async with db.transaction() as session:
+        for attempt_id, leg in ((first, "CA" + "1" * 32), (second, "CA" + "2" * 32)):
+            form = {"CallSid": leg, "CallStatus": "no-answer", "ParentCallSid": sid}
+            await leg_status(session, form, sid, attempt_id, now=later)
+
+    async with db.transaction() as session:
+        stored = {a.id: a for a in await session.scalars(select(RingAttempt))}
+        rows = {p.specialist_id: p for p in await session.scalars(select(SpecialistPresence))}
+        events = (await session.scalars(select(ConsoleEvent).order_by(ConsoleEvent.id))).all()
+    for attempt_id, leg in ((first, "CA" + "1" * 32), (second, "CA" + "2" * 32)):
+        attempt = stored[attempt_id]
+        assert (attempt.result, attempt.ended_at, attempt.leg_sid) == ("no-answer", later, leg)
+    assert (rows[rung].state, rows[rung].call_id, rows[rung].attempt_id) == ("free", None, None)
+    assert (rows[rung].updated_at, rows[rung].idle_since) == (later, earlier)
+    assert (rows[moved_on].state, rows[moved_on].attempt_id) == ("ringing", second + 100)
+    seen = [(e.kind, e.specialist_id, e.data, e.at) for e in events]
+    assert seen == [("ring_ended", rung, {"talked": False, "attempt_id": first}, later)]

@@ -57,12 +57,31 @@ async def test_both_paths_answer_a_call_the_same(client: httpx.AsyncClient, db: 
     by_fast = await _post(client, "/twilio/voice", fast)
     by_framework = await _post(client, "/twilio/voice", slow, multipart=True)
     assert by_fast.status_code == by_framework.status_code == 200
-    assert by_fast.headers["content-type"] == by_framework.headers["content-type"]
+    assert _headers(by_fast) == _headers(by_framework)
     assert by_fast.text == by_framework.text
     parse_twiml(by_fast)  # schema-valid TwiML
     async with db.transaction() as session:
         for sid in (fast["CallSid"], slow["CallSid"]):
             assert await session.get(Call, await _call_id(session, sid)) is not None
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    """The response's headers but its request id (every request has its own)."""
+    return {k: v for k, v in response.headers.items() if k != "x-request-id"}
+
+
+async def test_both_paths_answer_a_status_callback_the_same(client: httpx.AsyncClient) -> None:
+    # A callback nobody hears: 204, no body, no content type, on either path.
+    forms = [
+        Caller(client, sid=sid).form(CallStatus="completed", SequenceNumber="3", CallDuration="9")
+        for sid in ("CA" + "c" * 32, "CA" + "d" * 32)
+    ]
+    by_fast = await _post(client, "/twilio/status", forms[0])
+    by_framework = await _post(client, "/twilio/status", forms[1], multipart=True)
+    assert by_fast.status_code == by_framework.status_code == 204
+    assert _headers(by_fast) == _headers(by_framework)
+    assert by_fast.content == by_framework.content == b""
+    assert by_fast.headers["x-request-id"] != by_framework.headers["x-request-id"]
 
 
 async def _call_id(session: AsyncSession, sid: str) -> int:
