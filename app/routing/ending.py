@@ -35,7 +35,9 @@ from app.routing import presence
 from app.routing import queue as queues
 
 
-def _ending_postgresql() -> Select[Any]:
+def ending_postgresql() -> Select[Any]:
+    """PostgreSQL: the statement `end_call` runs (params :call, :at, :result); its rows are
+    the ids of the queue entries it left."""
     at = bindparam("at", type_=ConsoleEvent.at.type)
     call = bindparam("call", type_=Integer)
     busy = presence.RELEASE_CALL["busy"].cte("freed_busy")
@@ -64,7 +66,7 @@ def _ending_postgresql() -> Select[Any]:
     return select(left.c.id).add_cte(events)
 
 
-_ENDING_POSTGRESQL = Compiled(_ending_postgresql())
+_ENDING_POSTGRESQL = Compiled(ending_postgresql())
 
 
 async def end_call(session: AsyncSession, call_id: int, result: str, *, now: datetime) -> None:
@@ -74,8 +76,20 @@ async def end_call(session: AsyncSession, call_id: int, result: str, *, now: dat
         await presence.release_call(session, call_id, now=now)
         await queues.leave_call(session, call_id, result, now=now)
         return
+    await end_call_postgresql(session, _ENDING_POSTGRESQL, {"call": call_id}, result, now=now)
+
+
+async def end_call_postgresql(
+    session: AsyncSession,
+    statement: Compiled,
+    params: dict[str, Any],
+    result: str,
+    *,
+    now: datetime,
+) -> None:
+    """PostgreSQL: run `ending_postgresql()` (or a statement that adds to it, as
+    `records.save_ended` does) for the call :call, with :at and :result from here."""
     await flush_pending(session)  # rows the session changed are written (and locked) first
-    params = {"call": call_id, "at": now, "result": result}
-    left = await run_core(session, _ENDING_POSTGRESQL, params)
+    left = await run_core(session, statement, {**params, "at": now, "result": result})
     for (entry_id,) in left.rows:
         queues.left_in_session(session, entry_id, result, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.calls import records
 from app.calls import service as calls
 from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
-from app.telephony.driver import Telephony, call_ended, form_int
+from app.telephony.driver import Telephony, form_int
 from app.worklist import service as worklist
 
 logger = logging.getLogger("switchboard.telephony")
@@ -25,20 +25,26 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
     """Apply a status callback; False when it repeated one already recorded."""
     now = tel.clock.now()
 
+    status = form.get("CallStatus", "")
+
     async def apply(session: AsyncSession, call: Call) -> bool:
         update = calls.StatusUpdate(
-            status=form.get("CallStatus", ""),
+            status=status,
             sequence=form_int(form.get("SequenceNumber")),
             at=calls.twilio_time(form.get("Timestamp"), now),
             duration=form_int(form.get("CallDuration")),
         )
-        fresh = await calls.apply_status(session, call, update, now=now)
-        if fresh and update.status in TERMINAL_STATUSES:
-            await call_ended(session, call, now=now)
-        return fresh
+        return await calls.apply_status(session, call, update, now=now)
+
+    async def save(session: AsyncSession, record: records.CallRecord, fresh: bool) -> None:
+        if fresh and status in TERMINAL_STATUSES:
+            # The caller is gone: free anyone reserved for the call and leave the queue.
+            await records.save_ended(session, record, "abandoned", now=now)
+        else:
+            await records.save(session, record)
 
     # Status callbacks can overtake the first voice webhook: open the record as "queued".
-    return bool(await _on_call(tel, form, now, apply, opening_status="queued"))
+    return bool(await _on_call(tel, form, now, apply, opening_status="queued", save=save))
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
@@ -79,6 +85,7 @@ async def _on_call(
     change: Callable[[AsyncSession, Call], Awaitable[T]],
     *,
     opening_status: str | None = None,
+    save: Callable[[AsyncSession, records.CallRecord, Any], Awaitable[None]] | None = None,
 ) -> T | None:
     """Apply a change to the callback's call, opening its record when there is none.
 
@@ -119,7 +126,10 @@ async def _on_call(
                     call.from_number = form.get("From", "")[:64]
                     call.to_number = call.to_number or form.get("To", "")[:64]
                 result = await change(session, call)
-                await records.save(session, record)
+                if save is None:
+                    await records.save(session, record)
+                else:
+                    await save(session, record, result)  # writes the call too
                 return result
         except IntegrityError:
             if attempt == RETRIES:

@@ -23,6 +23,8 @@ def _statements() -> list[Compiled]:
     for talked in (False, True):
         for changed in ((), ("result",), ("ended_at", "result", "leg_sid")):
             records._ending_attempt_postgresql(talked, changed)
+    for changed in ((), ("status", "ended_at", "duration", "outcome", "updated_at")):
+        records._ending_call_postgresql(changed)
     return [o for o in gc.get_objects() if isinstance(o, Compiled)]
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from app.calls import records
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.models.call import Call, RingAttempt
@@ -206,3 +208,60 @@ async def test_a_legs_last_callback_writes_its_attempt_and_frees_its_person(
     assert (rows[moved_on].state, rows[moved_on].attempt_id) == ("ringing", second + 100)
     seen = [(e.kind, e.specialist_id, e.data, e.at) for e in events]
     assert seen == [("ring_ended", rung, {"talked": False, "attempt_id": first}, later)]
+
+
+@pytest.mark.parametrize("changes", [True, False], ids=["call-changed", "call-unchanged"])
+async def test_a_final_status_writes_the_call_with_its_ending(
+    db: Database, clock: FixedClock, changes: bool
+) -> None:
+    """`records.save_ended` (on PostgreSQL the call's UPDATE is one more CTE of `end_call`'s
+    statement): the call's changed columns are written, and its people are freed and its
+    queue left with their events, as `end_call` does."""
+    now = clock.now()
+    talking = (await staff(db, now, {"desk": desk_team(1)}))["Desk01"]
+    earlier = now - timedelta(minutes=2)
+    async with db.transaction() as session:
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=2))
+        sid = (await session.get_one(Call, call_id)).sid
+        session.add_all(
+            [
+                SpecialistPresence(
+                    specialist_id=talking, state="busy", call_id=call_id, attempt_id=3,
+                    held_until=now + timedelta(minutes=1), idle_since=earlier, updated_at=earlier,
+                ),
+                QueueEntry(
+                    call_id=call_id, team="desk", language="en", priority=0,
+                    enqueued_at=earlier, deadline=now + timedelta(minutes=5),
+                    state="ringing", updated_at=earlier,
+                ),
+            ]
+        )  # fmt: skip
+    later = now + timedelta(seconds=50)
+    async with db.transaction() as session:
+        record = await records.call_by_sid(session, sid)
+        assert record is not None
+        if changes:
+            call = record.call
+            call.status, call.status_seq, call.outcome = "completed", 4, "abandoned"
+            call.ended_at, call.duration, call.updated_at = later, 110, later
+        await records.save_ended(session, record, "abandoned", now=later)
+        await records.save(session, record)  # nothing more to write
+
+    async with db.transaction() as session:
+        stored = await session.get_one(Call, call_id)
+        person = await session.get_one(SpecialistPresence, talking)
+        queued = (await session.scalars(select(QueueEntry))).one()
+        events = (await session.scalars(select(ConsoleEvent).order_by(ConsoleEvent.id))).all()
+    written = (stored.status, stored.status_seq, stored.outcome, stored.ended_at, stored.duration)
+    if changes:
+        assert written == ("completed", 4, "abandoned", later, 110)
+        assert stored.updated_at == later
+    else:
+        assert written == ("in-progress", None, None, None, None)
+    assert (person.state, person.call_id, person.idle_since) == ("free", None, later)
+    assert (queued.state, queued.result, queued.left_at) == ("left", "abandoned", later)
+    seen = [(e.kind, e.specialist_id, e.call_id, e.data) for e in events]
+    assert seen == [
+        ("ring_ended", talking, call_id, {"talked": True}),
+        ("queue", None, call_id, {"change": "left", "result": "abandoned"}),
+    ]
