@@ -93,6 +93,9 @@ async def _on_call(
     voicemail, which answers without the database: its recording and transcription are the
     first the call log hears of it, and must not be dropped. Two callbacks opening the same
     record at once collide on the unique CallSid; the loser tries again.
+
+    The call is written with `records.save` after the change, or by `save` (given the
+    record and the change's result) when the change's writes belong with it.
     """
     sid = form.get("CallSid", "").strip()
     if not sid:
