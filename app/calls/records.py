@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Select, Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.driver_sql import (
@@ -48,6 +48,7 @@ class _Mapped:
 
     def __init__(self, mapped: type[Base]) -> None:
         table = cast(Table, mapped.__table__)
+        self._table = table
         self.table = table.name
         self.columns: tuple[str, ...] = tuple(c.name for c in table.columns)
         self.times = frozenset(c.name for c in table.columns if isinstance(c.type, UTCDateTime))
@@ -84,6 +85,21 @@ class _Mapped:
         """The object's values now, and the columns that differ from `written`."""
         values = self.values(obj)
         return values, tuple(name for name in self.columns if values[name] != written.get(name))
+
+    def with_update(self, statement: Select[Any], changed: tuple[str, ...], key: str) -> Compiled:
+        """PostgreSQL: `statement` with this table's UPDATE of the `changed` columns as one more
+        data-modifying CTE (the row whose id is :<key>; its values from `set_params`)."""
+        if changed:
+            table = self._table
+            sets = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in changed}
+            written = update(table).where(table.c.id == bindparam(key)).values(sets)
+            statement = statement.add_cte(written.cte(f"{self.table}_row"))
+        return Compiled(statement)
+
+    @staticmethod
+    def set_params(values: dict[str, Any], changed: tuple[str, ...]) -> dict[str, Any]:
+        """The parameters of `with_update`'s UPDATE."""
+        return {f"set_{name}": values[name] for name in changed}
 
     async def insert(self, session: AsyncSession, values: dict[str, Any]) -> int:
         """INSERT the columns that have a value (the database fills the rest); the new id."""
@@ -261,8 +277,7 @@ async def save_ended(
         await save(session, record)
         return
     values, changed = _CALLS.changed(call, record.written)
-    params = {f"set_{name}": values[name] for name in changed}
-    params["call"] = call.id
+    params = {**_CALLS.set_params(values, changed), "call": call.id}
     statement = _ending_call_postgresql(changed)
     await ending.end_call_postgresql(session, statement, params, result, now=now)
     record.written = values
@@ -270,15 +285,8 @@ async def save_ended(
 
 @lru_cache(maxsize=64)
 def _ending_call_postgresql(changed: tuple[str, ...]) -> Compiled:
-    """`ending.ending_postgresql()` with the call's UPDATE of `changed` (the call is :call,
-    its new values :set_<column>) as one more CTE."""
-    statement = ending.ending_postgresql()
-    if changed:
-        table = cast(Table, Call.__table__)
-        sets = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in changed}
-        written = update(table).where(table.c.id == bindparam("call")).values(sets)
-        statement = statement.add_cte(written.cte("call_row"))
-    return Compiled(statement)
+    """`ending.ending_postgresql()` with the call's UPDATE of `changed` (the call is :call)."""
+    return _CALLS.with_update(ending.ending_postgresql(), changed, "call")
 
 
 async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -546,7 +554,7 @@ async def save_ended_attempt(
         return
     await flush_pending(session)
     values, changed = _ATTEMPTS.changed(attempt, record.written)
-    params = {f"set_{name}": values[name] for name in changed}
+    params = _ATTEMPTS.set_params(values, changed)
     params.update(specialist=attempt.specialist_id, attempt=attempt.id, at=now)
     await run_core(session, _ending_attempt_postgresql(talked, changed), params)
     record.written = values
@@ -555,11 +563,5 @@ async def save_ended_attempt(
 @lru_cache(maxsize=32)
 def _ending_attempt_postgresql(talked: bool, changed: tuple[str, ...]) -> Compiled:
     """`presence.releasing_attempt_postgresql` with the attempt's UPDATE of `changed` (the
-    attempt is :attempt, its new values :set_<column>) as one more CTE."""
-    statement = presence.releasing_attempt_postgresql(talked)
-    if changed:
-        table = cast(Table, RingAttempt.__table__)
-        sets = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in changed}
-        written = update(table).where(table.c.id == bindparam("attempt")).values(sets)
-        statement = statement.add_cte(written.cte("attempt_row"))
-    return Compiled(statement)
+    attempt is :attempt)."""
+    return _ATTEMPTS.with_update(presence.releasing_attempt_postgresql(talked), changed, "attempt")
