@@ -84,4 +84,12 @@ def test_the_first_call_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '{"items":[{"sid":"CA' in out  # the demo calls are in the call log
     assert "Welcome back, Acme Payments" in out  # the simulator and the signed call
     assert "<Dial" in out or "<Record" in out, out  # the signed call reached routing
-    assert '"from_number":"+14155550199"' in out and '"outcome":"abandoned"' in out
+    assert '"from_number":"+14155550199"' in out
+    # The walkthrough runs at whatever time the suite does: within the demo teams' hours the
+    # billing digit rings specialists and the hang-up is an abandoned call; outside them the
+    # line says so after the language choice, offers a voicemail, and the walkthrough's third
+    # post (no recording) ends the call.
+    if "We open again" in out:
+        assert "<Record" in out and '"outcome":"ended"' in out, out
+    else:
+        assert "<Dial" in out and '"outcome":"abandoned"' in out, out
