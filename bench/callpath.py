@@ -113,7 +113,12 @@ async def _build(url: str, args: argparse.Namespace) -> dict[str, Any]:
     from bench.dataset import build_dataset
 
     ds = await build_dataset(
-        url, accounts=args.accounts, specialists=args.specialists, teams=args.teams, reset=True
+        url,
+        accounts=args.accounts,
+        specialists=args.specialists,
+        teams=args.teams,
+        reset=True,
+        **({} if args.sun_share is None else {"sun_share": args.sun_share}),
     )
     return _dataset_facts(ds)
 
@@ -157,9 +162,17 @@ def _size_note(facts: dict[str, Any]) -> str:
     return shown or f"{facts['callers']:,} caller numbers"
 
 
+def _dataset_key(args: argparse.Namespace) -> str:
+    """What names a built data set in the cache: its kind and sizes (and its staffing)."""
+    key = f"{args.dataset}-{args.accounts}-{args.specialists}-{args.teams}"
+    if args.sun_share is not None:
+        key += f"-sun{args.sun_share:g}"
+    return key
+
+
 def prepare_sqlite(args: argparse.Namespace, cache: Path) -> Data:
     """The SQLite data set: built (or reused) once, copied to a fresh working file."""
-    stem = f"dataset-{args.dataset}-{args.accounts}-{args.specialists}-{args.teams}"
+    stem = f"dataset-{_dataset_key(args)}"
     pristine, meta = cache / f"{stem}.db", cache / f"{stem}.json"
     if args.reuse and pristine.exists() and meta.exists():
         facts = json.loads(meta.read_text())
@@ -273,10 +286,7 @@ def prepare_postgres(args: argparse.Namespace, cache: Path) -> Data:
     name = make_url(url).database
     assert name is not None
     pristine = f"{name}_pristine"
-    meta = (
-        cache
-        / f"dataset-pg-{name}-{args.dataset}-{args.accounts}-{args.specialists}-{args.teams}.json"
-    )
+    meta = cache / f"dataset-pg-{name}-{_dataset_key(args)}.json"
     had_data = loadgen.run(_ensure_pg_database(url))
     if args.reuse and had_data and meta.exists():
         facts = json.loads(meta.read_text())
@@ -1126,6 +1136,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--specialists", type=int, default=1_000)
     parser.add_argument("--teams", type=int, default=50)
+    parser.add_argument(
+        "--sun-share",
+        type=float,
+        default=None,
+        help="share of the specialists in each of the two round-the-clock teams the calls "
+        "reach (default: the data set's, 0.06: about 11 on shift in each)",
+    )
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument(
         "--cache-dir",

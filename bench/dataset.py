@@ -6,7 +6,9 @@
   Luhn-checked keypad account numbers, about 10% paid, a mix of preferred languages,
   and notes specialists left on them;
 - 1,000 specialists in 50 teams: `support-en` and `paid-support` staffed around the clock
-  by follow-the-sun groups (Asia-Pacific, Europe, Americas; everyone speaks English),
+  by follow-the-sun groups (Asia-Pacific, Europe, Americas; everyone speaks English; each
+  team `sun_share` of the specialists, 6% by default: 60 of 1,000, about 11 on shift at a
+  time),
   `support-ja`, `support-fr`, `support-de`, `support-es` in office hours (every team
   the default flow routes to), and `team-NNN` teams of
   various zones; each with a year of rota history: rotations re-versioned every quarter
@@ -105,6 +107,7 @@ SUN_GROUPS = (
     ("emea", "08:00", "16:00", ("Europe/Dublin", "Europe/London", "Europe/Berlin")),
     ("amer", "16:00", "00:00", ("America/New_York", "America/Chicago", "America/Los_Angeles")),
 )
+SUN_SHARE = 0.06  # of all specialists, in each round-the-clock team
 SUN_EXTRA_LANGUAGE = {"apac": "ja", "emea": "fr", "amer": "es"}
 STD_ZONES = (
     ("America/Los_Angeles", "US", None),
@@ -288,7 +291,12 @@ def _weighted(rng: random.Random, options: Sequence[tuple[Any, ...]]) -> tuple[A
 
 
 def _plan(
-    specialists: int, teams: int, rng: random.Random, phones: _Phones, year_ago: datetime
+    specialists: int,
+    teams: int,
+    rng: random.Random,
+    phones: _Phones,
+    year_ago: datetime,
+    sun_share: float = SUN_SHARE,
 ) -> tuple[list[_Team], list[_Person]]:
     """Teams with their sizes and members; round-the-clock teams are the biggest."""
     if teams < 3 + len(LANGUAGE_TEAMS):
@@ -296,7 +304,7 @@ def _plan(
             f"teams must be at least {3 + len(LANGUAGE_TEAMS)} (support-en, paid-support, "
             "the language teams, one more)"
         )
-    sun = max(6, 3 * round(specialists * 0.06 / 3))  # 60 of 1,000: ~20 per 8-hour group
+    sun = max(6, 3 * round(specialists * sun_share / 3))  # 60 of 1,000: ~20 per 8-hour group
     lang = max(2, round(specialists * 0.02))
     rest = specialists - 2 * sun - len(LANGUAGE_TEAMS) * lang
     n_std = teams - 2 - len(LANGUAGE_TEAMS)
@@ -1254,6 +1262,7 @@ async def build_dataset(
     calls: int = 50_000,
     reset: bool = False,
     seed: int = 2026,
+    sun_share: float = SUN_SHARE,
 ) -> Dataset:
     """Migrate the database and fill it (see the module docstring); `reset` drops all first.
 
@@ -1286,7 +1295,8 @@ async def build_dataset(
                     )
         lap("migrate")
         phones = _Phones(rng)
-        plan, people = _plan(specialists, teams, rng, phones, now - timedelta(days=365))
+        year_ago = now - timedelta(days=365)
+        plan, people = _plan(specialists, teams, rng, phones, year_ago, sun_share)
         rows = _Rows()
         _rota(rows, plan, people, now, rng)
         _overrides(rows, plan, people, now, rng)
@@ -1393,6 +1403,12 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=50)
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument(
+        "--sun-share",
+        type=float,
+        default=SUN_SHARE,
+        help="share of the specialists in each round-the-clock team (default %(default)s)",
+    )
+    parser.add_argument(
         "--now", type=datetime.fromisoformat, default=None, help="ISO instant (default: now)"
     )
     parser.add_argument("--reset", action="store_true", help="drop everything in the database")
@@ -1407,6 +1423,7 @@ def main() -> None:
             now=args.now,
             calls=args.calls,
             reset=args.reset,
+            sun_share=args.sun_share,
         )
     )
     report(ds)
