@@ -1,10 +1,12 @@
 """A call that ended: everyone reserved for or talking on it freed, its queue entry left.
 
-Every call's final status callback ends here (`telephony.driver.call_ended`). On
-PostgreSQL it is one statement: both presence releases, leaving the queue and their
-console events, as data-modifying CTEs, where it took three to five round trips. On
-SQLite, where a statement costs no round trip, it is `presence.release_call` and
-`queue.leave_call`, which write the same rows and events.
+Every call's final status callback ends here (`records.save_ended`, which on PostgreSQL
+adds the call's own UPDATE to this statement), as does an action webhook that Twilio posts
+after the caller hung up (`telephony.driver.call_ended`). On PostgreSQL it is one
+statement: both presence releases, leaving the queue and their console events, as
+data-modifying CTEs, where it took three to five round trips. On SQLite, where a statement
+costs no round trip, it is `presence.release_call` and `queue.leave_call`, which write the
+same rows and events.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ database the suite runs on.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +24,20 @@ from app.telephony.legs import leg_status
 from tests.routing.calls import add_call
 from tests.routing.shortlists import desk_team
 from tests.telephony.rota_rows import staff
+
+
+def _ringing_entry(call_id: int, enqueued_at: datetime, now: datetime) -> QueueEntry:
+    """The call's entry in the desk's queue, ringing someone (five minutes to its deadline)."""
+    return QueueEntry(
+        call_id=call_id,
+        team="desk",
+        language="en",
+        priority=0,
+        enqueued_at=enqueued_at,
+        deadline=now + timedelta(minutes=5),
+        state="ringing",
+        updated_at=enqueued_at,
+    )
 
 
 async def test_an_ended_call_frees_its_people_and_leaves_its_queue_with_their_events(
@@ -52,11 +66,7 @@ async def test_an_ended_call_frees_its_people_and_leaves_its_queue_with_their_ev
                     held_until=held, idle_since=earlier, updated_at=earlier,
                 ),
                 SpecialistPresence(specialist_id=idle, state="free", updated_at=earlier),
-                QueueEntry(
-                    call_id=call_id, team="desk", language="en", priority=0,
-                    enqueued_at=earlier, deadline=now + timedelta(minutes=5),
-                    state="ringing", updated_at=earlier,
-                ),
+                _ringing_entry(call_id, earlier, now),
             ]
         )  # fmt: skip
     later = now + timedelta(seconds=30)
@@ -229,11 +239,7 @@ async def test_a_final_status_writes_the_call_with_its_ending(
                     specialist_id=talking, state="busy", call_id=call_id, attempt_id=3,
                     held_until=now + timedelta(minutes=1), idle_since=earlier, updated_at=earlier,
                 ),
-                QueueEntry(
-                    call_id=call_id, team="desk", language="en", priority=0,
-                    enqueued_at=earlier, deadline=now + timedelta(minutes=5),
-                    state="ringing", updated_at=earlier,
-                ),
+                _ringing_entry(call_id, earlier, now),
             ]
         )  # fmt: skip
     later = now + timedelta(seconds=50)
