@@ -333,10 +333,24 @@ def to_db_time(value: datetime | None, *, sqlite: bool) -> Any:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored; attach a time zone")
-    value = value.astimezone(UTC)
     if not sqlite:
-        return value
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime: 2x slower
+        return value.astimezone(UTC)
+    # A webhook writes its one `now` into several columns and rows: the text of the last
+    # instant written is kept (an instant is immutable, so the same object has the same text).
+    last = _last_text
+    if last[0] is value:
+        return last[1]
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    _remember_text(value, text)
+    return text  # strftime would be 2x slower
+
+
+_last_text: tuple[datetime | None, str] = (None, "")
+
+
+def _remember_text(value: datetime, text: str) -> None:
+    global _last_text
+    _last_text = (value, text)
 
 
 def from_db_time(value: Any) -> datetime | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import Response
 
@@ -71,7 +72,17 @@ def xml_response(xml: str) -> Response:
 
 
 def speak(prompts: Iterable[PromptItem]) -> str:
-    """<Say>/<Play> for prompts, each <Say> with its voice and language."""
+    """<Say>/<Play> for prompts, each <Say> with its voice and language.
+
+    A flow's prompts are few and fixed (a step's text in each language, a greeting with the
+    caller's name), and every call hears them: each sequence is written once and kept
+    (the engine's prompts are frozen, so a sequence is its own key).
+    """
+    return _spoken(tuple(prompts))
+
+
+@lru_cache(maxsize=1024)
+def _spoken(prompts: tuple[PromptItem, ...]) -> str:
     out = []
     for item in prompts:
         if isinstance(item, Play):
@@ -87,7 +98,34 @@ def _redirect(url: str) -> str:
 
 
 def gather(prompts: Sequence[PromptItem], action: GatherAction, url: str) -> str:
-    """Prompts inside a <Gather>; no input falls through to a <Redirect> to the same URL."""
+    """Prompts inside a <Gather>; no input falls through to a <Redirect> to the same URL.
+
+    The document but its URL depends on the prompts and the step alone: it is written once
+    per menu and language (`_gather_around`) and the URL put in its two places.
+    """
+    around = _gather_around(tuple(prompts), action)
+    if around is None:
+        return _gather(prompts, action, url)
+    head, middle, tail = around
+    return f"{head}{url.translate(_ATTRIBUTE)}{middle}{_text(url)}{tail}"
+
+
+_URL_SLOT = "\x00"  # never in a URL, and left alone by both escapes
+
+
+@lru_cache(maxsize=1024)
+def _gather_around(
+    prompts: tuple[PromptItem, ...], action: GatherAction
+) -> tuple[str, str, str] | None:
+    """`_gather`'s document split where its URL goes (None: a prompt holds the marker)."""
+    parts = _gather(prompts, action, _URL_SLOT).split(_URL_SLOT)
+    if len(parts) != 3:
+        return None
+    head, middle, tail = parts
+    return head, middle, tail
+
+
+def _gather(prompts: Sequence[PromptItem], action: GatherAction, url: str) -> str:
     wants_speech = action.input in ("speech", "both")
     attributes: Attributes = {
         "action": url,

@@ -221,3 +221,62 @@ async def test_webhooks_waiting_for_the_connection_commit_in_turn(seeded: Databa
     names = await _names(db)
     assert {names[f"AC{200 + n}"] for n in range(8)} == {f"turn {n}" for n in range(8)}
     assert _checked_out(db) == 0
+
+
+@pytest.mark.parametrize("on_loop", [True, False], ids=["on-the-loop", "in-the-thread"])
+async def test_a_committed_webhooks_session_serves_the_next_one_afresh(
+    seeded: Database, on_loop: bool
+) -> None:
+    """The next webhook gets the session the last one committed with: with nothing of the
+    last one in it (no object, no `info`), and its ORM work as usable as before."""
+    db = seeded
+    with statements_on_loop() if on_loop else nullcontext():
+        async with db.webhook_transaction() as first:
+            await run(first, RENAME, ("driver only", "AC1"))
+            first.info["left behind"] = True
+        async with db.webhook_transaction() as second:
+            assert second is first
+            assert "left behind" not in second.info
+            found = await second.scalar(select(Account).where(Account.number == "AC1"))
+            assert found is not None and found.name == "driver only"
+            second.add(_account("AC2", "added"))
+        # The ORM ran in it: closed before it is kept, its objects detached but readable.
+        assert found not in second.sync_session and found.name == "driver only"
+        async with db.webhook_transaction() as third:
+            assert third is first
+            assert not third.sync_session.identity_map and not third.in_transaction()
+            assert (await run(third, RENAME, ("third", "AC2"))).rowcount == 1
+    assert await _names(db) == {"AC1": "driver only", "AC2": "third"}
+    assert _checked_out(db) == 0
+
+
+async def test_a_failed_webhooks_session_is_not_used_again(seeded: Database) -> None:
+    db = seeded
+    with pytest.raises(RuntimeError):
+        async with db.webhook_transaction() as failed:
+            await run(failed, RENAME, ("lost", "AC1"))
+            raise RuntimeError("the flow failed")
+    async with db.webhook_transaction() as after:
+        assert after is not failed
+        await run(after, RENAME, ("kept", "AC1"))
+    assert await _names(db) == {"AC1": "kept"}
+
+
+async def test_concurrent_webhooks_never_share_a_kept_session(seeded: Database) -> None:
+    """Each webhook under way has a session of its own, kept or new (on SQLite the second
+    waits for the one connection holding its own session)."""
+    db = seeded
+    held: list[Any] = []
+
+    async def webhook(name: str) -> None:
+        async with db.webhook_transaction() as session:
+            held.append(session)
+            for _ in range(3):
+                await asyncio.sleep(0)  # let the other one start meanwhile
+            await run(session, RENAME, (name, "AC1"))
+
+    for round_ in range(3):  # the later rounds take the sessions the first kept
+        held.clear()
+        await asyncio.wait_for(asyncio.gather(webhook(f"a{round_}"), webhook(f"b{round_}")), 10)
+        assert len(held) == 2 and held[0] is not held[1]
+    assert (await _names(db))["AC1"] in {"a2", "b2"}

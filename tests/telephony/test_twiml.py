@@ -53,6 +53,21 @@ def test_gather_escapes_text_and_urls_and_keeps_attributes_twilio_knows() -> Non
     assert "language=" not in digits_only.split("<Say")[0]  # no speech, no speech language
 
 
+def test_a_menu_written_once_carries_each_answers_own_url() -> None:
+    """The menu's document is kept per prompts and step; every answer puts its own URL in
+    both places, escaped for each."""
+    action = Gather("digits", 1, "#", 5, "en-US")
+    first = twiml.gather(HELLO, action, URLS.gather(1, "en", "topic"))
+    second = twiml.gather(list(HELLO), action, 'https://e.com/g?v=2&a="b"')
+    assert first == twiml._gather(HELLO, action, URLS.gather(1, "en", "topic"))
+    assert second == twiml._gather(HELLO, action, 'https://e.com/g?v=2&a="b"')
+    assert 'action="https://e.com/g?v=2&amp;a=&quot;b&quot;"' in second
+    assert '<Redirect method="POST">https://e.com/g?v=2&amp;a="b"</Redirect>' in second
+    # A prompt holding the template's own marker is written out each time instead.
+    odd = (Prompt("a\x00b", "en", "Polly.Joanna", "en-US"),)
+    assert twiml.gather(odd, action, "u") == twiml._gather(odd, action, "u")
+
+
 def test_record_transfer_hangup_and_ring_are_valid() -> None:
     _valid(
         str(
