@@ -6,6 +6,7 @@ function the driver passes in reserves specialists and queues callers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -69,8 +70,7 @@ async def lookup_account(
 ) -> list[AccountInfo]:
     """Accounts matching a caller ID (however formatted) or a typed account number."""
     if action.by == "caller_id":
-        e164 = try_e164(action.value, region)
-        found = await accounts.brief_by_phone(session, e164) if e164 else []
+        found = await _by_caller_id(session, action.value, region)
     else:
         typed = action.value.strip()
         account = (
@@ -90,6 +90,32 @@ async def lookup_account(
         )
         for a in found
     ]
+
+
+# A caller ID as Twilio sends it for a phone: E.164 already (+14155550199).
+_E164_FORM = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+async def _by_caller_id(
+    session: AsyncSession, caller_id: str, region: str
+) -> list[accounts.AccountBrief]:
+    """The accounts with the caller's number.
+
+    Every stored number was written by `to_e164`, so a caller ID equal to one of them is
+    that very number: a caller ID already in E.164 form is looked up as it came, and parsed
+    (~160 µs in place, with the phone library's metadata cold) only when it finds nobody
+    or is written some other way (national, spaced, without its +).
+    """
+    text = caller_id.strip()
+    tried = _E164_FORM.fullmatch(text) is not None
+    if tried:
+        found = await accounts.brief_by_phone(session, text)
+        if found:
+            return found
+    e164 = try_e164(caller_id, region)
+    if e164 is None or (tried and e164 == text):
+        return []
+    return await accounts.brief_by_phone(session, e164)
 
 
 def request_for(action: Route) -> RouteRequest:
