@@ -71,6 +71,8 @@ class CallState:
     route: RouteProgress | None = None
     callback_number: str | None = None
     pending: tuple[PromptItem, ...] = ()  # prompts waiting for the next non-query action
+    # What the call went through, as the engine adds to it. The webhook driver logs each
+    # entry as a row of the call's path and stores the state without them.
     path: tuple[PathEntry, ...] = ()
 
     def evolved(self, **changes: Any) -> CallState:

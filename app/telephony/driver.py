@@ -268,8 +268,12 @@ async def _save(
     path = calls.path_rows(
         call.id, [(e.step, e.input, e.at) for e in new_entries], first_seq=first, now=now
     )
+    # The path is logged as rows (`call_steps`), not kept in the state: the next webhook
+    # starts from an empty one, so whatever the engine adds to it is new (a state stored
+    # with its path, by an earlier version, is told apart by `appended` as before).
+    kept = after.evolved(path=()) if after.path else after
     values = {
-        "state": after.to_dict(),
+        "state": kept.to_dict(),
         "last_response": xml,
         "path_logged": first + len(new_entries),
         "updated_at": now,

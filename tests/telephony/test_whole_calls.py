@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.models.call import Call, CallStateRow
 from app.models.rota import Team
 from app.rota.schemas import WEEKDAYS
 from tests.telephony.rota_rows import Person, staff
@@ -347,3 +348,62 @@ async def test_a_paid_caller_overflows_to_their_language_team_before_english(
     ]
     connect = [p["input"] for p in call["path"] if p["step"] == "connect" and p["input"]]
     assert connect[0] == "paid-support: nobody_available"
+
+
+async def _stored_path(db: Database, sid: str) -> list[Any]:
+    async with db.transaction() as session:
+        state = await session.scalar(
+            select(CallStateRow.state)
+            .join(Call, Call.id == CallStateRow.call_id)
+            .where(Call.sid == sid)
+        )
+    assert isinstance(state, dict)
+    path: list[Any] = state["path"]
+    return path
+
+
+async def test_the_path_is_logged_as_rows_and_a_state_stored_with_one_goes_on(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    admin: dict[str, str],
+    make_account: Any,
+) -> None:
+    """The stored state keeps no path (its entries are the call's path rows); a state an
+    earlier version stored with its path carries on without logging an entry twice."""
+    await make_account("Acme Robotics", ["(415) 555-0100"])
+    await staff(db, clock.now(), {"support-en": [ANN]})
+    caller = Caller(client, from_number="+14155550100")
+    await caller.dial_in()
+    assert await _stored_path(db, caller.sid) == []
+    # As an earlier version stored it: with the entries already logged as rows.
+    logged = [
+        {"step": "welcome", "input": None, "at": None},
+        {"step": "choose_language", "input": None, "at": None},
+    ]
+    async with db.transaction() as session:
+        row = await session.scalar(
+            select(CallStateRow)
+            .join(Call, Call.id == CallStateRow.call_id)
+            .where(Call.sid == caller.sid)
+        )
+        assert row is not None
+        row.state = {**row.state, "path": logged}
+    await caller.press("1")
+    assert await _stored_path(db, caller.sid) == []
+    await caller.press("1")
+    call = await _detail(client, admin, caller.sid)
+    steps = [(p["step"], p["input"]) for p in call["path"]]
+    assert steps == [
+        ("welcome", None),
+        ("choose_language", None),
+        ("choose_language", "1"),
+        ("identify", None),
+        ("identify", steps[4][1]),
+        ("check_hours", None),
+        ("check_hours", "open"),
+        ("topic", None),
+        ("topic", "1"),
+        ("connect", None),
+    ]
+    assert steps[4][1] is not None and steps[4][1].startswith("account ")
