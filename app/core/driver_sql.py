@@ -97,7 +97,11 @@ class Compiled:
         compiled: Any = cast(Any, self.statement).compile(dialect=dialect)
         names = tuple(compiled.positiontup or ())
         processors = compiled._bind_processors
-        binds = tuple((i, processors[n]) for i, n in enumerate(names) if n in processors)
+        binds = tuple(
+            (i, _bind_processor(compiled, n, processors[n], dialect))
+            for i, n in enumerate(names)
+            if n in processors
+        )
         results = tuple(
             entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
         )
@@ -105,6 +109,17 @@ class Compiled:
         return _Form(
             compiled.string, names, compiled, binds, results, returns_rows, _slots(compiled, names)
         )
+
+
+def _bind_processor(
+    compiled: Any, name: str, processor: Callable[[Any], Any], dialect: Dialect
+) -> Callable[[Any], Any]:
+    """The bind parameter's processor, or the one function its type offers for the same
+    (`driver_bind`: an instant's column, where SQLAlchemy chains the type's conversion and
+    the dialect's in two calls with a dialect lookup between)."""
+    bind = compiled.binds.get(name)
+    own = getattr(getattr(bind, "type", None), "driver_bind", None)
+    return own(dialect) if own is not None else processor
 
 
 def _slots(compiled: Any, names: tuple[str, ...]) -> tuple[tuple[str, str, Any], ...] | None:

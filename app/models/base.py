@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from app.core.driver_sql import to_db_time
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -49,6 +53,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def copy(self, **kw: Any) -> UTCDateTime:
         return UTCDateTime()
+
+    def driver_bind(self, dialect: Dialect) -> Callable[[datetime | None], Any]:
+        """What this type's bind processing gives the driver, as one function: for
+        statements run on the driver (`app.core.driver_sql.Compiled`), which would otherwise
+        call `process_bind_param` and then the dialect's own DATETIME processor per value."""
+        return partial(to_db_time, sqlite=dialect.name == "sqlite")
 
 
 class Base(DeclarativeBase):

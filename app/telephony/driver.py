@@ -466,11 +466,17 @@ async def _sync_call(
 ) -> None:
     """Copy what the IVR learnt (flow, language, topic, account, callback) to the call."""
     call = record.call
-    call.flow = state.flow
-    call.language = state.language
-    call.topic = state.topic
-    if state.account is not None and state.account.id.isdigit():
-        call.account_id = int(state.account.id)
+    # Set only what changed: setting a mapped attribute runs the ORM's change events even
+    # when the value is the same (the call's UPDATE writes changed columns either way).
+    if call.flow != state.flow:
+        call.flow = state.flow
+    if call.language != state.language:
+        call.language = state.language
+    if call.topic != state.topic:
+        call.topic = state.topic
+    account = state.account
+    if account is not None and account.id.isdigit() and call.account_id != int(account.id):
+        call.account_id = int(account.id)
     if state.callback_number and state.callback_number != call.callback_number:
         call.callback_number = state.callback_number
         calls.promote_outcome(call, "callback")

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -79,18 +80,27 @@ def signature_valid(
     digest = _DIGESTS.get((algorithm or HMAC_SHA1).upper())
     if digest is None:  # RequestValidator refuses it and logs which algorithm it was
         return bool(RequestValidator(token).validate(url, {}, signature, algorithm=algorithm))
-    parsed = urlparse(url)
     fields = _signed_text("", params)
     key = token.encode()
     given = signature.encode()
-    # The URL as it was given first (with its port, if it has one): the one Twilio most
-    # likely signed, so the usual request takes one HMAC either way.
-    as_given = (add_port, remove_port) if parsed.port else (remove_port, add_port)
-    for candidate in (variant(parsed) for variant in as_given):
+    for candidate in _url_variants(url):
         mac = hmac.new(key, (candidate + fields).encode(), digest).digest()
         if hmac.compare_digest(base64.b64encode(mac), given):
             return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def _url_variants(url: str) -> tuple[str, str]:
+    """The URL as it was given first (with its port, if it has one: the one Twilio most
+    likely signed, so the usual request takes one HMAC either way), then the other form.
+
+    Kept per URL: a call's webhooks come back to the same few (a hook, the state version,
+    the language, the step), and parsing one costs more than its HMAC.
+    """
+    parsed = urlparse(url)
+    first, second = (add_port, remove_port) if parsed.port else (remove_port, add_port)
+    return first(parsed), second(parsed)
 
 
 def check_request(

@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Integer, String, bindparam, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 import app.main  # noqa: F401 - imports every module, so every Compiled statement exists
 from app.calls import records
 from app.core.driver_sql import Compiled, _Form, _ordered
+from app.models.base import UTCDateTime
 
 DIALECTS = [sqlite.dialect(), postgresql.asyncpg.dialect()]  # type: ignore[attr-defined]
 
@@ -83,3 +86,33 @@ def test_defaults_repeats_and_callables_come_out_as_construct_params_gives_them(
         assert form.slots is not None
         for row in ({"n": 2, "at": at, "free": "x"}, {"n": 3, "given": "theirs", "later": "x"}):
             assert _ordered(form, row) == _as_sqlalchemy(form, row)
+
+
+_INSTANTS = st.datetimes(
+    min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.timezones()
+)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
+@given(instants=st.lists(st.one_of(st.none(), _INSTANTS), min_size=1, max_size=4))
+def test_an_instants_one_step_conversion_gives_what_sqlalchemys_two_give(
+    dialect: Any, instants: list[datetime | None]
+) -> None:
+    """A `UTCDateTime` parameter is converted by the type's `driver_bind` in one call: the
+    same value SQLAlchemy's processors give (the type's, then the dialect's DATETIME)."""
+    checked = 0
+    for statement in _statements():
+        try:
+            form = statement.form(dialect)
+        except (AttributeError, NotImplementedError):
+            continue
+        theirs = form.compiled._bind_processors
+        for index, process in form.binds:
+            name = form.names[index]
+            if not isinstance(form.compiled.binds[name].type, UTCDateTime):
+                assert process is theirs[name]
+                continue
+            for instant in instants:
+                assert process(instant) == theirs[name](instant), (form.text, name)
+            checked += 1
+    assert checked >= 10
