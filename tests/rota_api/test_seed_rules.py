@@ -27,7 +27,7 @@ from app.core.clock import FixedClock
 from app.core.db import Database
 from app.rota.seed_data import DEMO_ROTATIONS, DEMO_SPECIALISTS, DEMO_TEAMS, DemoTeam
 from app.rota.seed_rota import history_monday
-from app.rota.wallclock import local_midnight
+from app.rota.wallclock import local_date, local_midnight
 from app.seed import seed_all
 from tests.conftest import Keys
 
@@ -37,6 +37,8 @@ SEEDED_ON = {
     "new-year": datetime(2027, 1, 4, 23, 30, tzinfo=UTC),
     "easter": datetime(2027, 3, 30, 4, 0, tzinfo=UTC),
     "spring-dst": datetime(2027, 3, 15, 12, 0, tzinfo=UTC),
+    # Sunday afternoon in UTC is already Monday in Sydney and Tokyo: their weeks run ahead.
+    "sunday-late-utc": datetime(2026, 12, 6, 13, 39, 58, tzinfo=UTC),
     "today": datetime.now(UTC),
 }
 MEMBERS = {
@@ -123,7 +125,7 @@ async def test_the_demo_rota_obeys_the_weekend_rule_every_week(
         assert gaps == [], team.slug
         # Complete weeks from the demo's first Monday to the week four weeks ahead.
         weeks = [first + timedelta(weeks=i) for i in range(9)]
-        assert weeks[-1] <= _monday(end.date())
+        assert weeks[-1] <= _monday(local_date(end, team.tz))
         closed = _public_holidays(team, range(first.year, first.year + 2))
         if team.slug not in OPEN_AT_WEEKENDS:
             # Closed at weekends: its people (in no team open then) work no weekend day.
