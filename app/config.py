@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     log_format: Literal["json", "text"] = Field(default="json")
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL connections kept open per instance (as many again opened for a burst, each
+    # closed after one use: a new server process per transaction, see docs/configuration.md).
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     # The queue's hold loop: music (or silence) between checks for a free specialist.
     hold_music_url: str = Field(default="")
     queue_check_seconds: int = Field(default=15, ge=5, le=120)

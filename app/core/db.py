@@ -26,7 +26,7 @@ from app.core.driver_sql import forget_own_connection, remember_own_connection
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, OneTripConnection, one_trip_dbapi
 
 
-def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
     # hide_parameters: errors never carry bound values (tokens, names, transcriptions) into
     # the logs; the statement alone says what failed.

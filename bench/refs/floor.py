@@ -22,7 +22,7 @@ to talk to the database:
   run on an AsyncConnection (`engine.begin()`), no ORM session;
 - `raw` (reference d): the driver itself with hand-written SQL: one aiosqlite connection
   (transactions queued on an asyncio lock, as the app's one-connection pool queues them)
-  or an asyncpg pool of FLOOR_POOL connections (default 10).
+  or an asyncpg pool of FLOOR_POOL connections (default 20).
 
 `sync` (reference e, SQLite only) calls sqlite3 right on the event loop, without
 aiosqlite's thread: the cheapest way to SQLite from Python (and a correct design here, as
@@ -30,7 +30,7 @@ long as no other process holds the write lock for long). `none` answers the same
 any database: what the signature check, the form and the template cost alone, so the
 floor's database share shows by difference.
 
-FLOOR_POOL (default 10, Switchboard's DB_POOL_SIZE default) is also the engine's pool_size
+FLOOR_POOL (default 20, Switchboard's DB_POOL_SIZE default) is also the engine's pool_size
 for `core` (with as many again of overflow, as create_engine sets it); SQLite always has
 one connection.
 
@@ -662,7 +662,7 @@ validator = RequestValidator(os.environ.get("TWILIO_AUTH_TOKEN", ""))
 store = make_store(
     os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///switchboard.db"),
     os.environ.get("FLOOR_DRIVER", "core"),
-    int(os.environ.get("FLOOR_POOL", "10")),
+    int(os.environ.get("FLOOR_POOL", "20")),
 )
 
 

@@ -1,13 +1,16 @@
-"""A pooled PostgreSQL connection whose server side went away is replaced on checkout."""
+"""A pooled PostgreSQL connection whose server side went away is replaced on checkout; the
+default pool keeps a burst's connections."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
+from app.config import Settings
 from app.core.db import create_engine
 
 
@@ -91,3 +94,24 @@ async def test_a_connection_given_back_unused_is_idle_and_autocommit_still_works
     finally:
         await engine.dispose()
         await other.dispose()
+
+
+@pytest.mark.postgres_only
+async def test_sixteen_webhooks_at_once_keep_their_connections(database_url: str) -> None:
+    """The default pool holds a burst of 16 transactions at once (bench.callpath's closed
+    loop) without opening a connection per transaction: a connection opened past the pool
+    is closed after one use, and each one costs PostgreSQL a new server process."""
+    engine = create_engine(database_url, pool_size=Settings.model_fields["db_pool_size"].default)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda dbapi, _record: opened.append(dbapi))
+
+    async def webhook() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_sleep(0.02)"))
+
+    try:
+        for _ in range(5):
+            await asyncio.gather(*(webhook() for _ in range(16)))
+        assert len(opened) == 16
+    finally:
+        await engine.dispose()
