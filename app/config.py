@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.core.db import POOL_SIZE
+
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PLACEHOLDER_TOKENS = {"changeme", "change-me", "your-auth-token", "xxx", "secret"}
 
@@ -41,9 +43,7 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     log_format: Literal["json", "text"] = Field(default="json")
-    # PostgreSQL connections kept open per instance (as many again opened for a burst, each
-    # closed after one use: a new server process per transaction, see docs/configuration.md).
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_pool_size: int = Field(default=POOL_SIZE, ge=1, le=200)  # see docs/configuration.md
     # The queue's hold loop: music (or silence) between checks for a free specialist.
     hold_music_url: str = Field(default="")
     queue_check_seconds: int = Field(default=15, ge=5, le=120)

@@ -25,8 +25,12 @@ from sqlalchemy.util.concurrency import await_, greenlet_spawn
 from app.core.driver_sql import forget_own_connection, remember_own_connection
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, OneTripConnection, one_trip_dbapi
 
+# PostgreSQL connections an instance keeps open (DB_POOL_SIZE's default); a burst opens as many
+# again, each closed after one use (a new PostgreSQL server process per transaction past it).
+POOL_SIZE = 20
 
-def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
+
+def create_engine(database_url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
     # hide_parameters: errors never carry bound values (tokens, names, transcriptions) into
     # the logs; the statement alone says what failed.
@@ -326,7 +330,7 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def from_url(cls, database_url: str, *, pool_size: int = 10) -> Database:
+    def from_url(cls, database_url: str, *, pool_size: int = POOL_SIZE) -> Database:
         """Build the engine and a session factory for a URL."""
         engine = create_engine(database_url, pool_size=pool_size)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))

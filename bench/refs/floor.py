@@ -22,7 +22,7 @@ to talk to the database:
   run on an AsyncConnection (`engine.begin()`), no ORM session;
 - `raw` (reference d): the driver itself with hand-written SQL: one aiosqlite connection
   (transactions queued on an asyncio lock, as the app's one-connection pool queues them)
-  or an asyncpg pool of FLOOR_POOL connections (default 20).
+  or an asyncpg pool of FLOOR_POOL connections (default: Switchboard's DB_POOL_SIZE default).
 
 `sync` (reference e, SQLite only) calls sqlite3 right on the event loop, without
 aiosqlite's thread: the cheapest way to SQLite from Python (and a correct design here, as
@@ -30,9 +30,9 @@ long as no other process holds the write lock for long). `none` answers the same
 any database: what the signature check, the form and the template cost alone, so the
 floor's database share shows by difference.
 
-FLOOR_POOL (default 20, Switchboard's DB_POOL_SIZE default) is also the engine's pool_size
-for `core` (with as many again of overflow, as create_engine sets it); SQLite always has
-one connection.
+FLOOR_POOL (default: Switchboard's DB_POOL_SIZE default, `app.core.db.POOL_SIZE`) is also
+the engine's pool_size for `core` (with as many again of overflow, as create_engine sets
+it); SQLite always has one connection.
 
     DATABASE_URL=sqlite+aiosqlite:///switchboard.db FLOOR_DRIVER=raw \\
     PUBLIC_BASE_URL=http://127.0.0.1:8003 TWILIO_AUTH_TOKEN=... \\
@@ -51,6 +51,7 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
+from app.core.db import POOL_SIZE
 from app.models.call import CALL_STATUSES, TERMINAL_STATUSES
 
 Scope = MutableMapping[str, Any]
@@ -662,7 +663,7 @@ validator = RequestValidator(os.environ.get("TWILIO_AUTH_TOKEN", ""))
 store = make_store(
     os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///switchboard.db"),
     os.environ.get("FLOOR_DRIVER", "core"),
-    int(os.environ.get("FLOOR_POOL", "20")),
+    int(os.environ.get("FLOOR_POOL", str(POOL_SIZE))),
 )
 
 
