@@ -76,16 +76,19 @@ async def _reserve(
     """
     want = request.batch_size
     tried = [p.specialist_id for p in decision.candidates]
-    got = await presence.reserve(
-        session,
-        tried,
-        want=want,
-        call_id=call.id,
-        now=now,
-        ring_timeout=ring_timeout,
-        rowless=decision.rowless,
-        team=request.team,
-    )
+    held = decision.reserved  # the shortlist's statement tried the first ones already
+    got = list(held.got) if held is not None else []
+    if len(got) < want:
+        got += await presence.reserve(
+            session,
+            tried[len(held.tried) :] if held is not None else tried,
+            want=want - len(got),
+            call_id=call.id,
+            now=now,
+            ring_timeout=ring_timeout,
+            rowless=decision.rowless,
+            team=request.team,
+        )
     if len(got) == want or decision.complete:
         return decision, got
     # Others took some of the shortlisted meanwhile: go on down the whole list.
@@ -118,7 +121,8 @@ async def route_live(
     """Reserve and ring, or queue the call, or say there is nobody; writes in the session."""
     if call.id is None:
         await session.flush()
-    short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude)
+    hold = presence.Hold(request.batch_size, call.id, ring_timeout, request.team)
+    short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude, hold=hold)
     if short is not None:
         decision, line = short
         stored = line.own
