@@ -13,7 +13,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,6 @@ from app.routing.roster import (
     people_statement,
     read_line,
     read_team,
-    reserving_statement,
     row_of,
 )
 
@@ -90,9 +89,6 @@ class Decision:
     considered: tuple[Considered, ...]
     complete: bool = True
     rowless: frozenset[int] = frozenset()  # of those considered: no presence row yet
-    # What the shortlist's statement reserved already (PostgreSQL, `shortlist(hold=...)`):
-    # it tried the first candidates (up to the hold's `want`); None: it tried nobody.
-    reserved: presence.Held | None = None
 
     @property
     def candidates(self) -> list[Person]:
@@ -243,30 +239,15 @@ async def shortlist(
     now: datetime,
     call_id: int | None,
     exclude: Collection[int],
-    hold: presence.Hold | None = None,
 ) -> tuple[Decision, Line] | None:
     """`consider` cut short for live routing: the first candidates, enough for a batch.
 
     Also returns the team's queue as `read_team` would (read only when it matters).
     None when it cannot tell: no such team, nobody on shift, an instant outside the stored
     shifts, or a row that reads differently in Python than in SQL: use `consider`.
-
-    With a `hold` (live routing, PostgreSQL), the statement that reads the shortlist also
-    reserves the first `hold.want` people SQL finds able and free (`reserving_statement`):
-    the decision's `reserved`. Where Python's decision would not ring those first (its
-    view of a row differs, or someone cannot be dialled), the reservations are taken back
-    before this returns, and `reserved` is None. Nobody is reserved here while the team's
-    queue matters: who is kept for the callers ahead is Python's to say.
     """
     dialect = dialect_of(session)
-    if hold is not None and dialect != "postgresql":
-        hold = None
-    if hold is None:
-        query = people_statement(
-            dialect, skill=request.skill is not None, strategy=request.strategy
-        )
-    else:
-        query = reserving_statement(skill=request.skill is not None, strategy=request.strategy)
+    query = people_statement(dialect, skill=request.skill is not None, strategy=request.strategy)
     params = {
         **when(now),
         "team": request.team,
@@ -277,41 +258,9 @@ async def shortlist(
         "now": now,
     }
     limit = request.batch_size + SHORTLIST_SPARE
-    if hold is None:
-        found = await read(session, query, {**params, "limit": limit})
-        return await _shortlisted(session, request, found, params, limit, call_id, exclude)
-    rows = await read(session, query, {**params, **hold.params(now), "limit": limit})
-    picked = tuple(dict.fromkeys(values[0] for values in rows if values[-2]))
-    got = tuple(dict.fromkeys(values[0] for values in rows if values[-1]))
-    short = await _shortlisted(
-        session, request, [values[:-2] for values in rows], params, limit, call_id, exclude
-    )
-    if short is not None and picked:
-        decision, line = short
-        if tuple(p.specialist_id for p in decision.candidates[: len(picked)]) == picked:
-            return replace(decision, reserved=presence.Held(picked, got)), line
-    if got:  # SQL's pick is not the one Python makes: take it back
-        await presence.unreserve(session, got, call_id=hold.call_id, now=now)
-    return short
-
-
-async def _shortlisted(
-    session: AsyncSession,
-    request: RouteRequest,
-    found: list[Sequence[Any]],
-    params: dict[str, Any],
-    limit: int,
-    call_id: int | None,
-    exclude: Collection[int],
-) -> tuple[Decision, Line] | None:
-    """`shortlist`'s decision from the rows of its first read (`found`, up to `limit`),
-    reading further while they hold too few candidates."""
+    found = await read(session, query, {**params, "limit": limit})
     if not found:
         return None
-    now = params["now"]
-    query = people_statement(
-        dialect_of(session), skill=request.skill is not None, strategy=request.strategy
-    )
     *_, languages, serves, queued = found[0]
     team = TeamView(request.team, tags(languages), True, Line(None, (), frozenset()))
     if bool(serves) != team.serves(request.language):

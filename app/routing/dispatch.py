@@ -76,19 +76,16 @@ async def _reserve(
     """
     want = request.batch_size
     tried = [p.specialist_id for p in decision.candidates]
-    held = decision.reserved  # the shortlist's statement tried the first ones already
-    got = list(held.got) if held is not None else []
-    if len(got) < want:
-        got += await presence.reserve(
-            session,
-            tried[len(held.tried) :] if held is not None else tried,
-            want=want - len(got),
-            call_id=call.id,
-            now=now,
-            ring_timeout=ring_timeout,
-            rowless=decision.rowless,
-            team=request.team,
-        )
+    got = await presence.reserve(
+        session,
+        tried,
+        want=want,
+        call_id=call.id,
+        now=now,
+        ring_timeout=ring_timeout,
+        rowless=decision.rowless,
+        team=request.team,
+    )
     if len(got) == want or decision.complete:
         return decision, got
     # Others took some of the shortlisted meanwhile: go on down the whole list.
@@ -121,8 +118,7 @@ async def route_live(
     """Reserve and ring, or queue the call, or say there is nobody; writes in the session."""
     if call.id is None:
         await session.flush()
-    hold = presence.Hold(request.batch_size, call.id, ring_timeout, request.team)
-    short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude, hold=hold)
+    short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude)
     if short is not None:
         decision, line = short
         stored = line.own

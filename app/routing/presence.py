@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
-    CTE,
     BindParameter,
     CompoundSelect,
     FromClause,
@@ -44,7 +42,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
-    delete,
     func,
     insert,
     literal,
@@ -244,130 +241,6 @@ async def _mark(
     return {row[0] for row in found.rows}
 
 
-def lease_until(now: datetime, ring_timeout: int) -> datetime:
-    """When a reservation for ringing lapses if nothing ends it first."""
-    return now + timedelta(seconds=ring_timeout) + RING_MARGIN
-
-
-@dataclass(frozen=True)
-class Hold:
-    """What reserving people for a call needs: how many, for which call, how long, and the
-    team whose `ring` events are written (`reserve`; the shortlist's `reserving`)."""
-
-    want: int
-    call_id: int
-    ring_timeout: int
-    team: str | None = None
-
-    def params(self, now: datetime) -> dict[str, Any]:
-        """The reserving statements' parameters: :at, :call, :lease (and :team, :want)."""
-        return {
-            "at": now,
-            "call": self.call_id,
-            "lease": lease_until(now, self.ring_timeout),
-            "team": self.team,
-            "want": self.want,
-        }
-
-
-@dataclass(frozen=True)
-class Held:
-    """What the shortlist's statement reserved (`reserving`): whom it tried, in order (the
-    decision's first candidates), and those of them it got."""
-
-    tried: tuple[int, ...]
-    got: tuple[int, ...]
-
-
-def reserving(picked: CTE) -> tuple[CTE, CTE]:
-    """PostgreSQL: CTEs reserving those of `picked` (columns specialist_id and rowless) who
-    are free, as `_mark_postgresql_rowless` does for a list, with `_announcing`'s events.
-
-    Returns the CTE of those reserved (specialist_id) and the CTE writing their `ring`
-    events, which the statement must carry (`add_cte`) whether or not it reads it.
-    Parameters of `Hold.params`.
-    """
-    rows = SpecialistPresence
-    free = (
-        select(rows.specialist_id)
-        .where(
-            rows.specialist_id.in_(select(picked.c.specialist_id)),
-            is_free(_AT),
-            rows.availability == "available",
-        )
-        .with_for_update(skip_locked=True)
-    )
-    marked = (
-        update(rows)
-        .where(rows.specialist_id.in_(free.scalar_subquery()))
-        .values(state="ringing", call_id=_CALL, attempt_id=None, held_until=_LEASE, updated_at=_AT)
-        .returning(rows.specialist_id)
-        .cte("marked")
-    )
-    ringing = select(picked.c.specialist_id, literal("ringing"), _CALL, null(), _LEASE, _AT)
-    columns = ["specialist_id", "state", "call_id", "attempt_id", "held_until", "updated_at"]
-    made = (
-        pg_insert(rows)
-        .from_select(columns, ringing.where(picked.c.rowless))
-        .on_conflict_do_nothing()
-        .returning(rows.specialist_id)
-        .cte("made")
-    )
-    reserved = (
-        select(made.c.specialist_id).union_all(select(marked.c.specialist_id)).cte("reserved")
-    )
-    team = bindparam("team", type_=String)
-    announced = select(_AT, literal("ring"), reserved.c.specialist_id, team, _CALL)
-    events = (
-        insert(ConsoleEvent)
-        .from_select(["at", "kind", "specialist_id", "team", "call_id"], announced)
-        .cte("ring_events")
-    )
-    return reserved, events
-
-
-@lru_cache(maxsize=1)
-def _unreserving_postgresql() -> Compiled:
-    """PostgreSQL: free those of :ids who are ringing for :call, and take back the `ring`
-    events written at :at for them, in one statement (`unreserve`)."""
-    rows = SpecialistPresence
-    ids = bindparam("ids", type_=ARRAY(Integer))
-    freed = (
-        update(rows)
-        .where(rows.call_id == _CALL, rows.state == "ringing", rows.specialist_id == any_(ids))
-        .values(state="free", call_id=None, attempt_id=None, held_until=None, updated_at=_AT)
-        .returning(rows.specialist_id)
-        .cte("freed")
-    )
-    events = ConsoleEvent
-    gone = (
-        delete(events)
-        .where(
-            events.call_id == _CALL,
-            events.kind == "ring",
-            events.at == _AT,
-            events.specialist_id == any_(ids),
-        )
-        .returning(events.id)
-        .cte("gone")
-    )
-    return Compiled(select(freed.c.specialist_id).add_cte(gone))
-
-
-async def unreserve(
-    session: AsyncSession, ids: Sequence[int], *, call_id: int, now: datetime
-) -> None:
-    """PostgreSQL: undo what the shortlist's `reserving` statement did for these people,
-    in the same transaction (it reserved whom Python would not ring first).
-
-    A person reserved is free again (was their row stale, or missing, it is now a free
-    row: the same to routing) and their `ring` event is gone; nobody outside the
-    transaction saw either.
-    """
-    params = {"ids": list(ids), "call": call_id, "at": now}
-    await run_core(session, _unreserving_postgresql(), params)
-
-
 async def reserve(
     session: AsyncSession,
     ordered_ids: Sequence[int],
@@ -390,7 +263,7 @@ async def reserve(
     params = {
         "at": now,
         "call": call_id,
-        "lease": lease_until(now, ring_timeout),
+        "lease": now + timedelta(seconds=ring_timeout) + RING_MARGIN,
     }
     # The first `want` who are still free, in order: try as many as are still wanted, then
     # the next ones for any that someone else took in the meantime.

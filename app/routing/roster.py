@@ -224,7 +224,7 @@ def _with_people(dialect: str, running: Subquery) -> tuple[FromClause, FromClaus
 
 @lru_cache(maxsize=64)
 def people_query(
-    dialect: str, *, shortlist: bool, skill: bool, strategy: Strategy, ranked: bool = False
+    dialect: str, *, shortlist: bool, skill: bool, strategy: Strategy
 ) -> Select[*tuple[Any, ...]]:
     """The people on shift in :team at :now with their presence (`ShiftRow` columns).
 
@@ -233,9 +233,7 @@ def people_query(
     or callers wait for the team). It adds speaks, skilled and busy flags, and is ordered:
     those who can take the call (who speak its language where the team serves it, not
     already rung), free ones first in ringing order, then busy ones; then everyone else.
-    Up to :limit rows; none when the stored shifts do not cover :now. `ranked` (for
-    `reserving_statement`) adds two columns last: `ord`, the row's place in that order, and
-    `unable`, 1 for someone who cannot take the call whether busy or not.
+    Up to :limit rows; none when the stored shifts do not cover :now.
     """
     running = running_shifts(dialect, by_team=True)
     joined, person, state = _with_people(dialect, running)
@@ -311,12 +309,13 @@ def people_query(
         func.coalesce(running.c.covering_for, 0),
     ]
     flags = (speaks.label("speaks"), skilled.label("skilled"), busy.label("busy"))
-    query = query.add_columns(*flags, team.c.languages, team.c.serves, team.c.queued)
-    if ranked:
-        query = query.add_columns(
-            func.row_number().over(order_by=keys).label("ord"), keys[0].label("unable")
-        )
-    return query.join(team, true()).where(stored.exists()).order_by(*keys).limit(bindparam("limit"))
+    return (
+        query.add_columns(*flags, team.c.languages, team.c.serves, team.c.queued)
+        .join(team, true())
+        .where(stored.exists())
+        .order_by(*keys)
+        .limit(bindparam("limit"))
+    )
 
 
 def _among(dialect: str, column: Any, param: str) -> ColumnElement[bool]:
@@ -340,45 +339,6 @@ def ids_param(dialect: str, ids: Sequence[int]) -> Any:
 def people_statement(dialect: str, *, skill: bool, strategy: Strategy) -> Compiled:
     """The shortlist's `people_query`, compiled once to run on the driver (`run_core`)."""
     return Compiled(people_query(dialect, shortlist=True, skill=skill, strategy=strategy))
-
-
-@lru_cache(maxsize=64)
-def reserving_statement(*, skill: bool, strategy: Strategy) -> Compiled:
-    """PostgreSQL: the shortlist (`people_statement`) that also reserves its first :want
-    people who can take the call, as the webhook would next, in the same round trip.
-
-    The first :want distinct people whom SQL sees able and free, in the shortlist's order,
-    unless the team's queue matters (then Python decides who is kept for callers ahead,
-    and nobody is reserved here), are reserved as `presence.reserving` does (those free
-    and not held by another transaction; their `ring` events written). Each row ends with
-    two more columns: `picked` (the person was one of those first :want) and `got` (they
-    were reserved). The caller checks SQL's pick against Python's decision and takes the
-    reservations back (`presence.unreserve`) when they differ. Parameters: the
-    shortlist's and `presence.Hold.params`.
-    """
-    ranked = people_query("postgresql", shortlist=True, skill=skill, strategy=strategy, ranked=True)
-    short = ranked.cte("short")
-    c = short.c
-    picked = (
-        select(c.specialist_id, func.bool_or(c.state.is_(None)).label("rowless"))
-        .where(c.unable == 0, c.busy == 0, ~c.queued)
-        .group_by(c.specialist_id)
-        .order_by(func.min(c.ord))
-        .limit(bindparam("want"))
-        .cte("picked")
-    )
-    reserved, events = presence.reserving(picked)
-    shown = [column for column in c if column.key not in ("ord", "unable")]
-    statement = (
-        select(
-            *shown,
-            c.specialist_id.in_(select(picked.c.specialist_id)).label("picked"),
-            c.specialist_id.in_(select(reserved.c.specialist_id)).label("got"),
-        )
-        .add_cte(events)
-        .order_by(c.ord)
-    )
-    return Compiled(statement)
 
 
 async def everyone(session: AsyncSession, team: TeamView, now: datetime) -> list[ShiftRow]:

@@ -193,10 +193,6 @@ async def test_route_live_goes_past_the_shortlist_when_others_took_its_people(
     async def then_others_take_them(
         session: AsyncSession, request: RouteRequest, **kwargs: Any
     ) -> tuple[Decision, Line] | None:
-        # Without the reservation the shortlist's own statement makes on PostgreSQL (as on
-        # SQLite): others can take its people before `route_live` reserves them. With it,
-        # they can only take them before that statement (test_shortlist_reserving.py).
-        kwargs.pop("hold", None)
         short = await real(session, request, **kwargs)
         assert short is not None and not short[0].complete
         shortlisted.extend(p.specialist_id for p in short[0].candidates)
