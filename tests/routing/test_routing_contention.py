@@ -1,0 +1,129 @@
+"""Live routing under the reservations of others, and people it must not ring.
+
+`route_live` reserves the first free candidates of its decision: people another
+transaction is reserving at that moment are passed over (not waited for), and people whose
+contact cannot be dialled are never reserved or announced, though SQL cannot tell them
+from the others. Whatever the path, the people rung, the presence rows and the `ring`
+events agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.models.call import Call
+from app.models.console import ConsoleEvent
+from app.models.routing import SpecialistPresence
+from app.routing import presence
+from app.routing.decide import RouteRequest
+from app.routing.dispatch import Choice, Ring, route_live
+from tests.routing.calls import add_call
+from tests.routing.shortlists import RING_TIMEOUT, desk_team
+from tests.telephony.rota_rows import Person, staff
+
+REQUEST = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
+
+
+async def _call(db: Database, now: datetime) -> int:
+    async with db.transaction() as session:
+        return await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
+
+
+async def _route(db: Database, call_id: int, now: datetime) -> Choice:
+    async with db.transaction() as session:
+        call = await session.get(Call, call_id)
+        assert call is not None
+        return await route_live(
+            session,
+            REQUEST,
+            call=call,
+            now=now,
+            exclude=(),
+            ring_timeout=RING_TIMEOUT,
+            max_wait=120,
+        )
+
+
+async def _held_for(db: Database, call_id: int) -> dict[int, str]:
+    """Presence state of everyone held for the call."""
+    async with db.transaction() as session:
+        rows = await session.scalars(
+            select(SpecialistPresence).where(SpecialistPresence.call_id == call_id)
+        )
+        return {r.specialist_id: r.state for r in rows}
+
+
+async def _rung_events(db: Database, call_id: int) -> list[tuple[int | None, str | None]]:
+    """The call's `ring` events (one statement writes a batch's in no set order)."""
+    async with db.transaction() as session:
+        rows = await session.execute(
+            select(ConsoleEvent.specialist_id, ConsoleEvent.team).where(
+                ConsoleEvent.call_id == call_id, ConsoleEvent.kind == "ring"
+            )
+        )
+        return sorted((sid, team) for sid, team in rows)
+
+
+@pytest.mark.postgres_only
+async def test_people_another_transaction_is_reserving_are_passed_over(
+    db: Database, clock: FixedClock, database_url: str
+) -> None:
+    now = clock.now()
+    ids = await staff(db, now, {"desk": desk_team(6)})
+    desk = [ids[f"Desk{i:02d}"] for i in range(1, 7)]
+    async with db.transaction() as session:
+        for sid in desk:
+            session.add(SpecialistPresence(specialist_id=sid, state="free", updated_at=now))
+    ours, other = await _call(db, now), await _call(db, now)
+    elsewhere = Database.from_url(database_url)
+    try:
+        # Another instance is reserving the first two and has not committed: the reservation
+        # skips their locked rows rather than wait, and the next two are rung.
+        async with elsewhere.transaction() as theirs:
+            got = await presence.reserve(
+                theirs, desk[:2], want=2, call_id=other, now=now, ring_timeout=RING_TIMEOUT
+            )
+            assert got == desk[:2]
+            # Waiting for their locks would never end: they commit after this returns.
+            choice = await asyncio.wait_for(_route(db, ours, now), timeout=10)
+    finally:
+        await elsewhere.dispose()
+    assert isinstance(choice, Ring)
+    assert [p.specialist_id for p in choice.people] == desk[2:4]
+    assert await _held_for(db, ours) == {desk[2]: "ringing", desk[3]: "ringing"}
+    assert await _held_for(db, other) == {desk[0]: "ringing", desk[1]: "ringing"}
+    assert await _rung_events(db, ours) == [(desk[2], "desk"), (desk[3], "desk")]
+
+
+async def test_people_who_cannot_be_dialled_are_never_reserved(
+    db: Database, clock: FixedClock
+) -> None:
+    """First in line but undialable: passed over, their presence rows left as they were."""
+    now = clock.now()
+    people = [*desk_team(3, contact="ext 12"), Person("Ann", "+14155550001", ["en"])]
+    people += [Person("Bob", "sip:bob@example.com", ["en"]), Person("Cy", "client:cy", ["en"])]
+    ids = await staff(db, now, {"desk": people})
+    desk = [ids[f"Desk{i:02d}"] for i in range(1, 4)]
+    async with db.transaction() as session:
+        session.add(SpecialistPresence(specialist_id=desk[0], state="free", updated_at=now))
+    ours = await _call(db, now)
+
+    choice = await _route(db, ours, now)
+    assert isinstance(choice, Ring)
+    assert [p.name for p in choice.people] == ["Ann", "Bob"]
+    assert await _held_for(db, ours) == {ids["Ann"]: "ringing", ids["Bob"]: "ringing"}
+    assert await _rung_events(db, ours) == [(ids["Ann"], "desk"), (ids["Bob"], "desk")]
+    async with db.transaction() as session:
+        rows = {
+            r.specialist_id: (r.state, r.held_until)
+            for r in await session.scalars(
+                select(SpecialistPresence).where(SpecialistPresence.specialist_id.in_(desk))
+            )
+        }
+    assert rows == {desk[0]: ("free", None)}
