@@ -1,4 +1,5 @@
-"""Shared by the shortlist tests: the whole decision as live routing asks it, a team."""
+"""Shared by the shortlist tests: the whole decision as live routing asks it, a team, and
+routing a stored call live in a transaction of its own."""
 
 from __future__ import annotations
 
@@ -7,12 +8,31 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import Database
+from app.models.call import Call
 from app.routing.decide import Decision, RouteRequest, consider
+from app.routing.dispatch import Choice, route_live
 from app.routing.queue import IN_LINE, Line, Place, active_entry, priority_of
 from app.routing.roster import read_team
 from tests.telephony.rota_rows import Person
 
 RING_TIMEOUT = 20
+
+
+async def route_call(db: Database, request: RouteRequest, call_id: int, now: datetime) -> Choice:
+    """`route_live` for a stored call in a transaction of its own (as its webhook would)."""
+    async with db.transaction() as session:
+        call = await session.get(Call, call_id)
+        assert call is not None
+        return await route_live(
+            session,
+            request,
+            call=call,
+            now=now,
+            exclude=(),
+            ring_timeout=RING_TIMEOUT,
+            max_wait=120,
+        )
 
 
 async def whole(

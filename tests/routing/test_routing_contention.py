@@ -17,14 +17,13 @@ from sqlalchemy import select
 
 from app.core.clock import FixedClock
 from app.core.db import Database
-from app.models.call import Call
 from app.models.console import ConsoleEvent
 from app.models.routing import SpecialistPresence
 from app.routing import presence
 from app.routing.decide import RouteRequest
-from app.routing.dispatch import Choice, Ring, route_live
+from app.routing.dispatch import Ring
 from tests.routing.calls import add_call
-from tests.routing.shortlists import RING_TIMEOUT, desk_team
+from tests.routing.shortlists import RING_TIMEOUT, desk_team, route_call
 from tests.telephony.rota_rows import Person, staff
 
 REQUEST = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
@@ -33,21 +32,6 @@ REQUEST = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
 async def _call(db: Database, now: datetime) -> int:
     async with db.transaction() as session:
         return await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
-
-
-async def _route(db: Database, call_id: int, now: datetime) -> Choice:
-    async with db.transaction() as session:
-        call = await session.get(Call, call_id)
-        assert call is not None
-        return await route_live(
-            session,
-            REQUEST,
-            call=call,
-            now=now,
-            exclude=(),
-            ring_timeout=RING_TIMEOUT,
-            max_wait=120,
-        )
 
 
 async def _held_for(db: Database, call_id: int) -> dict[int, str]:
@@ -91,7 +75,7 @@ async def test_people_another_transaction_is_reserving_are_passed_over(
             )
             assert got == desk[:2]
             # Waiting for their locks would never end: they commit after this returns.
-            choice = await asyncio.wait_for(_route(db, ours, now), timeout=10)
+            choice = await asyncio.wait_for(route_call(db, REQUEST, ours, now), timeout=10)
     finally:
         await elsewhere.dispose()
     assert isinstance(choice, Ring)
@@ -114,7 +98,7 @@ async def test_people_who_cannot_be_dialled_are_never_reserved(
         session.add(SpecialistPresence(specialist_id=desk[0], state="free", updated_at=now))
     ours = await _call(db, now)
 
-    choice = await _route(db, ours, now)
+    choice = await route_call(db, REQUEST, ours, now)
     assert isinstance(choice, Ring)
     assert [p.name for p in choice.people] == ["Ann", "Bob"]
     assert await _held_for(db, ours) == {ids["Ann"]: "ringing", ids["Bob"]: "ringing"}

@@ -26,7 +26,13 @@ from app.routing.decide import SHORTLIST_SPARE, Decision, RouteRequest, shortlis
 from app.routing.dispatch import Choice, Nobody, Ring, Wait, route_live
 from app.routing.queue import Line
 from tests.routing.calls import add_call
-from tests.routing.shortlists import RING_TIMEOUT, desk_team, disagreements, whole
+from tests.routing.shortlists import (
+    RING_TIMEOUT,
+    desk_team,
+    disagreements,
+    route_call,
+    whole,
+)
 from tests.telephony.rota_rows import Person, staff
 
 # --- reading more rows when the first ones cannot take the call ----------------------------
@@ -144,21 +150,6 @@ async def _presence(db: Database) -> dict[int, tuple[str, int | None]]:
         return {r.specialist_id: (r.state, r.call_id) for r in rows}
 
 
-async def _route(db: Database, request: RouteRequest, call_id: int, now: datetime) -> Choice:
-    async with db.transaction() as session:
-        call = await session.get(Call, call_id)
-        assert call is not None
-        return await route_live(
-            session,
-            request,
-            call=call,
-            now=now,
-            exclude=(),
-            ring_timeout=RING_TIMEOUT,
-            max_wait=120,
-        )
-
-
 @pytest.mark.parametrize("meanwhile", ["same transaction", "another instance"])
 @pytest.mark.parametrize(
     ("on_shift", "taken", "rung"),
@@ -210,7 +201,7 @@ async def test_route_live_goes_past_the_shortlist_when_others_took_its_people(
         return short
 
     monkeypatch.setattr(dispatch, "shortlist", then_others_take_them)
-    choice = await _route(db, request, ours, now)
+    choice = await route_call(db, request, ours, now)
 
     assert shortlisted == desk[: 2 + SHORTLIST_SPARE]
     held = await _presence(db)
@@ -245,7 +236,7 @@ async def test_no_shortlist_for_a_missing_team_an_empty_one_or_outside_the_store
         ours = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
 
     async def route(team: str, at: datetime) -> Choice:
-        return await _route(db, RouteRequest(team, "en", strategy="fixed_order"), ours, at)
+        return await route_call(db, RouteRequest(team, "en", strategy="fixed_order"), ours, at)
 
     async def no_shortlist(team: str, at: datetime) -> None:
         async with db.transaction() as session:
