@@ -135,7 +135,8 @@ async def _one_call(app: Any, tw: Twilio, meter: Meter) -> None:
         if found is None:
             meter.outcomes[f"no gather after {kind}"] += 1
             break
-        body = await meter.post(app, kind, tw.gather(call, found.group(1).decode(), "1"))
+        action = found.group(1).decode().replace("&amp;", "&")  # as Twilio reads the XML
+        body = await meter.post(app, kind, tw.gather(call, action, "1"))
     if b"<Dial" in body:
         meter.outcomes["dial"] += 1
         for url in LEG.findall(body):

@@ -30,12 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.driver_sql import (
     Compiled,
     Sql,
+    final_statement,
     flush_pending,
     from_db_time,
     is_sqlite,
     marks,
     run,
     run_core,
+    runs_alone,
     to_db_time,
 )
 from app.models.base import Base, UTCDateTime
@@ -154,6 +156,9 @@ _WITH_STATE = (
 )
 # The row lock (PostgreSQL) holds until commit: two webhooks of one call take turns.
 CALL_AND_STATE = Sql.of(_WITH_STATE, postgresql_suffix=" FOR UPDATE OF calls")
+# Read by statements run alone (`driver_sql.statements_alone`): a lock would end with the
+# statement, so none is taken (the save checks the state's version itself).
+CALL_AND_STATE_UNLOCKED = Sql.of(_WITH_STATE)
 _BY_SID = f"SELECT {_CALLS.select_list} FROM calls WHERE calls.sid = ?"
 CALL_BY_SID = Sql.of(_BY_SID, postgresql_suffix=" FOR UPDATE")
 INSERT_STATE = Sql.of(
@@ -205,8 +210,10 @@ def _call_from(row: Sequence[Any]) -> CallRecord:
 async def call_and_state(
     session: AsyncSession, sid: str
 ) -> tuple[CallRecord | None, StoredState | None]:
-    """The call with a CallSid and its IVR state, in one statement, the call row locked."""
-    found = await run(session, CALL_AND_STATE, (sid,))
+    """The call with a CallSid and its IVR state, in one statement, the call row locked
+    (in a transaction; run alone, not locked)."""
+    unlocked = runs_alone(session.sync_session)
+    found = await run(session, CALL_AND_STATE_UNLOCKED if unlocked else CALL_AND_STATE, (sid,))
     if not found.rows:
         return None, None
     row = found.rows[0]
@@ -362,11 +369,20 @@ async def save_with_state(
 
 @lru_cache(maxsize=256)
 def _save_with_state_sql(
-    changed: tuple[str, ...], steps: bool, first: bool, new: tuple[str, ...] = ()
+    changed: tuple[str, ...],
+    steps: bool,
+    first: bool,
+    new: tuple[str, ...] = (),
+    alone: bool = False,
 ) -> Sql:
     """PostgreSQL: one statement writing what `save_with_state` writes (by its shape).
 
     `new`: the columns of a call inserted by the same statement (its id comes back first).
+    `alone`: the statement runs outside a transaction (`driver_sql.statements_alone`), so
+    over a state it writes nothing unless the state's version still matches (in a
+    transaction the caller rolls back instead), and it locks the call's row before the
+    state's, the order a webhook's transaction takes them in (`CALL_AND_STATE`), so the
+    two cannot deadlock.
     """
     count = 0
 
@@ -385,16 +401,21 @@ def _save_with_state_sql(
         call = "(SELECT id FROM call_row)"
     else:
         call = mark("::integer")
+    guarded = alone and not first
+    gate = " AND EXISTS (SELECT 1 FROM state)" if guarded else ""
+    if guarded:
+        parts.append(f"locked AS (SELECT id FROM calls WHERE id = {call} FOR UPDATE)")
     if changed:
         sets = ", ".join(f"{name} = {mark()}" for name in changed)
-        parts.append(f"call_row AS (UPDATE calls SET {sets} WHERE id = {call})")
+        parts.append(f"call_row AS (UPDATE calls SET {sets} WHERE id = {call}{gate})")
     if steps:
         columns = (mark("::integer[]"), mark("::varchar[]"), mark("::varchar[]"))
         at = mark("::timestamptz[]")
         parts.append(
             "path AS (INSERT INTO call_steps (call_id, seq, step, input, at) "
             f"SELECT {call}, s.seq, s.step, s.input, s.at "
-            f"FROM unnest({', '.join(columns)}, {at}) AS s(seq, step, input, at))"
+            f"FROM unnest({', '.join(columns)}, {at}) AS s(seq, step, input, at)"
+            f"{' WHERE EXISTS (SELECT 1 FROM state)' if guarded else ''})"
         )
     state, version, response, logged, updated = (
         mark("::json"),
@@ -410,11 +431,14 @@ def _save_with_state_sql(
             f"VALUES ({call}, {state}, {version}, {response}, {logged}, {updated}) RETURNING 1)"
         )
     else:
+        of = "(SELECT id FROM locked)" if guarded else call
         parts.append(
             f"state AS (UPDATE call_states SET state = {state}, version = {version}, "
             f"last_response = {response}, path_logged = {logged}, updated_at = {updated} "
-            f"WHERE call_id = {call} AND version = {mark('::integer')} RETURNING 1)"
+            f"WHERE call_id = {of} AND version = {mark('::integer')} RETURNING 1)"
         )
+    if guarded:  # a WITH query sees only those before it: the state's goes first
+        parts = [parts[0], parts[-1], *parts[1:-1]]
     written = "(SELECT id FROM call_row), count(*)" if new else "count(*)"
     return Sql("", f"WITH {', '.join(parts)} SELECT {written} FROM state")
 
@@ -447,7 +471,9 @@ async def _save_with_state_postgresql(
     params += _state_values(values, version, sqlite=False)
     if read_version is not None:
         params.append(read_version)
-    sql = _save_with_state_sql(changed, bool(steps), read_version is None, new)
+    alone = runs_alone(session.sync_session)
+    sql = _save_with_state_sql(changed, bool(steps), read_version is None, new, alone)
+    final_statement(session)  # run alone, it commits by itself: nothing may follow it
     found = await run(session, sql, params)
     if new:
         call.id = current["id"] = found.rows[0][0]

@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from greenlet import getcurrent  # type: ignore[import-untyped]
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +23,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, PoolProxiedConnection
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
-from app.core.driver_sql import forget_own_connection, remember_own_connection
+from app.core.driver_sql import (
+    NeedsTransaction,
+    forget_own_connection,
+    remember_own_connection,
+    runs_alone,
+    statements_alone,
+    wrote_alone,
+)
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, OneTripConnection, one_trip_dbapi
 
 # PostgreSQL connections an instance keeps open (DB_POOL_SIZE's default); a burst opens as many
@@ -96,6 +104,8 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if getattr(getcurrent(), _UNPINGED, False):
+            return  # statements run alone: the first one is the ping (`_Lease.take`)
         driver = dbapi_conn.driver_connection
         plain = (
             dbapi_conn.isolation_level is None
@@ -189,6 +199,7 @@ def dialect_of(session: AsyncSession) -> str:
 
 
 _LEASE = "switchboard.lease"
+_UNPINGED = "switchboard_unpinged"
 
 
 class _Lease:
@@ -223,14 +234,25 @@ class _Lease:
         )
 
     @classmethod
-    def take(cls, engine: Engine) -> _Lease:
+    def take(cls, engine: Engine, ping: bool = True) -> _Lease:
         """In the greenlet: a connection from the pool (its checkout ping included); a
-        failure raised as SQLAlchemy's error, as `engine.connect()` raises it."""
+        failure raised as SQLAlchemy's error, as `engine.connect()` raises it.
+
+        `ping=False` (PostgreSQL, statements run alone): no ping and no BEGIN; the first
+        statement finds out whether the connection is alive, and the work fails over to a
+        transaction (which pings) if it is not (`Database.webhook_transaction`).
+        """
+        here = getcurrent()
+        if not ping:
+            setattr(here, _UNPINGED, True)  # read by the checkout listener, in this greenlet
         try:
             return cls(engine, engine.pool.connect())
         except engine.dialect.loaded_dbapi.Error as error:
             Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
             raise
+        finally:
+            if not ping:
+                setattr(here, _UNPINGED, False)
 
     def connection(self) -> Connection:
         """The Core connection over the leased one, for the session's ORM work."""
@@ -272,6 +294,14 @@ class _Lease:
         driver.commit()
         self._give_back(session)
         return True
+
+    def drop(self, session: Session) -> None:
+        """In the greenlet: throw the connection away (the pool connects afresh) and end
+        the lease, with nothing to roll back (statements run alone)."""
+        try:
+            self.fairy.invalidate()
+        finally:
+            self._give_back(session)
 
     def _give_back(self, session: Session) -> None:
         if not untouched(session):
@@ -319,6 +349,8 @@ class _LeasedSession(Session):
         lease: _Lease | None = self.info.get(_LEASE)
         if lease is None:
             return super().get_bind(*args, **kwargs)
+        if runs_alone(self):
+            raise NeedsTransaction("the ORM runs in a transaction")
         return lease.connection()
 
 
@@ -355,7 +387,7 @@ class Database:
             await _close(session)
 
     @asynccontextmanager
-    async def webhook_transaction(self) -> AsyncIterator[AsyncSession]:
+    async def webhook_transaction(self, *, alone: bool = False) -> AsyncIterator[AsyncSession]:
         """`transaction()` for a Twilio webhook, with a fifth of its overhead.
 
         A webhook's statements run on the driver (`app.core.driver_sql`), so the session's
@@ -368,25 +400,44 @@ class Database:
         connection made on that same pooled connection when first needed, and commits with
         the rest. Otherwise as `transaction()`: commits when the block ends, rolls back on
         any error, runs the work registered with `after_commit` after the commit.
+
+        `alone=True` (PostgreSQL; ignored on SQLite, whose BEGIN and COMMIT cost no trip):
+        no transaction at all, for a webhook that reads and then writes one statement that
+        guards itself (`driver_sql.statements_alone`): its reads run each on its own, its
+        final statement commits by itself, two round trips fewer (no BEGIN, no COMMIT).
+        Anything else it meets (another write, the ORM) raises `NeedsTransaction` before
+        anything is written, as does a pooled connection found dead by its first statement
+        (there is no ping: the connection is thrown away); the caller runs the work again
+        in a transaction.
         """
         session = self._webhook_sessions()
         sync = session.sync_session
         engine = self.engine.sync_engine
         sqlite = self.is_sqlite
+        alone = alone and not sqlite
         # SQLite with its connection idle takes it and, below, commits and gives it back
         # on the event loop without the greenlet's two trips (~0.4% of a webhook's instructions).
         lease = (
             _Lease.take(engine)
             if sqlite and _Lease.ready(engine.pool)
-            else await greenlet_spawn(_Lease.take, engine)
+            else await greenlet_spawn(_Lease.take, engine, not alone)
         )
         sync.info[_LEASE] = lease
         remember_own_connection(sync, lease.fairy.dbapi_connection)
+        if alone:
+            statements_alone(sync)
         try:
             try:
                 yield session
                 ended = sqlite and lease.end_here(sync)
-            except BaseException:
+            except BaseException as error:
+                if alone and isinstance(error, DBAPIError | OSError) and not wrote_alone(sync):
+                    # Only reads ran: maybe on a connection that died in the pool. Drop it;
+                    # the work runs again in a transaction, whose checkout pings.
+                    await greenlet_spawn(lease.drop, sync)
+                    raise NeedsTransaction(
+                        f"a read failed: {error!r}", by_the_work=False
+                    ) from error
                 await greenlet_spawn(lease.end, sync, False)
                 raise
             if not ended:

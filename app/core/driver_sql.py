@@ -152,7 +152,10 @@ async def run_core(
     if bind.dialect.name == "sqlite":
         found = await _run_sqlite(adapted, form.text, ordered, False)
     else:
-        found = await _run_asyncpg(adapted, form.text, ordered, False, rows=form.returns_rows)
+        begin = _check_alone(session, form.text)
+        found = await _run_asyncpg(
+            adapted, form.text, ordered, False, rows=form.returns_rows, begin=begin
+        )
     if found.rows and any(form.results):
         processors = form.results
         rows: list[Sequence[Any]] = [
@@ -184,7 +187,7 @@ async def run_core_many(
     if bind.dialect.name == "sqlite":
         await _run_sqlite(adapted, form.text, batch, True)
     else:
-        await _run_asyncpg(adapted, form.text, batch, True)
+        await _run_asyncpg(adapted, form.text, batch, True, begin=_check_alone(session, form.text))
 
 
 def _ordered(form: _Form, params: Mapping[str, Any]) -> list[Any]:
@@ -217,6 +220,79 @@ class Outcome:
 
 _CONNECTION = "switchboard.driver_connection"
 _OWN = "switchboard.own_connection"
+_ALONE = "switchboard.statements_alone"
+_WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE)
+
+
+class NeedsTransaction(Exception):
+    """Statements run alone (`statements_alone`) met work that needs a transaction: a write
+    other than the one final statement, the ORM, or a connection that failed. Nothing was
+    written; the work is to be run again in a transaction.
+
+    `by_the_work`: the work itself needs one (so will the same work next time), rather than
+    a connection having failed under it.
+    """
+
+    def __init__(self, why: str, *, by_the_work: bool = True) -> None:
+        super().__init__(why)
+        self.by_the_work = by_the_work
+
+
+class _Alone:
+    """A session's statements run without a transaction (PostgreSQL): each read on its own,
+    and at most one write, the last statement, atomic by itself (`final_statement`)."""
+
+    __slots__ = ("final", "wrote")
+
+    def __init__(self) -> None:
+        self.final = False  # the next write is the final statement
+        self.wrote = False  # the final statement ran (it may have committed)
+
+
+def statements_alone(session: Session) -> None:
+    """From now on, the session's driver statements run outside any transaction: reads
+    each on its own, one final write (`final_statement`), anything else `NeedsTransaction`.
+    For a webhook whose only write is one statement, guarded by what it checks itself
+    (the call state's version): no BEGIN and no COMMIT, two round trips fewer."""
+    session.info[_ALONE] = _Alone()
+
+
+def runs_alone(session: Session) -> bool:
+    """True while the session's statements run without a transaction."""
+    return _ALONE in session.info
+
+
+def wrote_alone(session: Session) -> bool:
+    """True once the final statement of a session run alone was sent (it may have
+    committed: the work must not be run again as if nothing had been written)."""
+    alone: _Alone | None = session.info.get(_ALONE)
+    return alone is not None and alone.wrote
+
+
+def final_statement(session: AsyncSession) -> None:
+    """The next write is the last statement of the session's work: run alone, it commits
+    by itself. Nothing may be pending in the ORM (it would be written after)."""
+    alone: _Alone | None = session.info.get(_ALONE)
+    if alone is None:
+        return
+    sync = session.sync_session
+    if sync.in_transaction() or sync.new or sync.dirty or sync.deleted:
+        raise NeedsTransaction("the ORM has work pending beside the final statement")
+    alone.final = True
+
+
+def _check_alone(session: AsyncSession, text: str) -> bool:
+    """Whether the statement runs in a transaction (False: alone, by the rules above)."""
+    alone: _Alone | None = session.info.get(_ALONE)
+    if alone is None:
+        return True
+    if alone.wrote:
+        raise NeedsTransaction("a statement after the final one")
+    if _WRITES.search(text):
+        if not alone.final:
+            raise NeedsTransaction(f"a write that is not the final statement: {text[:60]!r}")
+        alone.wrote = True
+    return False
 
 
 async def _adapted(session: AsyncSession) -> Any:
@@ -276,7 +352,8 @@ async def run(
     adapted = await _adapted(session)
     if is_sqlite(session):
         return await _run_sqlite(adapted, sql.sqlite, params, many)
-    return await _run_asyncpg(adapted, sql.postgresql, params, many)
+    begin = _check_alone(session, sql.postgresql)
+    return await _run_asyncpg(adapted, sql.postgresql, params, many, begin=begin)
 
 
 async def _run_sqlite(adapted: Any, text: str, params: Sequence[Any], many: bool) -> Outcome:
@@ -299,14 +376,20 @@ _COUNT = re.compile(r"(\d+)$")
 
 
 async def _run_asyncpg(
-    adapted: Any, text: str, params: Sequence[Any], many: bool, *, rows: bool | None = None
+    adapted: Any,
+    text: str,
+    params: Sequence[Any],
+    many: bool,
+    *,
+    rows: bool | None = None,
+    begin: bool = True,
 ) -> Outcome:
     driver = adapted._connection
     if rows is None:
         rows = " RETURNING " in text or text.lstrip()[:6].upper() in ("SELECT", "WITH ")
     async with adapted._execute_mutex:
         try:
-            if adapted._transaction is None and not adapted.autocommit:
+            if begin and adapted._transaction is None and not adapted.autocommit:
                 await adapted._start_transaction()
             if many:
                 await driver.executemany(text, params)

@@ -26,6 +26,7 @@ from app.config import Settings
 from app.core.clock import Clock
 from app.core.db import Database
 from app.core.deadline import within
+from app.core.driver_sql import NeedsTransaction
 from app.core.types import MAX_DB_INT
 from app.ivr import (
     CallState,
@@ -97,6 +98,7 @@ class VoiceWebhook:
     form: Mapping[str, str]
     version: int | None = None  # the state version the callback URL was issued for
     language: str | None = None  # the call's language then (for the apology)
+    step: str | None = None  # the step whose input a gather's URL awaits
 
 
 class StateConflict(Exception):
@@ -145,10 +147,55 @@ def apology(tel: Telephony, webhook: VoiceWebhook) -> str:
         return LAST_RESORT
 
 
+# The caller's webhooks that may run without a transaction (PostgreSQL): most of them read
+# the call and write one statement, its versioned save (`Database.webhook_transaction`).
+ALONE_HOOKS = frozenset({"voice", "gather"})
+# Webhooks, by their shape, that ran into work needing a transaction (a routing decision, a
+# work item): the next of that shape starts in one. Bounded: forgotten all at once when full.
+_NEEDS_TRANSACTION: dict[tuple[str, str, str, bool, bool], None] = {}
+_SHAPES_KEPT = 1024
+
+
+def _shape(webhook: VoiceWebhook) -> tuple[str, str, str, bool, bool]:
+    """What decides, before anything is read, whether a webhook writes more than its save:
+    the hook, the step awaiting input, the keys pressed, speech, the caller gone."""
+    form = webhook.form
+    return (
+        webhook.hook,
+        (webhook.step or "")[:64],
+        form.get("Digits", "").strip()[:16],
+        bool(form.get("SpeechResult")),
+        form.get("CallStatus") in TERMINAL_STATUSES,
+    )
+
+
+def _starts_alone(tel: Telephony, webhook: VoiceWebhook) -> bool:
+    return (
+        webhook.hook in ALONE_HOOKS
+        and not tel.db.is_sqlite
+        and _shape(webhook) not in _NEEDS_TRANSACTION
+    )
+
+
+def _learn_needs_transaction(webhook: VoiceWebhook) -> None:
+    if len(_NEEDS_TRANSACTION) >= _SHAPES_KEPT:
+        _NEEDS_TRANSACTION.clear()
+    _NEEDS_TRANSACTION[_shape(webhook)] = None
+
+
 async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
-    for attempt in range(1, CONFLICT_RETRIES + 1):
+    alone = _starts_alone(tel, webhook)
+    attempt = 1
+    while True:
         try:
-            return await _answer_once(tel, webhook)
+            return await _answer_once(tel, webhook, alone=alone)
+        except NeedsTransaction as need:
+            if not alone:
+                raise
+            # Nothing was written: the same answer again, in a transaction.
+            if need.by_the_work:
+                _learn_needs_transaction(webhook)
+            alone = False
         except (StateConflict, IntegrityError):
             if attempt == CONFLICT_RETRIES:
                 raise
@@ -157,16 +204,16 @@ async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
                 webhook.form.get("CallSid", ""),
                 extra={"call_sid": webhook.form.get("CallSid", ""), "hook": webhook.hook},
             )
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
-async def _answer_once(tel: Telephony, webhook: VoiceWebhook) -> str:
+async def _answer_once(tel: Telephony, webhook: VoiceWebhook, *, alone: bool = False) -> str:
     form = webhook.form
     sid = form.get("CallSid", "").strip()
     if not sid or len(sid) > MAX_SID:
         raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
-    async with tel.db.webhook_transaction() as session:
+    async with tel.db.webhook_transaction(alone=alone) as session:
         record, row = await records.call_and_state(session, sid)
         replayed = _replay(webhook, row)
         if replayed is not None:

@@ -19,6 +19,7 @@ from app.calls import records
 from app.calls import repository as call_records
 from app.calls import service as calls
 from app.core.deadline import within
+from app.core.driver_sql import final_statement
 from app.models.call import TERMINAL_STATUSES, Call, RingAttempt
 from app.routing import presence
 from app.routing import queue as queues
@@ -154,6 +155,7 @@ async def leg_status(
     attempt = found.attempt
     status = form.get("CallStatus", "")
     calls.leg_status(attempt, status, form.get("CallSid"), now=now)
+    final_statement(session)  # one write: run alone, it commits by itself
     if status in TERMINAL_STATUSES and attempt.specialist_id is not None:
         # The leg is over (declined, unanswered, failed, or the conversation ended): its
         # specialist is free again, unless another attempt holds them by now.
