@@ -286,8 +286,8 @@ def _check_alone(session: AsyncSession, text: str) -> bool:
     alone: _Alone | None = session.info.get(_ALONE)
     if alone is None:
         return True
-    if alone.wrote:
-        raise NeedsTransaction("a statement after the final one")
+    if alone.wrote:  # it committed: running the work again would not be safe
+        raise RuntimeError("a statement after the final one of statements run alone")
     if _WRITES.search(text):
         if not alone.final:
             raise NeedsTransaction(f"a write that is not the final statement: {text[:60]!r}")

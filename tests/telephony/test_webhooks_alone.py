@@ -1,0 +1,179 @@
+"""The caller's webhooks on PostgreSQL without a transaction where one statement is enough.
+
+A menu digit reads the call and writes its versioned save: no BEGIN, no COMMIT. A webhook
+that turns out to need more (a routing decision, the caller gone) is answered in a
+transaction instead, nothing written twice, and the next webhook of its shape starts in one.
+Whatever happens, the caller hears what they would have heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+
+from app.core.clock import FixedClock
+from app.core.db import Database
+from app.telephony import driver
+from tests.telephony.rota_rows import Person, staff
+from tests.telephony.twilio import Caller, query_of, says, verbs
+
+pytestmark = pytest.mark.postgres_only
+
+
+@pytest.fixture
+async def sent(app: FastAPI) -> list[str]:
+    """Every query the app's pooled connections send from now on (asyncpg's query log:
+    BEGIN and COMMIT, and the statements the call path runs on the driver)."""
+    database: Database = app.state.db
+    await database.engine.dispose()  # connections opened from now on log what they send
+    log: list[str] = []
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _log(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.driver_connection.add_query_logger(
+            lambda record: log.append(record.query.strip())
+        )
+
+    driver._NEEDS_TRANSACTION.clear()
+    return log
+
+
+APOLOGY = "something went wrong on our side"  # the fallback's words (fallback.py)
+# What asyncpg asks of a new connection about types before it first sends JSON.
+_INTROSPECTION = ("typeinfo_tree", "current_setting('jit')", "set_config('jit'")
+
+
+async def _then(log: list[str]) -> list[str]:
+    """What was logged so far (the driver calls its loggers soon after a query), cleared;
+    without asyncpg's own introspection of types."""
+    await asyncio.sleep(0.02)
+    seen = [q for q in log if not any(mark in q for mark in _INTROSPECTION)]
+    log.clear()
+    return seen
+
+
+def _transactions(seen: list[str]) -> list[str]:
+    return [q.split()[0].rstrip(";").upper() for q in seen if q.split()[0].rstrip(";") in _TX]
+
+
+_TX = {"BEGIN", "COMMIT", "ROLLBACK", "begin", "commit", "rollback"}
+
+
+def _reads_of_the_call(seen: list[str]) -> int:
+    return sum(1 for q in seen if q.startswith("SELECT calls.id") and "call_states" in q)
+
+
+async def test_menus_are_answered_without_a_transaction(
+    client: httpx.AsyncClient, sent: list[str], admin: dict[str, str]
+) -> None:
+    caller = Caller(client, sid="CA" + "a1" * 16)
+    await _then(sent)
+    doc = await caller.dial_in()
+    assert verbs(doc) == ["Gather", "Redirect"]
+    seen = await _then(sent)
+    assert _transactions(seen) == [] and len(seen) == 2  # the read, the INSERT of all
+    doc = await caller.press("1")  # English
+    seen = await _then(sent)
+    assert _transactions(seen) == []
+    assert verbs(doc) == ["Gather", "Redirect"]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["language"] == "en"
+    assert ("choose_language", "1") in [(s["step"], s["input"]) for s in call["path"]]
+
+
+async def test_a_webhook_that_routes_runs_in_a_transaction_and_is_remembered(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    sent: list[str],
+    admin: dict[str, str],
+) -> None:
+    await staff(
+        db,
+        clock.now(),
+        {"support-en": [Person(f"P{i}", f"+1415555010{i}", ["en"]) for i in range(1, 5)]},
+    )
+    rung: list[list[str]] = []
+    for n, sid in enumerate(("CA" + "b2" * 16, "CA" + "c3" * 16)):
+        caller = Caller(client, sid=sid, from_number=f"+1500555000{n}")
+        await caller.dial_in()
+        await caller.press("1")
+        await caller.stay_silent()
+        await caller.stay_silent()
+        await _then(sent)
+        doc = await caller.press("0")
+        seen = await _then(sent)
+        rung.append([number.text or "" for number in doc.iter("Number")])
+        assert _transactions(seen) == ["BEGIN", "COMMIT"]
+        # The first caller's webhook tried alone, met the reservation and began again in
+        # a transaction (the call read twice); the second's began in one at once.
+        assert _reads_of_the_call(seen) == (2 if n == 0 else 1)
+        call = (await client.get(f"/v1/calls/{sid}", headers=admin)).json()
+        assert len(call["attempts"]) == 2  # written once, not once per try
+    assert all(len(numbers) == 2 for numbers in rung)
+    assert set(rung[0]).isdisjoint(rung[1])  # four people, two each: nobody rung twice
+
+
+async def test_a_caller_gone_during_a_menu_is_recorded_in_a_transaction(
+    client: httpx.AsyncClient, sent: list[str], admin: dict[str, str]
+) -> None:
+    caller = Caller(client, sid="CA" + "d4" * 16)
+    await caller.dial_in()
+    await _then(sent)
+    doc = await caller._post(caller.gather.get("action", ""), Digits="1", CallStatus="completed")
+    assert verbs(doc) == ["Hangup"]
+    assert _transactions(await _then(sent)) == ["BEGIN", "COMMIT"]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["outcome"] == "abandoned"
+
+
+async def test_connections_dead_in_the_pool_go_unheard(
+    app: FastAPI, client: httpx.AsyncClient, sent: list[str]
+) -> None:
+    first = Caller(client, sid="CA" + "e5" * 16)
+    await first.dial_in()
+    await first.press("1")
+    database: Database = app.state.db
+    other = Database.from_url(database.engine.url.render_as_string(hide_password=False))
+    try:  # the server drops every connection the app keeps (a restart, a failover)
+        async with other.transaction() as session:
+            await session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await other.dispose()
+    await asyncio.sleep(0.1)
+    second = Caller(client, sid="CA" + "f6" * 16)
+    doc = await second.dial_in()
+    assert verbs(doc) == ["Gather", "Redirect"]
+    assert not any(APOLOGY in said for said in says(doc))
+    doc = await first.press("1")
+    assert verbs(doc) == ["Gather", "Redirect"]
+    assert not any(APOLOGY in said for said in first.heard)
+
+
+async def test_one_webhook_sent_twice_at_once_is_answered_the_same_and_saved_once(
+    client: httpx.AsyncClient, admin: dict[str, str], sent: list[str]
+) -> None:
+    caller = Caller(client, sid="CA" + "a7" * 16)
+    await caller.dial_in()
+    action = caller.gather.get("action", "")
+    twins = [Caller(client, sid=caller.sid) for _ in range(2)]
+    for twin in twins:
+        twin.doc = caller.doc
+    docs = await asyncio.gather(*(twin.press("1") for twin in twins))
+    assert [verbs(d) for d in docs] == [["Gather", "Redirect"]] * 2
+    assert twins[0].raw == twins[1].raw
+    assert query_of(action)["v"] == "1"
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    steps = [(s["step"], s["input"]) for s in call["path"]]
+    assert steps.count(("choose_language", "1")) == 1  # the digit logged once
+    assert [s["seq"] for s in call["path"]] == list(range(len(steps)))
