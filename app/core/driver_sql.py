@@ -222,6 +222,7 @@ _CONNECTION = "switchboard.driver_connection"
 _OWN = "switchboard.own_connection"
 _ALONE = "switchboard.statements_alone"
 _WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE)
+_WRITING: dict[str, bool] = {}  # by statement text: whether it writes
 
 
 class NeedsTransaction(Exception):
@@ -288,7 +289,12 @@ def _check_alone(session: AsyncSession, text: str) -> bool:
         return True
     if alone.wrote:  # it committed: running the work again would not be safe
         raise RuntimeError("a statement after the final one of statements run alone")
-    if _WRITES.search(text):
+    writes = _WRITING.get(text)
+    if writes is None:
+        if len(_WRITING) >= 4096:  # statements are written once, but IN lists vary
+            _WRITING.clear()
+        writes = _WRITING[text] = bool(_WRITES.search(text))
+    if writes:
         if not alone.final:
             raise NeedsTransaction(f"a write that is not the final statement: {text[:60]!r}")
         alone.wrote = True
