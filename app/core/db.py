@@ -114,8 +114,9 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
             and dbapi_conn._transaction is None
             and not driver.is_in_transaction()
         )
+        begin = _BEGIN_GENERIC if getattr(getcurrent(), _GENERIC, False) else "BEGIN"
         try:
-            await_(driver.execute("BEGIN" if plain else "SELECT 1"))  # simple protocol
+            await_(driver.execute(begin if plain else "SELECT 1"))  # simple protocol
         except Exception as exc:
             raise DisconnectionError(f"a pooled connection failed its ping: {exc!r}") from exc
         if plain:
@@ -200,6 +201,10 @@ def dialect_of(session: AsyncSession) -> str:
 
 _LEASE = "switchboard.lease"
 _UNPINGED = "switchboard_unpinged"
+_GENERIC = "switchboard_generic_plans"
+# A webhook's transaction plans its prepared statements once (`webhook_transaction`): the
+# ping begins it and sets that, in one round trip (simple protocol, two statements).
+_BEGIN_GENERIC = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 class _Lease:
@@ -234,25 +239,28 @@ class _Lease:
         )
 
     @classmethod
-    def take(cls, engine: Engine, ping: bool = True) -> _Lease:
+    def take(cls, engine: Engine, ping: bool = True, generic: bool = False) -> _Lease:
         """In the greenlet: a connection from the pool (its checkout ping included); a
         failure raised as SQLAlchemy's error, as `engine.connect()` raises it.
 
         `ping=False` (PostgreSQL, statements run alone): no ping and no BEGIN; the first
         statement finds out whether the connection is alive, and the work fails over to a
         transaction (which pings) if it is not (`Database.webhook_transaction`).
+        `generic=True` (PostgreSQL): the transaction the ping begins runs its prepared
+        statements on generic plans (`_BEGIN_GENERIC`).
         """
         here = getcurrent()
-        if not ping:
-            setattr(here, _UNPINGED, True)  # read by the checkout listener, in this greenlet
+        # Read by the checkout listener, which runs in this greenlet.
+        setattr(here, _UNPINGED, not ping)
+        setattr(here, _GENERIC, generic)
         try:
             return cls(engine, engine.pool.connect())
         except engine.dialect.loaded_dbapi.Error as error:
             Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
             raise
         finally:
-            if not ping:
-                setattr(here, _UNPINGED, False)
+            setattr(here, _UNPINGED, False)
+            setattr(here, _GENERIC, False)
 
     def connection(self) -> Connection:
         """The Core connection over the leased one, for the session's ORM work."""
@@ -420,7 +428,7 @@ class Database:
         lease = (
             _Lease.take(engine)
             if sqlite and _Lease.ready(engine.pool)
-            else await greenlet_spawn(_Lease.take, engine, not alone)
+            else await greenlet_spawn(_Lease.take, engine, not alone, True)
         )
         sync.info[_LEASE] = lease
         remember_own_connection(sync, lease.fairy.dbapi_connection)
