@@ -407,7 +407,10 @@ class Database:
         webhook does (rare on the call path: a queue entry, a work item) runs over a Core
         connection made on that same pooled connection when first needed, and commits with
         the rest. Otherwise as `transaction()`: commits when the block ends, rolls back on
-        any error, runs the work registered with `after_commit` after the commit.
+        any error, runs the work registered with `after_commit` after the commit. On
+        PostgreSQL its prepared statements run on generic plans (`_BEGIN_GENERIC`: the call
+        path's statements are written for them, and PostgreSQL would plan some afresh on
+        every run).
 
         `alone=True` (PostgreSQL; ignored on SQLite, whose BEGIN and COMMIT cost no trip):
         no transaction at all, for a webhook that reads and then writes one statement that
