@@ -259,6 +259,10 @@ async def time_consider(
     return samples, on_shift / len(picks), candidates / len(picks)
 
 
+# route_live's transaction plans as a webhook's does (`Database.webhook_transaction`).
+GENERIC_PLANS = True
+
+
 async def time_route_live(
     db: Database,
     picks: list[tuple[str, datetime]],
@@ -273,6 +277,8 @@ async def time_route_live(
     for n, (team, at) in enumerate(picks):
         async with db.sessionmaker() as s:
             try:
+                if GENERIC_PLANS and not db.is_sqlite:  # as a webhook's transaction plans
+                    await s.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
                 call = open_call(
                     s,
                     sid=f"CAlive{n:010d}",
@@ -508,7 +514,15 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="time each SQL statement of route_live"
     )
+    parser.add_argument(
+        "--custom-plans",
+        action="store_true",
+        help="PostgreSQL: plan as PostgreSQL chooses, not on generic plans as a webhook's "
+        "transaction does (before the twelfth round of issue 17)",
+    )
     args = parser.parse_args()
+    global GENERIC_PLANS
+    GENERIC_PLANS = not args.custom_plans
     if not args.grid and args.teams > args.specialists:
         parser.error("--teams must not exceed --specialists")
     asyncio.run(run(args))
