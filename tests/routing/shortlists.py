@@ -22,17 +22,18 @@ RING_TIMEOUT = 20
 async def route_call(db: Database, request: RouteRequest, call_id: int, now: datetime) -> Choice:
     """`route_live` for a stored call in a transaction of its own (as its webhook would)."""
     async with db.transaction() as session:
-        call = await session.get(Call, call_id)
-        assert call is not None
-        return await route_live(
-            session,
-            request,
-            call=call,
-            now=now,
-            exclude=(),
-            ring_timeout=RING_TIMEOUT,
-            max_wait=120,
-        )
+        return await route_stored(session, request, call_id, now)
+
+
+async def route_stored(
+    session: AsyncSession, request: RouteRequest, call_id: int, now: datetime
+) -> Choice:
+    """`route_live` for a stored call, in the session's transaction."""
+    call = await session.get(Call, call_id)
+    assert call is not None
+    return await route_live(
+        session, request, call=call, now=now, exclude=(), ring_timeout=RING_TIMEOUT, max_wait=120
+    )
 
 
 async def whole(

@@ -16,14 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import FixedClock
 from app.core.db import Database
-from app.models.call import Call
 from app.models.rota import OverrideRow, Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.lookup import read
 from app.rota.materialise import rematerialise
 from app.routing import decide, dispatch, presence
 from app.routing.decide import SHORTLIST_SPARE, Decision, RouteRequest, shortlist
-from app.routing.dispatch import Choice, Nobody, Ring, Wait, route_live
+from app.routing.dispatch import Choice, Nobody, Ring, Wait
 from app.routing.queue import Line
 from tests.routing.calls import add_call
 from tests.routing.shortlists import (
@@ -31,6 +30,7 @@ from tests.routing.shortlists import (
     desk_team,
     disagreements,
     route_call,
+    route_stored,
     whole,
 )
 from tests.telephony.rota_rows import Person, staff
@@ -100,17 +100,7 @@ async def test_free_people_kept_for_callers_ahead_make_the_shortlist_read_furthe
         assert status[desk[1]] == ("held", f"kept for a standard caller waiting since {since} UTC")
         assert [status[sid][0] for sid in desk[:6]] == ["held"] * 6
 
-        call = await session.get(Call, call_id)
-        assert call is not None
-        choice = await route_live(
-            session,
-            request,
-            call=call,
-            now=now,
-            exclude=(),
-            ring_timeout=RING_TIMEOUT,
-            max_wait=120,
-        )
+        choice = await route_stored(session, request, call_id, now)
         assert isinstance(choice, Ring)
         assert [p.specialist_id for p in choice.people] == desk[6:8]
 
