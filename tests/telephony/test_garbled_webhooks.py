@@ -8,9 +8,7 @@ from sqlalchemy import func, select
 
 from app.core.db import Database
 from app.models.call import Call
-from tests.telephony.twilio import Caller, post, says
-
-SORRY = "We're sorry, something went wrong on our side."
+from tests.telephony.twilio import SORRY, Caller, post, says
 
 
 async def test_a_nul_in_the_digits_gets_the_menus_retry_prompt(client: httpx.AsyncClient) -> None:

@@ -15,10 +15,9 @@ from app.calls import records
 from app.core.db import Database
 from app.telephony import driver, spool
 from app.telephony.endpoints import CALLBACKS, telephony_of
-from tests.telephony.twilio import Caller, post, says
+from tests.telephony.twilio import SORRY, Caller, post, says
 
 T = TypeVar("T")
-SORRY = "We're sorry, something went wrong on our side."
 # Only a guard against a hung test: the assertions are on answers, never on time.
 HANG_GUARD_SECONDS = 60
 

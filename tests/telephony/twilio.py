@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 
 # tests/telephony/twilio.py -> parents[2] is the checkout; shared/ sits beside it.
+SORRY = "We're sorry, something went wrong on our side."  # the apology's first words
 CHECKOUT = Path(__file__).resolve().parents[2]
 XSD_VALIDATOR = (CHECKOUT / ".." / "shared" / "twiml-xsd").resolve()
 VENDORED_SCHEMA = CHECKOUT / "tests" / "twiml_xsd" / "twiml_v20100401_twilioRealtimeCallSchema.xsd"
