@@ -249,18 +249,21 @@ class _Lease:
         `generic=True` (PostgreSQL): the transaction the ping begins runs its prepared
         statements on generic plans (`_BEGIN_GENERIC`).
         """
-        here = getcurrent()
-        # Read by the checkout listener, which runs in this greenlet.
-        setattr(here, _UNPINGED, not ping)
-        setattr(here, _GENERIC, generic)
+        # Read by the checkout listener, which runs in this greenlet; a plain take (SQLite's,
+        # on the event loop) sets nothing.
+        here = getcurrent() if not ping or generic else None
+        if here is not None:
+            setattr(here, _UNPINGED, not ping)
+            setattr(here, _GENERIC, generic)
         try:
             return cls(engine, engine.pool.connect())
         except engine.dialect.loaded_dbapi.Error as error:
             Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
             raise
         finally:
-            setattr(here, _UNPINGED, False)
-            setattr(here, _GENERIC, False)
+            if here is not None:
+                setattr(here, _UNPINGED, False)
+                setattr(here, _GENERIC, False)
 
     def connection(self) -> Connection:
         """The Core connection over the leased one, for the session's ORM work."""
