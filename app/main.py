@@ -31,6 +31,7 @@ from app.core.errors import install_error_handlers
 from app.core.nul import RefuseNulCharacters
 from app.core.observability import RequestObserver
 from app.core.schema import ensure_schema_current
+from app.core.sqlite_checkpoint import WalCheckpointer
 from app.desk.control import router as desk_control_router
 from app.desk.pages import router as desk_pages_router
 from app.events.endpoints import router as events_router
@@ -90,6 +91,7 @@ def create_app(
         db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
         calc_pool.configure(settings.rota_calc_processes)
         calc_pool.warm_up()
+        checkpointer: WalCheckpointer | None = None
         try:
             if check_schema:
                 await ensure_schema_current(db.engine)
@@ -99,6 +101,8 @@ def create_app(
             warn_if_insecure(settings, logger)
             if check_schema:
                 await refresh_at_start(db, app.state.clock)
+            # SQLite: the log's checkpoints in a thread, not in a webhook's commit.
+            checkpointer = WalCheckpointer.start_for(settings.database_url)
             refresher = asyncio.create_task(keep_horizon(db, app.state.clock))
             app.state.events = EventHub(
                 db, app.state.clock, poll_seconds=settings.events_poll_seconds
@@ -127,6 +131,8 @@ def create_app(
                         await task
                 await settle_abandoned()
         finally:
+            if checkpointer is not None:
+                await asyncio.to_thread(checkpointer.stop)
             await asyncio.to_thread(calc_pool.close)
             await db.dispose()
 

@@ -31,6 +31,7 @@ from app.core.driver_sql import (
     statements_alone,
     wrote_alone,
 )
+from app.core.sqlite_checkpoint import WRITER_CHECKPOINT_FRAMES
 from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, OneTripConnection, one_trip_dbapi
 
 # PostgreSQL connections an instance keeps open (DB_POOL_SIZE's default); a burst opens as many
@@ -131,6 +132,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+        # The app's checkpoint thread keeps the log short (app.core.sqlite_checkpoint); a
+        # connection checkpoints itself, on the event loop, only past this.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_FRAMES}")
         cursor.close()
 
 
