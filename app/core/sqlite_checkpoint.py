@@ -92,7 +92,8 @@ class WalCheckpointer:
     def checkpoint(self, conn: sqlite3.Connection) -> Round:
         """One round on `conn`: a passive checkpoint, then a restarting one if the log is long."""
         done = _checkpoint(conn, "PASSIVE")
-        if done.log_frames >= RESTART_FRAMES:
+        # Not again for a log nobody wrote to since the last round (an idle database).
+        if done.log_frames >= RESTART_FRAMES and done != self.last:
             done = _checkpoint(conn, "RESTART")
         self.rounds += 1
         self.last = done

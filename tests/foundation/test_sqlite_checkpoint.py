@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import text
 
 from app.config import Settings
+from app.core import sqlite_checkpoint
 from app.core.clock import FixedClock
 from app.core.db import create_engine
 from app.core.sqlite_checkpoint import (
     RESTART_FRAMES,
     WRITER_CHECKPOINT_FRAMES,
+    Round,
     WalCheckpointer,
     database_file,
 )
@@ -66,6 +68,17 @@ def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
     assert WalCheckpointer.start_for("postgresql+asyncpg://postgres@127.0.0.1/test") is None
 
 
+def _restarted(checkpointer: WalCheckpointer) -> bool:
+    """Whether the thread's last round copied a long log whole and restarted it."""
+    last = checkpointer.last  # one read: the thread replaces it
+    return (
+        last is not None
+        and not last.busy
+        and last.log_frames >= RESTART_FRAMES
+        and last.checkpointed_frames == last.log_frames
+    )
+
+
 def test_the_thread_copies_the_log_into_the_file_and_restarts_it(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     writer = _writer(path)
@@ -74,13 +87,14 @@ def test_the_thread_copies_the_log_into_the_file_and_restarts_it(tmp_path: Path)
     try:
         # ~1,500 pages of 4 KB: past RESTART_FRAMES, so the thread restarts the log too.
         _write(writer, rows=100, transactions=30)
-        _wait_for(
-            lambda: (
-                checkpointer.last is not None
-                and checkpointer.last.log_frames >= RESTART_FRAMES
-                and checkpointer.last.checkpointed_frames == checkpointer.last.log_frames
-            )
-        )
+        _wait_for(lambda: _restarted(checkpointer))
+    finally:
+        checkpointer.stop()
+    assert not checkpointer._thread.is_alive()
+    rounds = checkpointer.rounds
+    time.sleep(0.05)
+    assert checkpointer.rounds == rounds  # stopped means stopped
+    try:
         # The database file alone (no log beside it) holds every row.
         alone = tmp_path / "alone.db"
         shutil.copyfile(path, alone)
@@ -91,12 +105,36 @@ def test_the_thread_copies_the_log_into_the_file_and_restarts_it(tmp_path: Path)
         _write(writer, rows=1, transactions=1)
         assert _log_frames(writer) < 20
     finally:
-        checkpointer.stop()
         writer.close()
-    assert not checkpointer._thread.is_alive()
-    rounds = checkpointer.rounds
-    time.sleep(0.05)
-    assert checkpointer.rounds == rounds  # stopped means stopped
+
+
+def test_an_idle_log_is_not_restarted_again_and_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "idle.db"
+    writer = _writer(path)
+    _write(writer, rows=100, transactions=30)
+    modes: list[str] = []
+    checkpoint = sqlite_checkpoint._checkpoint
+
+    def recording(conn: sqlite3.Connection, mode: str) -> Round:
+        modes.append(mode)
+        return checkpoint(conn, mode)
+
+    monkeypatch.setattr(sqlite_checkpoint, "_checkpoint", recording)
+    checkpointer = WalCheckpointer(str(path))
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for _ in range(4):
+            checkpointer.checkpoint(conn)
+        # Only the first round restarts: nothing was written after it.
+        assert modes == ["PASSIVE", "RESTART", "PASSIVE", "PASSIVE", "PASSIVE"]
+        _write(writer, rows=100, transactions=30)
+        checkpointer.checkpoint(conn)
+        assert modes[-2:] == ["PASSIVE", "RESTART"]  # written to again: restarted again
+    finally:
+        conn.close()
+        writer.close()
 
 
 def test_without_the_thread_the_same_writes_leave_the_log_long(tmp_path: Path) -> None:
@@ -114,14 +152,18 @@ def test_a_failing_checkpoint_is_said_once_and_the_thread_goes_on(
 ) -> None:
     path = tmp_path / "not-a-database.db"
     path.write_bytes(b"this is not a SQLite file, whatever its name says" * 100)
+
+    def failures() -> int:
+        return sum("checkpoint of" in r.getMessage() for r in caplog.records)
+
     with caplog.at_level(logging.WARNING, logger="switchboard.db"):
         checkpointer = WalCheckpointer.start_for(f"sqlite+aiosqlite:///{path}", interval=0.01)
         assert checkpointer is not None
-        time.sleep(0.2)
+        _wait_for(lambda: failures() >= 1)
+        time.sleep(0.1)  # ten more rounds, failing alike
         assert checkpointer._thread.is_alive()
         checkpointer.stop()
-    failures = [r for r in caplog.records if "checkpoint of" in r.getMessage()]
-    assert len(failures) == 1
+    assert failures() == 1
     assert not checkpointer._thread.is_alive()
 
 
