@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     log_format: Literal["json", "text"] = Field(default="json")
+    # FastAPI's native OpenTelemetry spans, metrics and logs, for a deployment that
+    # configures an OpenTelemetry SDK; off, no request asks the SDK whether it is there.
+    opentelemetry: bool = Field(default=False)
     db_pool_size: int = Field(default=POOL_SIZE, ge=1, le=200)  # see docs/configuration.md
     # The queue's hold loop: music (or silence) between checks for a free specialist.
     hold_music_url: str = Field(default="")

@@ -30,8 +30,13 @@ from sqlalchemy.engine import make_url
 
 logger = logging.getLogger("switchboard.db")
 
-INTERVAL_SECONDS = 0.05
-"""How often the thread checkpoints; on an idle database a round only reads the log's header."""
+INTERVAL_SECONDS = 0.25
+"""How often the thread checkpoints; on an idle database a round only reads the log's header.
+
+Every round copies each page written since the last one, however often it was written: a
+round every 50 ms cost the thread 4% of the server's CPU at 700 webhooks/s, every 250 ms
+2% (bench/RESULTS.md, fourteenth round), while the log stayed under 2,800 pages at the
+highest rate measured (~1,200 webhooks/s in process), short of `WRITER_CHECKPOINT_FRAMES`."""
 RESTART_FRAMES = 1000
 """Log pages from which a round also restarts the log: where SQLite itself would checkpoint."""
 WRITER_CHECKPOINT_FRAMES = 4000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.config import ConfigError, load_settings
@@ -52,3 +54,23 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.public_base_url == "https://support.example.com"
     assert settings.fallback_number == "+14155550100"
     assert settings.twilio_signature_check is False
+
+
+def test_fastapis_opentelemetry_is_asked_for_only_when_turned_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """OPENTELEMETRY off (the default): no request asks for OpenTelemetry's providers, even
+    where an SDK configured them; on, FastAPI's native telemetry takes them."""
+    from fastapi.telemetry import _asgi
+
+    from app.main import create_app
+
+    # As if an OpenTelemetry SDK had set the global providers.
+    monkeypatch.setattr(_asgi, "_unconfigured", lambda provider: False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'otel.db'}"
+    off = create_app(_load(database_url=url), check_schema=False)  # type: ignore[arg-type]
+    on = create_app(  # type: ignore[arg-type]
+        _load(database_url=url, opentelemetry=True), check_schema=False
+    )
+    assert off._native_telemetry.enabled() is False
+    assert on._native_telemetry.enabled() is True
