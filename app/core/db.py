@@ -199,7 +199,7 @@ def dialect_of(session: AsyncSession) -> str:
     webhook's transaction it makes the Core connection the ORM runs on (`Database.
     webhook_transaction`), ~70 µs to make and close for a name.
     """
-    bind = session.bind
+    bind = session.sync_session.bind  # plain attributes, not AsyncSession's properties
     return (bind if bind is not None else session.get_bind()).dialect.name
 
 

@@ -144,12 +144,11 @@ async def run_core(
     session: AsyncSession, statement: Compiled, params: Mapping[str, Any]
 ) -> Outcome:
     """Run a `Compiled` statement in the session's transaction, its rows converted."""
-    bind = session.bind
-    assert bind is not None
-    form = statement.form(bind.dialect)
+    dialect = dialect_of(session)
+    form = statement.form(dialect)
     ordered = _ordered(form, params)
     adapted = await _adapted(session)
-    if bind.dialect.name == "sqlite":
+    if dialect.name == "sqlite":
         found = await _run_sqlite(adapted, form.text, ordered, False)
     else:
         begin = _check_alone(session, form.text)
@@ -179,12 +178,11 @@ async def run_core_many(
     if len(rows) == 1:
         await run_core(session, statement, rows[0])
         return
-    bind = session.bind
-    assert bind is not None
-    form = statement.form(bind.dialect)
+    dialect = dialect_of(session)
+    form = statement.form(dialect)
     batch = [_ordered(form, row) for row in rows]
     adapted = await _adapted(session)
-    if bind.dialect.name == "sqlite":
+    if dialect.name == "sqlite":
         await _run_sqlite(adapted, form.text, batch, True)
     else:
         await _run_asyncpg(adapted, form.text, batch, True, begin=_check_alone(session, form.text))
@@ -345,9 +343,21 @@ async def flush_pending(session: AsyncSession) -> None:
         await session.flush()
 
 
+def dialect_of(session: AsyncSession) -> Dialect:
+    """The dialect of the engine (or connection) the session is bound to.
+
+    Read off the sync session's `bind`, plain attributes all the way: `AsyncSession.bind`
+    and `AsyncEngine.dialect` are properties, which the call path asked ~8 times a webhook.
+    """
+    bind = session.sync_session.bind
+    if bind is None:
+        raise RuntimeError("the session is bound to no engine")
+    return bind.dialect
+
+
 def is_sqlite(session: AsyncSession) -> bool:
     """True when the session talks to SQLite."""
-    bind = session.bind
+    bind = session.sync_session.bind
     return bind is not None and bind.dialect.name == "sqlite"
 
 
