@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import repository
+from app.models.base import unevented
 from app.models.call import (
     CALL_STATUSES,
     TERMINAL_STATUSES,
@@ -56,16 +57,9 @@ def twilio_time(raw: str | None, default: datetime) -> datetime:
 def new_call(
     *, sid: str, from_number: str, to_number: str, status: str | None, now: datetime
 ) -> Call:
-    """A new call record (its first webhook), in memory: `records.store` writes it."""
-    return Call(
-        sid=sid,
-        from_number=from_number[:64],
-        to_number=to_number[:64],
-        status=status if status in CALL_STATUSES else "ringing",
-        started_at=now,
-        created_at=now,
-        updated_at=now,
-    )
+    """A new call record (its first webhook), in memory: `records.store` writes it (for the
+    session to write it, `open_call`)."""
+    return unevented(Call, **_call_values(sid, from_number, to_number, status, now))
 
 
 def open_call(
@@ -78,9 +72,23 @@ def open_call(
     now: datetime,
 ) -> Call:
     """A new call record (its first webhook), added to the session."""
-    call = new_call(sid=sid, from_number=from_number, to_number=to_number, status=status, now=now)
+    call = Call(**_call_values(sid, from_number, to_number, status, now))
     session.add(call)
     return call
+
+
+def _call_values(
+    sid: str, from_number: str, to_number: str, status: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "sid": sid,
+        "from_number": from_number[:64],
+        "to_number": to_number[:64],
+        "status": status if status in CALL_STATUSES else "ringing",
+        "started_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def promote_outcome(call: Call, outcome: Outcome) -> None:
@@ -195,9 +203,7 @@ def start_attempt(
     now: datetime,
 ) -> RingAttempt:
     """Record that a specialist is being rung for the call (added to the session)."""
-    attempt = new_attempt(
-        call, specialist_id=specialist_id, team=team, batch=batch, contact=contact, now=now
-    )
+    attempt = RingAttempt(**_attempt_values(call, specialist_id, team, batch, contact, now))
     session.add(attempt)
     return attempt
 
@@ -205,16 +211,23 @@ def start_attempt(
 def new_attempt(
     call: Call, *, specialist_id: int, team: str, batch: int, contact: str, now: datetime
 ) -> RingAttempt:
-    """A ringing attempt in memory: `records.insert_attempts` writes it."""
-    return RingAttempt(
-        call_id=call.id,
-        specialist_id=specialist_id,
-        team=team,
-        batch=batch,
-        contact=contact[:255],
-        rung_at=now,
-        result="ringing",
-    )
+    """A ringing attempt in memory: `records.insert_attempts` writes it (for the session to
+    write it, `start_attempt`)."""
+    return unevented(RingAttempt, **_attempt_values(call, specialist_id, team, batch, contact, now))
+
+
+def _attempt_values(
+    call: Call, specialist_id: int, team: str, batch: int, contact: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "specialist_id": specialist_id,
+        "team": team,
+        "batch": batch,
+        "contact": contact[:255],
+        "rung_at": now,
+        "result": "ringing",
+    }
 
 
 def whisper_reached(attempt: RingAttempt, leg_sid: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
@@ -65,3 +65,23 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+M = TypeVar("M", bound=Base)
+
+
+def unevented(mapped: type[M], **values: Any) -> M:
+    """A transient instance of `mapped` holding `values`, made without the constructor's
+    per-attribute events (a call's seven: ~20 µs to ~1 µs).
+
+    For the call path's new calls and attempts, which its own statements write
+    (`app.calls.records`) and which no session ever holds: the ORM would not know the values
+    were set. Anything to be `session.add`-ed is made with the constructor.
+    """
+    columns = mapped.__mapper__.columns.keys()
+    unknown = set(values).difference(columns)
+    if unknown:
+        raise TypeError(f"{mapped.__name__} has no column {', '.join(sorted(unknown))}")
+    obj: M = mapped.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj

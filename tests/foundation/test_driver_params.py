@@ -116,3 +116,22 @@ def test_an_instants_one_step_conversion_gives_what_sqlalchemys_two_give(
                 assert process(instant) == theirs[name](instant), (form.text, name)
             checked += 1
     assert checked >= 10
+
+
+def test_unevented_objects_hold_what_the_constructor_would() -> None:
+    """`unevented` makes the instance the constructor makes, without its events; a name
+    that is no column is refused, as the constructor refuses it."""
+    from datetime import UTC, datetime
+
+    from app.models.base import unevented
+    from app.models.call import Call
+
+    now = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    values = {"sid": "CA" + "1" * 32, "from_number": "+15550100", "status": "ringing"}
+    made, plain = unevented(Call, started_at=now, **values), Call(started_at=now, **values)
+    for name in Call.__mapper__.columns.keys():
+        assert getattr(made, name) == getattr(plain, name), name
+    made.status = "in-progress"  # still a mapped instance: attributes set as usual
+    assert made.__dict__["status"] == "in-progress"
+    with pytest.raises(TypeError, match="no column sidd"):
+        unevented(Call, sidd="CA1")
