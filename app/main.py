@@ -77,7 +77,7 @@ from app.worklist.endpoints import router as worklist_router
 
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 """FastAPI's native OpenTelemetry, unless OPENTELEMETRY=true: without it every request would
-ask the global providers whether an SDK is configured (~2% of a webhook's CPU)."""
+ask the global providers whether an SDK is configured (~1% of a webhook's CPU)."""
 
 logger = logging.getLogger("switchboard")
 

@@ -144,7 +144,7 @@ async def run_core(
     session: AsyncSession, statement: Compiled, params: Mapping[str, Any]
 ) -> Outcome:
     """Run a `Compiled` statement in the session's transaction, its rows converted."""
-    dialect = dialect_of(session)
+    dialect = _dialect(session)
     form = statement.form(dialect)
     ordered = _ordered(form, params)
     adapted = await _adapted(session)
@@ -178,7 +178,7 @@ async def run_core_many(
     if len(rows) == 1:
         await run_core(session, statement, rows[0])
         return
-    dialect = dialect_of(session)
+    dialect = _dialect(session)
     form = statement.form(dialect)
     batch = [_ordered(form, row) for row in rows]
     adapted = await _adapted(session)
@@ -343,8 +343,9 @@ async def flush_pending(session: AsyncSession) -> None:
         await session.flush()
 
 
-def dialect_of(session: AsyncSession) -> Dialect:
-    """The dialect of the engine (or connection) the session is bound to.
+def _dialect(session: AsyncSession) -> Dialect:
+    """The dialect of the engine (or connection) the session is bound to (the object:
+    `app.core.db.dialect_of` gives its name).
 
     Read off the sync session's `bind`, plain attributes all the way: `AsyncSession.bind`
     and `AsyncEngine.dialect` are properties, which the call path asked ~8 times a webhook.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
@@ -78,10 +78,14 @@ def unevented(mapped: type[M], **values: Any) -> M:
     (`app.calls.records`) and which no session ever holds: the ORM would not know the values
     were set. Anything to be `session.add`-ed is made with the constructor.
     """
-    columns = mapped.__mapper__.columns.keys()
-    unknown = set(values).difference(columns)
+    unknown = values.keys() - _columns(mapped)
     if unknown:
         raise TypeError(f"{mapped.__name__} has no column {', '.join(sorted(unknown))}")
     obj: M = mapped.__mapper__.class_manager.new_instance()
     obj.__dict__.update(values)
     return obj
+
+
+@cache
+def _columns(mapped: type[Base]) -> frozenset[str]:
+    return frozenset(mapped.__mapper__.columns.keys())

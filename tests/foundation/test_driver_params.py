@@ -129,7 +129,7 @@ def test_unevented_objects_hold_what_the_constructor_would() -> None:
     now = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     values = {"sid": "CA" + "1" * 32, "from_number": "+15550100", "status": "ringing"}
     made, plain = unevented(Call, started_at=now, **values), Call(started_at=now, **values)
-    for name in Call.__mapper__.columns.keys():
+    for name in (attr.key for attr in Call.__mapper__.column_attrs):
         assert getattr(made, name) == getattr(plain, name), name
     made.status = "in-progress"  # still a mapped instance: attributes set as usual
     assert made.__dict__["status"] == "in-progress"
