@@ -473,7 +473,10 @@ async def _save_with_state_postgresql(
         params.append(read_version)
     alone = runs_alone(session.sync_session)
     sql = _save_with_state_sql(changed, bool(steps), read_version is None, new, alone)
-    final_statement(session)  # run alone, it commits by itself: nothing may follow it
+    # Run alone, it commits by itself: nothing may follow it. Safe to run again when the
+    # connection fails under it: the state's version, or the call's CallSid, tells the
+    # next try whether it was written (a repeated webhook is answered as before).
+    final_statement(session, rerun_safe=True)
     found = await run(session, sql, params)
     if new:
         call.id = current["id"] = found.rows[0][0]

@@ -27,6 +27,7 @@ from app.core.driver_sql import (
     NeedsTransaction,
     forget_own_connection,
     remember_own_connection,
+    rerun_safe_alone,
     runs_alone,
     statements_alone,
     wrote_alone,
@@ -106,15 +107,9 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def _ping(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
         if getattr(getcurrent(), _UNPINGED, False):
-            return  # statements run alone: the first one is the ping (`_Lease.take`)
+            return  # the first statement is the ping, or the BEGIN is sent on the loop
         driver = dbapi_conn.driver_connection
-        plain = (
-            dbapi_conn.isolation_level is None
-            and not dbapi_conn.readonly
-            and not dbapi_conn.deferrable
-            and dbapi_conn._transaction is None
-            and not driver.is_in_transaction()
-        )
+        plain = _plain(dbapi_conn)
         begin = _BEGIN_GENERIC if getattr(getcurrent(), _GENERIC, False) else "BEGIN"
         try:
             await_(driver.execute(begin if plain else "SELECT 1"))  # simple protocol
@@ -122,6 +117,23 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
             raise DisconnectionError(f"a pooled connection failed its ping: {exc!r}") from exc
         if plain:
             dbapi_conn._transaction = _BegunByPing(driver)
+
+    _PINGS.add(_ping)
+
+
+_PINGS: set[Callable[..., None]] = set()  # the checkout listeners `_Lease.ready` knows
+
+
+def _plain(dbapi_conn: Any) -> bool:
+    """Whether an asyncpg connection begins a transaction with a plain BEGIN (no isolation
+    level, read-only or deferrable asked for) and is in none now."""
+    return (
+        dbapi_conn.isolation_level is None
+        and not dbapi_conn.readonly
+        and not dbapi_conn.deferrable
+        and dbapi_conn._transaction is None
+        and not dbapi_conn.driver_connection.is_in_transaction()
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -223,18 +235,26 @@ class _Lease:
         self.core: Connection | None = None
 
     @staticmethod
-    def ready(pool: Pool) -> bool:
+    def ready(pool: Pool, *, unpinged: bool = False) -> bool:
         """Whether a checkout from `pool` would await nothing, so `take` may run outside
-        the greenlet: SQLite's pool holds an idle connection that needs no reconnecting,
-        and no checkout listener or pre-ping runs. (The same conditions under which
-        SQLAlchemy's pool takes it without awaiting; read off its internals, pinned in
-        pyproject.toml and covered by tests/foundation/test_webhook_transaction.py.)"""
+        the greenlet: the pool holds an idle connection that needs no reconnecting, and no
+        checkout listener or pre-ping runs. (The same conditions under which SQLAlchemy's
+        pool takes it without awaiting; read off its internals, pinned in pyproject.toml
+        and covered by tests/foundation/test_webhook_transaction.py.)
+
+        `unpinged` (PostgreSQL, `take_here`): the ping on checkout may be there, as it
+        does nothing for a checkout marked unpinged; the idle connection must be plain."""
         idle = getattr(getattr(pool, "_pool", None), "_queue", None)
-        if not isinstance(idle, asyncio.Queue) or idle.empty():
+        if not isinstance(idle, asyncio.Queue) or idle.empty() or pool._pre_ping:
             return False
-        if pool.dispatch.checkout or pool._pre_ping:
+        listeners = pool.dispatch.checkout
+        if listeners and not (unpinged and all(fn in _PINGS for fn in listeners)):
             return False
         record: Any = idle._queue[0]  # type: ignore[attr-defined]  # what get_nowait takes
+        if unpinged and not (
+            record.dbapi_connection is not None and _plain(record.dbapi_connection)
+        ):
+            return False
         return (
             record.dbapi_connection is not None
             and pool._recycle < 0
@@ -268,6 +288,31 @@ class _Lease:
             if here is not None:
                 setattr(here, _UNPINGED, False)
                 setattr(here, _GENERIC, False)
+
+    @classmethod
+    async def take_here(cls, engine: Engine, *, begin: bool) -> _Lease | None:
+        """PostgreSQL, on the event loop, when `ready(pool, unpinged=True)`: `take` without
+        the greenlet's trip. The checkout is marked unpinged; with `begin`, the BEGIN the
+        ping would have sent is sent here (`_BEGIN_GENERIC`, one round trip as before).
+        None when that BEGIN fails: the connection is thrown away (in the greenlet, as
+        closing it awaits) and the caller takes one with `take`, whose ping reconnects."""
+        here = getcurrent()
+        setattr(here, _UNPINGED, True)
+        try:
+            lease = cls(engine, engine.pool.connect())
+        finally:
+            setattr(here, _UNPINGED, False)
+        if not begin:
+            return lease
+        adapted: Any = lease.fairy.dbapi_connection
+        driver = adapted.driver_connection
+        try:
+            await driver.execute(_BEGIN_GENERIC)  # simple protocol
+        except Exception:
+            await greenlet_spawn(lease.fairy.invalidate)
+            return None
+        adapted._transaction = _BegunByPing(driver)
+        return lease
 
     def connection(self) -> Connection:
         """The Core connection over the leased one, for the session's ORM work."""
@@ -309,6 +354,32 @@ class _Lease:
         driver.commit()
         self._give_back(session)
         return True
+
+    async def commit_here(self, session: Session) -> bool:
+        """PostgreSQL, on the event loop: `end(session, True)` without the greenlet's trip,
+        when the ORM did no work: the driver's COMMIT (none for statements run alone), then
+        the connection back to the pool, whose reset finds no transaction to roll back.
+        False, with nothing done, otherwise. A failed commit raises as the adapter's
+        `commit()` raises, the connection still leased: the caller rolls back with `end`."""
+        if self.core is not None or session.in_transaction():
+            return False
+        adapted: Any = self._driver()
+        transaction = adapted._transaction
+        if transaction is not None:
+            try:
+                await transaction.commit()
+            except Exception as error:
+                # Kept as the adapter's transaction: `end` rolls it back (a ROLLBACK where
+                # the COMMIT was never sent; a warning, no error, where the server ended it).
+                adapted._handle_exception(error)  # raises it as the adapter's error
+            adapted._transaction = None
+        self._give_back(session)
+        return True
+
+    def alive(self) -> bool:
+        """False once the driver's connection is closed (the server went away)."""
+        adapted: Any = self.fairy.dbapi_connection
+        return adapted is not None and not adapted.driver_connection.is_closed()
 
     def drop(self, session: Session) -> None:
         """In the greenlet: throw the connection away (the pool connects afresh) and end
@@ -435,11 +506,17 @@ class Database:
         alone = alone and not sqlite
         # SQLite with its connection idle takes it and, below, commits and gives it back
         # on the event loop without the greenlet's two trips (~0.4% of a webhook's instructions).
-        lease = (
-            _Lease.take(engine)
-            if sqlite and _Lease.ready(engine.pool)
-            else await greenlet_spawn(_Lease.take, engine, not alone, True)
-        )
+        lease: _Lease | None
+        if sqlite:
+            ready = _Lease.ready(engine.pool)
+            lease = _Lease.take(engine) if ready else None
+        else:
+            # PostgreSQL with an idle connection: taken on the loop too, its BEGIN (when it
+            # needs one) sent from here rather than by the checkout ping in the greenlet.
+            ready = _Lease.ready(engine.pool, unpinged=True)
+            lease = await _Lease.take_here(engine, begin=not alone) if ready else None
+        if lease is None:
+            lease = await greenlet_spawn(_Lease.take, engine, not alone, True)
         sync.info[_LEASE] = lease
         remember_own_connection(sync, lease.fairy.dbapi_connection)
         if alone:
@@ -447,14 +524,19 @@ class Database:
         try:
             try:
                 yield session
-                ended = sqlite and lease.end_here(sync)
+                ended = lease.end_here(sync) if sqlite else await lease.commit_here(sync)
             except BaseException as error:
-                if alone and isinstance(error, DBAPIError | OSError) and not wrote_alone(sync):
-                    # Only reads ran: maybe on a connection that died in the pool. Drop it;
-                    # the work runs again in a transaction, whose checkout pings.
+                if (
+                    alone
+                    and isinstance(error, DBAPIError | OSError)
+                    and (not wrote_alone(sync) or (rerun_safe_alone(sync) and not lease.alive()))
+                ):
+                    # Only reads ran, or a write that is safe to run again on a connection
+                    # that died (in the pool, or under it). Drop it; the work runs again
+                    # in a transaction, whose checkout pings.
                     await greenlet_spawn(lease.drop, sync)
                     raise NeedsTransaction(
-                        f"a read failed: {error!r}", by_the_work=False
+                        f"the connection failed: {error!r}", by_the_work=False
                     ) from error
                 await greenlet_spawn(lease.end, sync, False)
                 raise

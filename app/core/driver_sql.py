@@ -241,10 +241,11 @@ class _Alone:
     """A session's statements run without a transaction (PostgreSQL): each read on its own,
     and at most one write, the last statement, atomic by itself (`final_statement`)."""
 
-    __slots__ = ("final", "wrote")
+    __slots__ = ("final", "rerun_safe", "wrote")
 
     def __init__(self) -> None:
         self.final = False  # the next write is the final statement
+        self.rerun_safe = False  # running the work again tells whether that write was made
         self.wrote = False  # the final statement ran (it may have committed)
 
 
@@ -268,9 +269,19 @@ def wrote_alone(session: Session) -> bool:
     return alone is not None and alone.wrote
 
 
-def final_statement(session: AsyncSession) -> None:
+def rerun_safe_alone(session: Session) -> bool:
+    """True when the final statement of a session run alone was marked `rerun_safe`."""
+    alone: _Alone | None = session.info.get(_ALONE)
+    return alone is not None and alone.rerun_safe
+
+
+def final_statement(session: AsyncSession, *, rerun_safe: bool = False) -> None:
     """The next write is the last statement of the session's work: run alone, it commits
-    by itself. Nothing may be pending in the ORM (it would be written after)."""
+    by itself. Nothing may be pending in the ORM (it would be written after).
+
+    `rerun_safe`: when the connection fails under that write, the work may run again (in
+    a transaction), as what it reads first tells whether the write was made: a call
+    state's version that moved on, a CallSid already stored (`webhook_transaction`)."""
     alone: _Alone | None = session.info.get(_ALONE)
     if alone is None:
         return
@@ -278,6 +289,7 @@ def final_statement(session: AsyncSession) -> None:
     if sync.in_transaction() or sync.new or sync.dirty or sync.deleted:
         raise NeedsTransaction("the ORM has work pending beside the final statement")
     alone.final = True
+    alone.rerun_safe = rerun_safe
 
 
 def _check_alone(session: AsyncSession, text: str) -> bool:

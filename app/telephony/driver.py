@@ -185,10 +185,15 @@ def _learn_needs_transaction(webhook: VoiceWebhook) -> None:
 
 async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
     alone = _starts_alone(tel, webhook)
+    # A call's first webhook is almost always the first Switchboard hears of the call: it
+    # reads nothing first, and the INSERT of the call finds out otherwise (the CallSid is
+    # taken: Twilio repeated the webhook, or a status callback came first), whereupon the
+    # answer runs again as for a call already known.
+    new = webhook.hook == "voice"
     attempt = 1
     while True:
         try:
-            return await _answer_once(tel, webhook, alone=alone)
+            return await _answer_once(tel, webhook, alone=alone, new=new)
         except NeedsTransaction as need:
             if not alone:
                 raise
@@ -197,6 +202,9 @@ async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
                 _learn_needs_transaction(webhook)
             alone = False
         except (StateConflict, IntegrityError):
+            if new:  # the call was known after all: no attempt of the three spent
+                new = False
+                continue
             if attempt == CONFLICT_RETRIES:
                 raise
             logger.info(
@@ -207,14 +215,16 @@ async def _answer_retrying(tel: Telephony, webhook: VoiceWebhook) -> str:
             attempt += 1
 
 
-async def _answer_once(tel: Telephony, webhook: VoiceWebhook, *, alone: bool = False) -> str:
+async def _answer_once(
+    tel: Telephony, webhook: VoiceWebhook, *, alone: bool = False, new: bool = False
+) -> str:
     form = webhook.form
     sid = form.get("CallSid", "").strip()
     if not sid or len(sid) > MAX_SID:
         raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
     async with tel.db.webhook_transaction(alone=alone) as session:
-        record, row = await records.call_and_state(session, sid)
+        record, row = (None, None) if new else await records.call_and_state(session, sid)
         replayed = _replay(webhook, row)
         if replayed is not None:
             logger.info("repeated webhook for call %s; answering as before", sid)

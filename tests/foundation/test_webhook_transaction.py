@@ -156,17 +156,18 @@ def _counting_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return trips
 
 
-async def test_sqlite_webhooks_on_the_loop_take_and_commit_without_the_greenlet(
+async def test_webhooks_on_the_loop_take_and_commit_without_the_greenlet(
     seeded: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With its one connection idle, a SQLite webhook takes it, commits and gives it back on
-    the event loop; ORM work, or another database, goes through the greenlet as before."""
+    """With a connection idle in the pool, a webhook takes it, commits and gives it back on
+    the event loop (PostgreSQL: its BEGIN and COMMIT sent from there); ORM work goes
+    through the greenlet to commit, as before."""
     db = seeded
     trips = _counting_trips(monkeypatch)
     with statements_on_loop():
         async with db.webhook_transaction() as session:
             await run(session, RENAME, ("on the loop", "AC1"))
-    assert trips == ([] if db.is_sqlite else ["take", "end"])
+    assert trips == []
     assert await _names(db) == {"AC1": "on the loop"}
     assert _checked_out(db) == 0
 
@@ -175,8 +176,54 @@ async def test_sqlite_webhooks_on_the_loop_take_and_commit_without_the_greenlet(
         async with db.webhook_transaction() as session:
             await run(session, RENAME, ("with the orm", "AC1"))
             session.add(_account("AC2", "added"))
-    assert trips == (["end"] if db.is_sqlite else ["take", "end"])
+    assert trips == ["end"]
     assert await _names(db) == {"AC1": "with the orm", "AC2": "added"}
+    assert _checked_out(db) == 0
+
+
+@pytest.mark.postgres_only
+async def test_a_transaction_taken_on_the_loop_is_one_the_others_cannot_see(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the BEGIN sent on the loop starts a real transaction (generic plans set
+    in it): another connection sees nothing until the commit, and a rollback undoes all."""
+    db = seeded
+    trips = _counting_trips(monkeypatch)
+    async with db.webhook_transaction() as session:
+        await run(session, RENAME, ("uncommitted", "AC1"))
+        mode = await run(session, Sql.of("SELECT current_setting('plan_cache_mode')"))
+        assert mode.rows[0][0] == "force_generic_plan"
+        assert await _names(db) == {"AC1": "first"}
+    assert await _names(db) == {"AC1": "uncommitted"}
+    with pytest.raises(RuntimeError, match="undone"):
+        async with db.webhook_transaction() as session:
+            await run(session, RENAME, ("rolled back", "AC1"))
+            raise RuntimeError("undone")
+    assert await _names(db) == {"AC1": "uncommitted"}
+    assert _checked_out(db) == 0
+    assert "take" not in trips
+
+
+@pytest.mark.postgres_only
+async def test_a_dead_idle_connection_taken_on_the_loop_is_replaced(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: an idle pooled connection whose server process is gone fails the BEGIN
+    sent on the loop; it is thrown away and the webhook runs on a new one."""
+    db = seeded
+    trips = _counting_trips(monkeypatch)
+    async with db.engine.connect() as other:  # held: the webhook gets a connection of its own
+        async with db.webhook_transaction() as session:
+            pid = (await run(session, Sql.of("SELECT pg_backend_pid()"))).rows[0][0]
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.commit()
+    await asyncio.sleep(0.2)  # the server process is gone; its connection waits in the pool
+    trips.clear()
+    async with db.webhook_transaction() as session:
+        assert (await run(session, Sql.of("SELECT pg_backend_pid()"))).rows[0][0] != pid
+        assert (await run(session, RENAME, ("kept", "AC1"))).rowcount == 1
+    assert trips[:2] == ["invalidate", "take"]  # thrown away, then a connection pinged
+    assert await _names(db) == {"AC1": "kept"}
     assert _checked_out(db) == 0
 
 
@@ -188,13 +235,16 @@ async def test_a_commit_that_fails_rolls_back_and_gives_the_connection_back(
         async with db.webhook_transaction() as session:
             await run(session, RENAME, ("lost", "AC1"))
             driver = session.sync_session.info[LEASE].fairy.dbapi_connection
-            commit = type(driver).commit
+            # SQLite commits with the adapter's commit(); PostgreSQL with the transaction's
+            # own, on the loop (`_Lease.commit_here`).
+            owner: Any = type(driver) if db.is_sqlite else db_module._BegunByPing
+            commit = owner.commit
 
             def failing(self: Any) -> None:
-                monkeypatch.setattr(type(driver), "commit", commit)  # once
+                monkeypatch.setattr(owner, "commit", commit)  # once
                 raise OSError("disk full")
 
-            monkeypatch.setattr(type(driver), "commit", failing)
+            monkeypatch.setattr(owner, "commit", failing)
     assert _checked_out(db) == 0
     assert await _names(db) == {"AC1": "first"}
     with statements_on_loop():

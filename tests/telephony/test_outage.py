@@ -152,7 +152,7 @@ async def test_the_voice_deadline_holds_when_giving_up_on_the_database_hangs(
             raise
         raise AssertionError("unreachable")
 
-    monkeypatch.setattr(records, "call_and_state", stuck)
+    monkeypatch.setattr(records, "save_with_state", stuck)  # a new call's one write
     caller = Caller(client, sid="CA0000000000000000000000000000D0A2")
     try:
         doc = await answered(caller.dial_in())

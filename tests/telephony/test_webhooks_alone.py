@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 
 from app.core.clock import FixedClock
 from app.core.db import Database
+from app.core.driver_sql import Sql, run
 from app.telephony import driver
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import SORRY, Caller, query_of, says, verbs
@@ -74,7 +75,12 @@ async def test_menus_are_answered_without_a_transaction(
     doc = await caller.dial_in()
     assert verbs(doc) == ["Gather", "Redirect"]
     seen = await _then(sent)
-    assert _transactions(seen) == [] and len(seen) == 2  # the read, the INSERT of all
+    # A new call reads nothing first: the INSERT of all (its CallSid not yet taken).
+    assert _transactions(seen) == [] and len(seen) == 1
+    doc = await caller.dial_in()  # Twilio repeats it: the INSERT finds the call, read next
+    assert verbs(doc) == ["Gather", "Redirect"]
+    seen = await _then(sent)
+    assert _transactions(seen) == [] and _reads_of_the_call(seen) == 1 and len(seen) == 2
     doc = await caller.press("1")  # English
     seen = await _then(sent)
     assert _transactions(seen) == []
@@ -156,6 +162,40 @@ async def test_connections_dead_in_the_pool_go_unheard(
     doc = await first.press("1")
     assert verbs(doc) == ["Gather", "Redirect"]
     assert not any(SORRY in said for said in first.heard)
+
+
+async def test_a_new_calls_insert_on_a_connection_that_dies_is_answered_after_all(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str], sent: list[str]
+) -> None:
+    """The connection dies under a new call's one write (it may or may not have been
+    made): the answer runs again in a transaction, on a new connection, and the caller
+    hears the menu; the call is stored once."""
+    database: Database = app.state.db
+    other = Database.from_url(database.engine.url.render_as_string(hide_password=False))
+    real = driver.records.save_with_state
+
+    async def dying(session: Any, *args: Any, **kwargs: Any) -> bool:
+        driver.records.save_with_state = real  # once
+        pid = (await run(session, Sql.of("SELECT pg_backend_pid()"))).rows[0][0]
+        async with other.transaction() as killer:
+            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await asyncio.sleep(0.1)
+        return await real(session, *args, **kwargs)
+
+    driver.records.save_with_state = dying
+    try:
+        caller = Caller(client, sid="CA" + "b8" * 16)
+        doc = await caller.dial_in()
+    finally:
+        driver.records.save_with_state = real
+        await other.dispose()
+    assert verbs(doc) == ["Gather", "Redirect"]
+    assert not any(SORRY in said for said in says(doc))
+    assert _transactions(await _then(sent))[:1] == ["BEGIN"]  # the second try
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["sid"] == caller.sid
+    doc = await caller.press("1")
+    assert verbs(doc) == ["Gather", "Redirect"]
 
 
 async def test_one_webhook_sent_twice_at_once_is_answered_the_same_and_saved_once(
