@@ -161,6 +161,18 @@ CALL_AND_STATE = Sql.of(_WITH_STATE, postgresql_suffix=" FOR UPDATE OF calls")
 CALL_AND_STATE_UNLOCKED = Sql.of(_WITH_STATE)
 _BY_SID = f"SELECT {_CALLS.select_list} FROM calls WHERE calls.sid = ?"
 CALL_BY_SID = Sql.of(_BY_SID, postgresql_suffix=" FOR UPDATE")
+# PostgreSQL: the call read and locked as CALL_BY_SID does, and a status event recorded for
+# it in the same statement: the unique (call, status, sequence) decides, race-free, whether
+# the event is new (`ON CONFLICT`), so a callback that repeated one recorded while this one
+# waited for the lock records nothing. Its last column: 1 when the event was new.
+CALL_BY_SID_RECORDING = Sql(
+    "",
+    f"WITH locked AS ({Sql.of(_BY_SID).postgresql} FOR UPDATE), "
+    "event AS (INSERT INTO call_status_events (call_id, status, sequence, at, received_at) "
+    "SELECT id, $2::varchar, $3::integer, $4::timestamptz, $5::timestamptz FROM locked "
+    "ON CONFLICT (call_id, status, sequence) DO NOTHING RETURNING 1) "
+    "SELECT locked.*, (SELECT count(*) FROM event) FROM locked",
+)
 INSERT_STATE = Sql.of(
     "INSERT INTO call_states (call_id, state, version, last_response, path_logged, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -185,6 +197,9 @@ class CallRecord:
 
     call: Call
     written: dict[str, Any] = field(default_factory=dict)
+    # Whether the read recorded the status event it was given as new (None: it recorded
+    # none, `call_by_sid` without an event).
+    recorded: bool | None = None
 
     @property
     def stored(self) -> bool:
@@ -226,10 +241,42 @@ async def call_and_state(
     return record, StoredState(version, state, last_response, path_logged or 0)
 
 
-async def call_by_sid(session: AsyncSession, sid: str) -> CallRecord | None:
-    """The call with a CallSid, its row locked until commit (PostgreSQL)."""
-    found = await run(session, CALL_BY_SID, (sid,))
-    return _call_from(found.rows[0]) if found.rows else None
+async def call_by_sid(
+    session: AsyncSession, sid: str, *, event: StatusEvent | None = None
+) -> CallRecord | None:
+    """The call with a CallSid, its row locked until commit (PostgreSQL).
+
+    `event` (PostgreSQL, an event with a sequence number): recorded in the same statement
+    (`CALL_BY_SID_RECORDING`), whether it was new in the record's `recorded`. Elsewhere
+    the event is left to `service.apply_status` (`recorded` is None).
+    """
+    if event is None or event.sequence is None or is_sqlite(session):
+        found = await run(session, CALL_BY_SID, (sid,))
+        return _call_from(found.rows[0]) if found.rows else None
+    params = (
+        sid,
+        event.status,
+        event.sequence,
+        to_db_time(event.at, sqlite=False),
+        to_db_time(event.received_at, sqlite=False),
+    )
+    found = await run(session, CALL_BY_SID_RECORDING, params)
+    if not found.rows:
+        return None
+    row = found.rows[0]
+    record = _call_from(row[: len(COLUMNS)])
+    record.recorded = row[len(COLUMNS)] == 1
+    return record
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """A status callback's event as `call_status_events` stores it."""
+
+    status: str
+    sequence: int | None
+    at: datetime
+    received_at: datetime
 
 
 def opened(call: Call) -> CallRecord:

@@ -108,16 +108,33 @@ class StatusUpdate:
     duration: int | None = None
 
 
+def event_status(status: str) -> str | None:
+    """The call status a callback's CallStatus records (None: none Switchboard knows)."""
+    status = "in-progress" if status == "answered" else status
+    return status if status in CALL_STATUSES else None
+
+
 async def apply_status(
-    session: AsyncSession, call: Call, update: StatusUpdate, *, now: datetime
+    session: AsyncSession,
+    call: Call,
+    update: StatusUpdate,
+    *,
+    now: datetime,
+    recorded: bool | None = None,
 ) -> bool:
-    """Record a status callback; False when it was a duplicate (nothing changes then)."""
-    status = "in-progress" if update.status == "answered" else update.status
-    if status not in CALL_STATUSES:
+    """Record a status callback; False when it was a duplicate (nothing changes then).
+
+    `recorded`: whether its event was recorded as new already, by the statement that read
+    the call (`records.call_by_sid` given the event); None: recorded here.
+    """
+    status = event_status(update.status)
+    if status is None:
         return False
-    if not await repository.record_event(
-        session, call.id, status, update.sequence, at=update.at, received_at=now
-    ):
+    if recorded is None:
+        recorded = await repository.record_event(
+            session, call.id, status, update.sequence, at=update.at, received_at=now
+        )
+    if not recorded:
         return False
     call.updated_at = now
     if status in ("initiated", "ringing") and update.at < call.started_at:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import records
 from app.calls import service as calls
-from app.models.call import MAX_SID, TERMINAL_STATUSES, Call
+from app.models.call import MAX_SID, TERMINAL_STATUSES
 from app.telephony.driver import Telephony, form_int
 from app.worklist import service as worklist
 
@@ -26,15 +26,22 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
     now = tel.clock.now()
 
     status = form.get("CallStatus", "")
+    update = calls.StatusUpdate(
+        status=status,
+        sequence=form_int(form.get("SequenceNumber")),
+        at=calls.twilio_time(form.get("Timestamp"), now),
+        duration=form_int(form.get("CallDuration")),
+    )
+    known = calls.event_status(status)
+    # On PostgreSQL the read of the call records the event too (one round trip fewer).
+    event = (
+        records.StatusEvent(known, update.sequence, update.at, now) if known is not None else None
+    )
 
-    async def apply(session: AsyncSession, call: Call) -> bool:
-        update = calls.StatusUpdate(
-            status=status,
-            sequence=form_int(form.get("SequenceNumber")),
-            at=calls.twilio_time(form.get("Timestamp"), now),
-            duration=form_int(form.get("CallDuration")),
+    async def apply(session: AsyncSession, record: records.CallRecord) -> bool:
+        return await calls.apply_status(
+            session, record.call, update, now=now, recorded=record.recorded
         )
-        return await calls.apply_status(session, call, update, now=now)
 
     async def save(session: AsyncSession, record: records.CallRecord, fresh: bool) -> None:
         if fresh and status in TERMINAL_STATUSES:
@@ -44,7 +51,9 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
             await records.save(session, record)
 
     # Status callbacks can overtake the first voice webhook: open the record as "queued".
-    return bool(await _on_call(tel, form, now, apply, opening_status="queued", save=save))
+    return bool(
+        await _on_call(tel, form, now, apply, opening_status="queued", save=save, event=event)
+    )
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
@@ -55,7 +64,8 @@ async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -
         return
     duration = form_int(form.get("RecordingDuration"))
 
-    async def attach(session: AsyncSession, call: Call) -> None:
+    async def attach(session: AsyncSession, record: records.CallRecord) -> None:
+        call = record.call
         calls.record_voicemail(call, url, duration, now=now)
         await worklist.open_item(session, call, "voicemail", now=now)
 
@@ -67,7 +77,8 @@ async def transcription(tel: Telephony, form: Mapping[str, str], *, now: datetim
     if form.get("TranscriptionStatus", "completed") != "completed":
         return
 
-    async def attach(session: AsyncSession, call: Call) -> None:
+    async def attach(session: AsyncSession, record: records.CallRecord) -> None:
+        call = record.call
         url = form.get("RecordingUrl", "")
         if url and not call.voicemail_url:
             calls.record_voicemail(call, url, None, now=now)
@@ -82,10 +93,11 @@ async def _on_call(
     tel: Telephony,
     form: Mapping[str, str],
     now: datetime,
-    change: Callable[[AsyncSession, Call], Awaitable[T]],
+    change: Callable[[AsyncSession, records.CallRecord], Awaitable[T]],
     *,
     opening_status: str | None = None,
     save: Callable[[AsyncSession, records.CallRecord, Any], Awaitable[None]] | None = None,
+    event: records.StatusEvent | None = None,
 ) -> T | None:
     """Apply a change to the callback's call, opening its record when there is none.
 
@@ -95,7 +107,8 @@ async def _on_call(
     record at once collide on the unique CallSid; the loser tries again.
 
     The call is written with `records.save` after the change, or by `save` (given the
-    record and the change's result) when the change's writes belong with it.
+    record and the change's result) when the change's writes belong with it. `event`: a
+    status event the read of the call may record with it (`records.call_by_sid`).
     """
     sid = form.get("CallSid", "").strip()
     if not sid:
@@ -107,7 +120,7 @@ async def _on_call(
     for attempt in range(1, RETRIES + 1):
         try:
             async with tel.db.webhook_transaction() as session:
-                record = await records.call_by_sid(session, sid)
+                record = await records.call_by_sid(session, sid, event=event)
                 if record is None:
                     logger.info(
                         "callback for a call with no record %s; opening it",
@@ -128,7 +141,7 @@ async def _on_call(
                 if not call.from_number and form.get("From"):
                     call.from_number = form.get("From", "")[:64]
                     call.to_number = call.to_number or form.get("To", "")[:64]
-                result = await change(session, call)
+                result = await change(session, record)
                 if save is None:
                     await records.save(session, record)
                 else:

@@ -21,7 +21,7 @@ from app.core.db import Database
 from app.core.driver_sql import Sql, run
 from app.telephony import driver
 from tests.telephony.rota_rows import Person, staff
-from tests.telephony.twilio import SORRY, Caller, query_of, says, verbs
+from tests.telephony.twilio import SORRY, Caller, post, query_of, says, verbs
 
 pytestmark = pytest.mark.postgres_only
 
@@ -215,3 +215,25 @@ async def test_one_webhook_sent_twice_at_once_is_answered_the_same_and_saved_onc
     steps = [(s["step"], s["input"]) for s in call["path"]]
     assert steps.count(("choose_language", "1")) == 1  # the digit logged once
     assert [s["seq"] for s in call["path"]] == list(range(len(steps)))
+
+
+async def test_a_status_callback_reads_the_call_and_records_its_event_in_one_statement(
+    client: httpx.AsyncClient, admin: dict[str, str], sent: list[str]
+) -> None:
+    """BEGIN, the call read and locked with its event recorded, the call's save, COMMIT;
+    a repeat, or copies sent at once, record the event once and change nothing more."""
+    caller = Caller(client, sid="CA" + "c9" * 16)
+    await caller.dial_in()
+    await _then(sent)
+    form = caller.form(CallStatus="in-progress", SequenceNumber="1", CallDuration="")
+    assert (await post(client, "/twilio/status", form)).status_code == 204
+    seen = await _then(sent)
+    assert _transactions(seen) == ["BEGIN", "COMMIT"] and len(seen) == 4
+    assert "INSERT INTO call_status_events" in seen[1] and "FOR UPDATE" in seen[1]
+    ended = caller.form(CallStatus="completed", SequenceNumber="2", CallDuration="61")
+    answers = await asyncio.gather(*(post(client, "/twilio/status", ended) for _ in range(3)))
+    assert [a.status_code for a in answers] == [204] * 3
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    events = [(e["status"], e["sequence"]) for e in call["status_events"]]
+    assert events == [("in-progress", 1), ("completed", 2)]
+    assert call["status"] == "completed" and call["duration"] == 61
