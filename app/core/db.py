@@ -308,9 +308,12 @@ class _Lease:
         driver = adapted.driver_connection
         try:
             await driver.execute(_BEGIN_GENERIC)  # simple protocol
-        except Exception:
+        except BaseException as error:
+            # Dead, or cancelled mid-BEGIN (a deadline): in no state to be used again.
             await greenlet_spawn(lease.fairy.invalidate)
-            return None
+            if isinstance(error, Exception):
+                return None
+            raise
         adapted._transaction = _BegunByPing(driver)
         return lease
 
