@@ -154,11 +154,26 @@ _WITH_STATE = (
     f"SELECT {_CALLS.select_list}, {_STATE_LIST} FROM calls "
     "LEFT OUTER JOIN call_states ON call_states.call_id = calls.id WHERE calls.sid = ?"
 )
+# PostgreSQL: the accounts with the caller's number come with the call while it has none
+# linked (NULL once it has): caller ID asks for them on the call's first menus, and this
+# saves it a round trip of its own. `[[id, name, tier, number], ...]`, ordered by id, as
+# `accounts.repository.brief_by_phone` reads them.
+_CALLER_ACCOUNTS = (
+    "CASE WHEN calls.account_id IS NULL THEN (SELECT coalesce(json_agg(json_build_array("
+    "accounts.id, accounts.name, accounts.tier, accounts.number) ORDER BY accounts.id), "
+    "'[]'::json) FROM accounts JOIN account_phones ON account_phones.account_id = accounts.id "
+    "WHERE account_phones.e164 = calls.from_number) END"
+)
+_WITH_STATE_PG = _WITH_STATE.replace(
+    f"{_STATE_LIST} FROM", f"{_STATE_LIST}, {_CALLER_ACCOUNTS} FROM", 1
+)
 # The row lock (PostgreSQL) holds until commit: two webhooks of one call take turns.
-CALL_AND_STATE = Sql.of(_WITH_STATE, postgresql_suffix=" FOR UPDATE OF calls")
+CALL_AND_STATE = Sql(
+    _WITH_STATE, Sql.of(_WITH_STATE_PG, postgresql_suffix=" FOR UPDATE OF calls").postgresql
+)
 # Read by statements run alone (`driver_sql.statements_alone`): a lock would end with the
 # statement, so none is taken (the save checks the state's version itself).
-CALL_AND_STATE_UNLOCKED = Sql.of(_WITH_STATE)
+CALL_AND_STATE_UNLOCKED = Sql(_WITH_STATE, Sql.of(_WITH_STATE_PG).postgresql)
 _BY_SID = f"SELECT {_CALLS.select_list} FROM calls WHERE calls.sid = ?"
 CALL_BY_SID = Sql.of(_BY_SID, postgresql_suffix=" FOR UPDATE")
 # PostgreSQL: the call read and locked as CALL_BY_SID does, and a status event recorded for
@@ -200,6 +215,9 @@ class CallRecord:
     # Whether the read recorded the status event it was given as new (None: it recorded
     # none, `call_by_sid` without an event).
     recorded: bool | None = None
+    # The accounts with the caller's number (id, name, tier, number), read with the call
+    # (`call_and_state` on PostgreSQL, while no account is linked); None: not read.
+    caller_accounts: list[tuple[int, str, str, str]] | None = None
 
     @property
     def stored(self) -> bool:
@@ -233,7 +251,12 @@ async def call_and_state(
         return None, None
     row = found.rows[0]
     record = _call_from(row)
-    version, state, last_response, path_logged = row[len(COLUMNS) :]
+    start = len(COLUMNS)
+    version, state, last_response, path_logged = row[start : start + 4]
+    if len(row) > start + 4 and row[start + 4] is not None:  # PostgreSQL: _CALLER_ACCOUNTS
+        read = row[start + 4]
+        read = json.loads(read) if isinstance(read, str) else read
+        record.caller_accounts = [(a[0], a[1], a[2], a[3]) for a in read]
     if version is None:
         return record, None
     if isinstance(state, str):

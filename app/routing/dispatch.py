@@ -30,6 +30,9 @@ class Ring:
 
     people: tuple[Person, ...]
     reasons: tuple[str, ...]
+    # The attempt ringing each, written with the reservation (PostgreSQL, `route_live` with
+    # a batch): their ids in the order of `people`. Empty: the caller writes the attempts.
+    attempts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,23 @@ class Nobody:
 Choice = Ring | Wait | Nobody
 
 
-def _ring(decision: Decision, ids: list[int]) -> Ring:
+def _ring(decision: Decision, ids: list[int], ringing: presence.Ringing | None) -> Ring:
     """Ring these of the decision's candidates, in the given order, with their reasons."""
     found = {c.person.specialist_id: c for c in decision.considered}
     chosen = [found[sid] for sid in ids]
-    return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen))
+    written = ringing.attempts if ringing is not None else {}
+    attempts = tuple(written[sid] for sid in ids) if all(sid in written for sid in ids) else ()
+    return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen), attempts)
+
+
+def _ringing(batch: int | None, decision: Decision) -> presence.Ringing | None:
+    """What the reservation needs to write the attempts ringing the decision's candidates."""
+    if batch is None:
+        return None
+    people = {
+        c.person.specialist_id: (c.person.team, c.person.contact) for c in decision.considered
+    }
+    return presence.Ringing(batch, people)
 
 
 async def _reserve(
@@ -69,6 +84,7 @@ async def _reserve(
     exclude: Collection[int],
     place: queues.Place,
     ring_timeout: int,
+    ringing: presence.Ringing | None,
 ) -> tuple[Decision, list[int]]:
     """Reserve the decision's first free candidates; past a shortlist when it runs short.
 
@@ -85,12 +101,15 @@ async def _reserve(
         ring_timeout=ring_timeout,
         rowless=decision.rowless,
         team=request.team,
+        ringing=ringing,
     )
     if len(got) == want or decision.complete:
         return decision, got
     # Others took some of the shortlisted meanwhile: go on down the whole list.
     full = await consider(session, request, now=now, call_id=call.id, exclude=exclude, place=place)
     more = [p.specialist_id for p in full.candidates if p.specialist_id not in set(tried)]
+    if ringing is not None:
+        ringing.people.update((p.specialist_id, (p.team, p.contact)) for p in full.candidates)
     got += await presence.reserve(
         session,
         more,
@@ -100,6 +119,7 @@ async def _reserve(
         ring_timeout=ring_timeout,
         rowless=full.rowless,
         team=request.team,
+        ringing=ringing,
     )
     merged = {c.person.specialist_id: c for c in (*full.considered, *decision.considered)}
     return replace(full, considered=tuple(merged.values())), got
@@ -114,8 +134,13 @@ async def route_live(
     exclude: Collection[int],
     ring_timeout: int,
     max_wait: int,
+    batch: int | None = None,
 ) -> Choice:
-    """Reserve and ring, or queue the call, or say there is nobody; writes in the session."""
+    """Reserve and ring, or queue the call, or say there is nobody; writes in the session.
+
+    `batch`: the call's ringing batch, for the reservation to write the attempts ringing
+    those it reserves (PostgreSQL: `Ring.attempts`) in its own statement.
+    """
     if call.id is None:
         await session.flush()
     short = await shortlist(session, request, now=now, call_id=call.id, exclude=exclude)
@@ -137,6 +162,7 @@ async def route_live(
         )
     candidates = decision.candidates
     if candidates:
+        ringing = _ringing(batch, decision)
         decision, got = await _reserve(
             session,
             request,
@@ -146,12 +172,13 @@ async def route_live(
             exclude=exclude,
             place=place,
             ring_timeout=ring_timeout,
+            ringing=ringing,
         )
         if got:
             if entry is not None:
                 entry.state = "ringing"
                 entry.updated_at = now
-            return _ring(decision, got)  # their `ring` events were written with them
+            return _ring(decision, got, ringing)  # `ring` events were written with them
     if (candidates or decision.could_wait) and max_wait > 0:
         if entry is None:
             joined = event_row(
@@ -217,7 +244,7 @@ def preview(decision: Decision) -> Choice:
     """What routing would do with a decision, without reserving or queueing (simulate)."""
     people = decision.candidates[: decision.request.batch_size]
     if people:
-        return _ring(decision, [p.specialist_id for p in people])
+        return _ring(decision, [p.specialist_id for p in people], None)
     if decision.could_wait:
         return Wait(1, timedelta(0), True)
     return Nobody(False, _nobody_reason(decision))

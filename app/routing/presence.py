@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -56,10 +57,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from app.core.driver_sql import Compiled, flush_pending, is_sqlite, run_core, run_core_many
 from app.events.publish import event_row, publish
+from app.models.call import RingAttempt
 from app.models.console import ConsoleEvent
 from app.models.routing import SpecialistPresence
 
@@ -139,11 +141,17 @@ def _mark_sqlite() -> ReturningInsert[int]:
 _MARK_SQLITE = Compiled(_mark_sqlite())  # run on the driver: every routed call runs it
 
 
-@lru_cache(maxsize=1)
-def _mark_postgresql() -> ReturningUpdate[int]:
+# PostgreSQL: a reservation that rings at once takes its attempt's id as it reserves, so
+# the attempt goes in with it (`Ringing`); the sequence behind call_attempts.id.
+_NEXT_ATTEMPT_ID: ColumnElement[int] = literal_column("nextval('call_attempts_id_seq')")
+
+
+@lru_cache(maxsize=2)
+def _mark_postgresql(ringing: bool = False) -> ReturningUpdate[Any] | ReturningUpdate[Any, Any]:
     """PostgreSQL: reserve those of :ids who are free and whom no other transaction holds.
 
-    Rows another transaction holds are skipped (SKIP LOCKED), not waited for.
+    Rows another transaction holds are skipped (SKIP LOCKED), not waited for. `ringing`:
+    each row reserved also takes a new attempt id (returned after the specialist's).
     """
     free = (
         select(SpecialistPresence.specialist_id)
@@ -154,57 +162,115 @@ def _mark_postgresql() -> ReturningUpdate[int]:
         )
         .with_for_update(skip_locked=True)
     )
-    return (
+    attempt: Any = _NEXT_ATTEMPT_ID if ringing else None
+    reserving = (
         update(SpecialistPresence)
         .where(SpecialistPresence.specialist_id.in_(free.scalar_subquery()))
-        .values(state="ringing", call_id=_CALL, attempt_id=None, held_until=_LEASE, updated_at=_AT)
-        .returning(SpecialistPresence.specialist_id)
+        .values(
+            state="ringing", call_id=_CALL, attempt_id=attempt, held_until=_LEASE, updated_at=_AT
+        )
         .execution_options(synchronize_session=False)
     )
+    if ringing:
+        return reserving.returning(SpecialistPresence.specialist_id, SpecialistPresence.attempt_id)
+    return reserving.returning(SpecialistPresence.specialist_id)
 
 
-@lru_cache(maxsize=1)
-def _mark_postgresql_rowless() -> CompoundSelect[int]:
+@lru_cache(maxsize=2)
+def _mark_postgresql_rowless(ringing: bool = False) -> CompoundSelect[Any]:
     """PostgreSQL: `_mark_postgresql`, and rows made as ringing for :rowless (an array).
 
     One statement: its UPDATE does not see the rows its INSERT makes. A row another
     transaction makes meanwhile is theirs (they are reserving that person): skipped.
     """
     ids = func.unnest(bindparam("rowless", type_=ARRAY(Integer))).column_valued("id")
-    ringing = select(ids, literal("ringing"), _CALL, null(), _LEASE, _AT)
+    attempt: Any = _NEXT_ATTEMPT_ID if ringing else null()
+    ringing_rows = select(ids, literal("ringing"), _CALL, attempt, _LEASE, _AT)
     columns = ["specialist_id", "state", "call_id", "attempt_id", "held_until", "updated_at"]
-    made = (
-        pg_insert(SpecialistPresence)
-        .from_select(columns, ringing)
-        .on_conflict_do_nothing()
-        .returning(SpecialistPresence.specialist_id)
-        .cte("made")
+    making = (
+        pg_insert(SpecialistPresence).from_select(columns, ringing_rows).on_conflict_do_nothing()
     )
-    marked = _mark_postgresql().cte("marked")
-    return select(made.c.specialist_id).union_all(select(marked.c.specialist_id))
+    made = (
+        making.returning(SpecialistPresence.specialist_id, SpecialistPresence.attempt_id)
+        if ringing
+        else making.returning(SpecialistPresence.specialist_id)
+    ).cte("made")
+    marked = _mark_postgresql(ringing).cte("marked")
+    return select(*made.c).union_all(select(*marked.c))
 
 
-def _announcing(reserving: ReturningUpdate[int] | CompoundSelect[int]) -> Select[tuple[int]]:
-    """PostgreSQL: `reserving`, also writing a `ring` console event (team :team) per person.
+def _announcing(
+    reserving: ReturningUpdate[Any] | ReturningUpdate[Any, Any] | CompoundSelect[Any],
+    *,
+    events: bool,
+    ringing: bool,
+) -> Select[Any]:
+    """PostgreSQL: `reserving`, and what goes in with it, in the same statement (a
+    data-modifying CTE each: routing a call costs a round trip fewer for each).
 
-    The events go in with the reservation, in the same statement (a data-modifying CTE):
-    routing a call costs one round trip fewer.
+    `events`: a `ring` console event (team :team) per person reserved. `ringing`: the
+    attempt ringing each one (`Ringing`: :batch, and per :ring_ids the :ring_teams and
+    :ring_contacts), with the id the reservation took for it.
     """
     reserved = reserving.cte("reserved")
-    columns = ["at", "kind", "specialist_id", "team", "call_id"]
-    team = bindparam("team", type_=String)
-    rows = select(_AT, literal("ring"), reserved.c.specialist_id, team, _CALL)
-    events = insert(ConsoleEvent).from_select(columns, rows).cte("ring_events")
-    return select(reserved.c.specialist_id).add_cte(events)
+    found = select(*reserved.c)
+    if events:
+        columns = ["at", "kind", "specialist_id", "team", "call_id"]
+        team = bindparam("team", type_=String)
+        rows = select(_AT, literal("ring"), reserved.c.specialist_id, team, _CALL)
+        found = found.add_cte(insert(ConsoleEvent).from_select(columns, rows).cte("ring_events"))
+    if ringing:
+        at = func.array_position(
+            bindparam("ring_ids", type_=ARRAY(Integer)), reserved.c.specialist_id
+        )
+        # Parenthesised: `$1::VARCHAR[][i]` would read as a type.
+        teams = Grouping(bindparam("ring_teams", type_=ARRAY(String)))
+        contacts = Grouping(bindparam("ring_contacts", type_=ARRAY(String)))
+        columns = ["id", "call_id", "specialist_id", "team", "batch", "contact", "rung_at"]
+        rows = select(
+            reserved.c.attempt_id,
+            _CALL,
+            reserved.c.specialist_id,
+            teams[at],
+            bindparam("batch", type_=Integer),
+            contacts[at],
+            _AT,
+        )
+        attempts = insert(RingAttempt).from_select(
+            [*columns, "result"], rows.add_columns(literal("ringing"))
+        )
+        found = found.add_cte(attempts.cte("ring_attempts"))
+    return found
 
 
-# {(rowless, with events): statement}, each compiled once and run on the driver
+def _statement(rowless: bool, events: bool, ringing: bool) -> Compiled:
+    reserving = _mark_postgresql_rowless(ringing) if rowless else _mark_postgresql(ringing)
+    if not events and not ringing:
+        return Compiled(reserving)
+    return Compiled(_announcing(reserving, events=events, ringing=ringing))
+
+
+# {(rowless, with events, ringing): statement}, each compiled once and run on the driver
 _MARK_PG = {
-    (False, False): Compiled(_mark_postgresql()),
-    (True, False): Compiled(_mark_postgresql_rowless()),
-    (False, True): Compiled(_announcing(_mark_postgresql())),
-    (True, True): Compiled(_announcing(_mark_postgresql_rowless())),
+    (rowless, events, ringing): _statement(rowless, events, ringing)
+    for rowless in (False, True)
+    for events in (False, True)
+    for ringing in (False, True)
 }
+
+
+@dataclass(frozen=True)
+class Ringing:
+    """PostgreSQL: the attempts that ring the specialists a reservation takes, written by
+    the reserving statement (each with the id the reservation holds in `attempt_id`).
+
+    `batch`: the call's ringing batch; `people`: each specialist's team and contact. The
+    reservation fills `attempts` (specialist id: attempt id) with what it wrote.
+    """
+
+    batch: int
+    people: dict[int, tuple[str, str]]
+    attempts: dict[int, int] = field(default_factory=dict)
 
 
 async def _mark(
@@ -213,10 +279,12 @@ async def _mark(
     rowless: Collection[int] | None,
     params: dict[str, Any],
     team: str | None,
+    ringing: Ringing | None = None,
 ) -> set[int]:
     """Reserve those of `batch` who are free; returns who was reserved.
 
-    With a team, a `ring` event is written for each one reserved (see `reserve`).
+    With a team, a `ring` event is written for each one reserved (see `reserve`); with
+    `ringing` (PostgreSQL), the attempt ringing each (see `Ringing`).
     """
     # Core statements compiled once, run on the driver: presence rows are no ORM objects.
     if is_sqlite(session):
@@ -237,7 +305,16 @@ async def _mark(
     values = {**params, "ids": batch, "team": team}
     if missing:
         values["rowless"] = missing
-    found = await run_core(session, _MARK_PG[bool(missing), team is not None], values)
+    rings = ringing is not None and all(sid in ringing.people for sid in batch)
+    if ringing is not None and rings:
+        people = [ringing.people[sid] for sid in batch]
+        values["ring_ids"] = batch
+        values["ring_teams"] = [team for team, _ in people]
+        values["ring_contacts"] = [contact[:255] for _, contact in people]
+        values["batch"] = ringing.batch
+    found = await run_core(session, _MARK_PG[bool(missing), team is not None, rings], values)
+    if ringing is not None and rings:
+        ringing.attempts.update((row[0], row[1]) for row in found.rows)
     return {row[0] for row in found.rows}
 
 
@@ -251,13 +328,15 @@ async def reserve(
     ring_timeout: int,
     rowless: Collection[int] | None = None,
     team: str | None = None,
+    ringing: Ringing | None = None,
 ) -> list[int]:
     """Reserve up to `want` of the given specialists (in this order) for ringing a call.
 
     Returns those reserved, in order; others were taken by someone else in the meantime.
     `rowless`: those of them known to have no presence row yet (None: not known).
     `team`: the console's `ring` event of each one reserved is written too, for this team
-    (on PostgreSQL by the reserving statement itself).
+    (on PostgreSQL by the reserving statement itself). `ringing` (PostgreSQL): so is the
+    attempt ringing each one, in `ringing.attempts`.
     """
     ids = list(dict.fromkeys(ordered_ids))
     params = {
@@ -272,7 +351,7 @@ async def reserve(
     while len(got) < want and tried < len(ids):
         batch = ids[tried : tried + want - len(got)]
         tried += len(batch)
-        marked = await _mark(session, batch, rowless, params, team)
+        marked = await _mark(session, batch, rowless, params, team, ringing)
         got += [sid for sid in batch if sid in marked]
     return got
 

@@ -56,7 +56,7 @@ from app.routing import ending, presence
 from app.routing import queue as queues
 from app.routing.dispatch import Choice, route_live
 from app.telephony import fallback, twiml
-from app.telephony.resolve import FlowDidNotSettle, Settled, request_for, settle
+from app.telephony.resolve import FlowDidNotSettle, KnownAccounts, Settled, request_for, settle
 from app.telephony.urls import CallbackUrls
 from app.worklist import service as worklist
 
@@ -286,10 +286,17 @@ async def _answer_once(
                 exclude={a.specialist_id for a in attempts if a.specialist_id is not None},
                 ring_timeout=action.ring_timeout,
                 max_wait=action.max_wait,
+                batch=action.attempt,
             )
 
         settled = await settle(
-            session, flow, turn, now=now, region=tel.settings.default_region, route=route
+            session,
+            flow,
+            turn,
+            now=now,
+            region=tel.settings.default_region,
+            route=route,
+            known=KnownAccounts.of(call.from_number, record.caller_accounts),
         )
         # What the IVR learnt goes into the call row before it is first written, so a new
         # call is one INSERT, not an INSERT and an UPDATE. A call's row is written once, with
@@ -445,7 +452,12 @@ async def _render(
             )
             for c in settled.ring
         ]
-        await records.ring_attempts(session, call.id, attempts)
+        written = [c.attempt_id for c in settled.ring if c.attempt_id is not None]
+        if len(written) < len(attempts):
+            await records.ring_attempts(session, call.id, attempts)
+        else:  # written with the reservation (PostgreSQL): their ids
+            for attempt, attempt_id in zip(attempts, written, strict=True):
+                attempt.id = attempt_id
         legs = [
             twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
             for a in attempts

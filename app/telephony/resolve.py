@@ -52,6 +52,7 @@ class Candidate:
     contact: str
     team: str
     why: str
+    attempt_id: int | None = None  # the attempt ringing them, written with the reservation
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,36 @@ class Settled:
     wait: Wait | None = None  # a Route whose caller holds in the queue instead
 
 
+@dataclass(frozen=True)
+class KnownAccounts:
+    """The accounts with a number, already read (with the call: `records.call_and_state`)."""
+
+    number: str
+    accounts: list[accounts.AccountBrief]
+
+    @classmethod
+    def of(cls, number: str, rows: list[tuple[int, str, str, str]] | None) -> KnownAccounts | None:
+        """The accounts read for a number as rows of `brief_by_phone`'s columns (None: none
+        were read)."""
+        if rows is None:
+            return None
+        return cls(number, [accounts.AccountBrief(*row) for row in rows])
+
+
 async def lookup_account(
-    session: AsyncSession, action: LookupAccount, *, region: str
+    session: AsyncSession,
+    action: LookupAccount,
+    *,
+    region: str,
+    known: KnownAccounts | None = None,
 ) -> list[AccountInfo]:
-    """Accounts matching a caller ID (however formatted) or a typed account number."""
+    """Accounts matching a caller ID (however formatted) or a typed account number.
+
+    `known`: the accounts of a number read before; a caller ID that is that number is
+    answered from them, without a statement.
+    """
     if action.by == "caller_id":
-        found = await _by_caller_id(session, action.value, region)
+        found = await _by_caller_id(session, action.value, region, known)
     else:
         typed = action.value.strip()
         account = (
@@ -97,7 +122,7 @@ _E164_FORM = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 async def _by_caller_id(
-    session: AsyncSession, caller_id: str, region: str
+    session: AsyncSession, caller_id: str, region: str, known: KnownAccounts | None
 ) -> list[accounts.AccountBrief]:
     """The accounts with the caller's number.
 
@@ -109,12 +134,20 @@ async def _by_caller_id(
     text = caller_id.strip()
     tried = _E164_FORM.fullmatch(text) is not None
     if tried:
-        found = await accounts.brief_by_phone(session, text)
+        found = await _by_phone(session, text, known)
         if found:
             return found
     e164 = try_e164(caller_id, region)
     if e164 is None or (tried and e164 == text):
         return []
+    return await _by_phone(session, e164, known)
+
+
+async def _by_phone(
+    session: AsyncSession, e164: str, known: KnownAccounts | None
+) -> list[accounts.AccountBrief]:
+    if known is not None and known.number == e164:
+        return known.accounts  # read with the call: no statement of its own
     return await accounts.brief_by_phone(session, e164)
 
 
@@ -141,12 +174,14 @@ async def settle(
     now: datetime,
     region: str,
     route: RouteFn,
+    known: KnownAccounts | None = None,
 ) -> Settled:
     """Answer lookups, hours checks and routes until the caller has something to hear.
 
     `route` decides a Route action: ring people (the call rests there), hold the caller in
     the queue (rests there too), or nobody, which the engine hears as `nobody_available`
     (the next team, then the step's fallback) or `queue_timeout` (the fallback).
+    `known`: the caller's accounts read with the call, for caller ID (`lookup_account`).
     """
     prompts: list[PromptItem] = list(turn.prompts)
     notes: list[str] = []
@@ -155,7 +190,7 @@ async def settle(
         action = turn.action
         event: Event
         if isinstance(action, LookupAccount):
-            found = await lookup_account(session, action, region=region)
+            found = await lookup_account(session, action, region=region, known=known)
             shown = mask_phone(action.value) if action.by == "caller_id" else action.value
             names = ", ".join(f"{a.name} (#{a.id}, {a.tier})" for a in found) or "no account"
             notes.append(f"lookup by {action.by} {shown}: {names}")
@@ -184,9 +219,10 @@ async def settle(
                 if unsaid and not action.announce:
                     # "Please hold" of a team that had nobody, said now that someone rings.
                     turn = replace(turn, action=replace(action, announce=unsaid))
+                attempts = choice.attempts or (None,) * len(choice.people)
                 ring = tuple(
-                    Candidate(p.specialist_id, p.name, p.contact, p.team, why)
-                    for p, why in zip(choice.people, choice.reasons, strict=True)
+                    Candidate(p.specialist_id, p.name, p.contact, p.team, why, attempt)
+                    for p, why, attempt in zip(choice.people, choice.reasons, attempts, strict=True)
                 )
                 return Settled(turn, tuple(prompts), ring, tuple(notes))
             if isinstance(choice, Wait):

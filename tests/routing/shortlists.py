@@ -19,20 +19,34 @@ from tests.telephony.rota_rows import Person
 RING_TIMEOUT = 20
 
 
-async def route_call(db: Database, request: RouteRequest, call_id: int, now: datetime) -> Choice:
+async def route_call(
+    db: Database, request: RouteRequest, call_id: int, now: datetime, *, batch: int | None = None
+) -> Choice:
     """`route_live` for a stored call in a transaction of its own (as its webhook would)."""
     async with db.transaction() as session:
-        return await route_stored(session, request, call_id, now)
+        return await route_stored(session, request, call_id, now, batch=batch)
 
 
 async def route_stored(
-    session: AsyncSession, request: RouteRequest, call_id: int, now: datetime
+    session: AsyncSession,
+    request: RouteRequest,
+    call_id: int,
+    now: datetime,
+    *,
+    batch: int | None = None,
 ) -> Choice:
     """`route_live` for a stored call, in the session's transaction."""
     call = await session.get(Call, call_id)
     assert call is not None
     return await route_live(
-        session, request, call=call, now=now, exclude=(), ring_timeout=RING_TIMEOUT, max_wait=120
+        session,
+        request,
+        call=call,
+        now=now,
+        exclude=(),
+        ring_timeout=RING_TIMEOUT,
+        max_wait=120,
+        batch=batch,
     )
 
 

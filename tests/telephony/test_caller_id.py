@@ -82,3 +82,38 @@ async def test_an_unknown_e164_caller_is_parsed_once_and_looked_up_once(
     monkeypatch.setattr(resolve, "try_e164", parsing)
     assert await _names(known, "+14155550100") == []
     assert asked == ["+14155550100"] and parsed == ["+14155550100"]
+
+
+async def test_accounts_read_with_the_call_answer_its_caller_id(
+    known: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    lookup = resolve.accounts.brief_by_phone
+
+    async def counting(session: object, e164: str) -> list[object]:
+        asked.append(e164)
+        return await lookup(session, e164)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolve.accounts, "brief_by_phone", counting)
+    read = resolve.KnownAccounts.of("+14155550199", [(7, "Read Before", "paid", "1000033")])
+    assert read is not None and resolve.KnownAccounts.of("+14155550199", None) is None
+
+    async def names(caller_id: str, known_now: resolve.KnownAccounts) -> list[tuple[str, str]]:
+        async with known.transaction() as session:
+            found = await resolve.lookup_account(
+                session, LookupAccount("caller_id", caller_id), region="US", known=known_now
+            )
+        return [(a.name, a.tier) for a in found]
+
+    # That very number: what was read, no statement (the stored row says otherwise).
+    assert await names(" +14155550199 ", read) == [("Read Before", "paid")]
+    assert asked == []
+    # Read with nobody: nobody, and a caller ID already in E.164 is not parsed again.
+    assert await names("+14155550100", resolve.KnownAccounts("+14155550100", [])) == []
+    assert asked == []
+    # Written otherwise, parsed into that number: the same.
+    assert await names("(415) 555-0199", read) == [("Read Before", "paid")]
+    assert asked == []
+    # Another number: looked up as before.
+    assert await names("+442079460000", read) == [("Bristol Bakes", "standard")]
+    assert asked == ["+442079460000"]

@@ -12,13 +12,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.accounts import repository as accounts_repository
 from app.config import Settings
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.main import create_app
 from app.models.call import Call, CallStep
-from app.telephony import driver
+from app.telephony import driver, resolve
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import Caller, local_path, parse_twiml, post, says, verbs
 
@@ -112,7 +111,8 @@ async def test_a_failing_lookup_rolls_back_and_apologises(
     async def boom(*_: object, **__: object) -> NoReturn:
         raise RuntimeError("accounts table on fire")
 
-    monkeypatch.setattr(accounts_repository, "brief_by_phone", boom)
+    # Caller ID's lookup, whether it reads the accounts or was given them with the call.
+    monkeypatch.setattr(resolve, "lookup_account", boom)
     caller = Caller(client, sid="CA0000000000000000000000000000000C")
     await caller.dial_in()
     doc = await caller.press("1")  # English; the caller-ID lookup fails
@@ -131,7 +131,7 @@ async def test_a_slow_database_is_cut_short(
         await asyncio.sleep(5)
         return []
 
-    monkeypatch.setattr(accounts_repository, "brief_by_phone", slow)
+    monkeypatch.setattr(resolve, "lookup_account", slow)
     caller = Caller(client, sid="CA0000000000000000000000000000000B")
     await caller.dial_in()
     # The deadline only from here: on a loaded machine the first webhook may take longer.

@@ -16,9 +16,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, text
 
+from app.calls import records
 from app.core.clock import FixedClock
 from app.core.db import Database
 from app.core.driver_sql import Sql, run
+from app.models.account import Account, AccountPhone
 from app.telephony import driver
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import SORRY, Caller, post, query_of, says, verbs
@@ -90,6 +92,56 @@ async def test_menus_are_answered_without_a_transaction(
     assert ("choose_language", "1") in [(s["step"], s["input"]) for s in call["path"]]
 
 
+async def test_the_caller_is_recognised_from_the_read_of_the_call(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    sent: list[str],
+    admin: dict[str, str],
+) -> None:
+    now = clock.now()
+    async with db.transaction() as session:
+        owned = {}
+        for number, name, e164 in (
+            ("1000017", "Acme Payments", "+14155550199"),
+            ("1000025", "Shared Two", "+14155550177"),
+            ("1000033", "Shared One", "+14155550177"),
+        ):
+            account = Account(number=number, name=name, created_at=now, updated_at=now)
+            account.phones = [AccountPhone(e164=e164, position=0)]
+            session.add(account)
+            await session.flush()
+            owned[name] = account.id
+    caller = Caller(client, sid="CA" + "e5" * 16, from_number="+14155550199")
+    await caller.dial_in()
+    await _then(sent)
+    await caller.press("1")  # the language: caller ID looks the number up
+    seen = await _then(sent)
+    assert _transactions(seen) == [] and _reads_of_the_call(seen) == 1
+    # The accounts came with the read of the call: no statement of their own.
+    assert [q for q in seen if "account_phones" in q and "call_states" not in q] == []
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["account_id"] == owned["Acme Payments"]
+    async with db.transaction() as session:
+        record, _ = await records.call_and_state(session, caller.sid)
+    assert record is not None and record.caller_accounts is None  # linked: not read again
+    # A shared number: every account with it, in the order of their ids, as caller ID
+    # reads them itself.
+    shared = Caller(client, sid="CA" + "f6" * 16, from_number="+14155550177")
+    await shared.dial_in()
+    async with db.transaction() as session:
+        record, _ = await records.call_and_state(session, shared.sid)
+    assert record is not None and record.caller_accounts == [
+        (owned["Shared Two"], "Shared Two", "standard", "1000025"),
+        (owned["Shared One"], "Shared One", "standard", "1000033"),
+    ]
+    stranger = Caller(client, sid="CA" + "a7" * 16, from_number="+14155550123")
+    await stranger.dial_in()
+    async with db.transaction() as session:
+        record, _ = await records.call_and_state(session, stranger.sid)
+    assert record is not None and record.caller_accounts == []
+
+
 async def test_a_webhook_that_routes_runs_in_a_transaction_and_is_remembered(
     client: httpx.AsyncClient,
     db: Database,
@@ -117,6 +169,9 @@ async def test_a_webhook_that_routes_runs_in_a_transaction_and_is_remembered(
         # The first caller's webhook tried alone, met the reservation and began again in
         # a transaction (the call read twice); the second's began in one at once.
         assert _reads_of_the_call(seen) == (2 if n == 0 else 1)
+        # The ringing attempts went in with the reservation: no statement of their own.
+        inserts = [q for q in seen if "INSERT INTO call_attempts" in q]
+        assert len(inserts) == 1 and "FOR UPDATE SKIP LOCKED" in inserts[0]
         call = (await client.get(f"/v1/calls/{sid}", headers=admin)).json()
         assert len(call["attempts"]) == 2  # written once, not once per try
     assert all(len(numbers) == 2 for numbers in rung)
