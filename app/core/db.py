@@ -376,8 +376,20 @@ class _Lease:
                 # the COMMIT was never sent; a warning, no error, where the server ended it).
                 adapted._handle_exception(error)  # raises it as the adapter's error
             adapted._transaction = None
-        self._give_back(session)
+        if self._pool_full():
+            # An overflow connection, which the pool closes rather than keep: closing awaits
+            # the driver, so it goes back through the greenlet.
+            await greenlet_spawn(self._give_back, session)
+        else:
+            self._give_back(session)
         return True
+
+    def _pool_full(self) -> bool:
+        """Whether the pool holds as many idle connections as it keeps (or cannot say): one
+        given back now is closed."""
+        pool: Any = getattr(self.fairy, "_pool", None)
+        idle: Any = getattr(pool, "_pool", None)
+        return idle is None or bool(idle.full())
 
     def alive(self) -> bool:
         """False once the driver's connection is closed (the server went away)."""

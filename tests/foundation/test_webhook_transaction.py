@@ -330,3 +330,33 @@ async def test_concurrent_webhooks_never_share_a_kept_session(seeded: Database) 
         await asyncio.wait_for(asyncio.gather(webhook(f"a{round_}"), webhook(f"b{round_}")), 10)
         assert len(held) == 2 and held[0] is not held[1]
     assert (await _names(db))["AC1"] in {"a2", "b2"}
+
+
+@pytest.mark.postgres_only
+async def test_an_overflow_connection_given_back_on_the_loop_is_closed(
+    seeded: Database, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL: with more webhooks at once than the pool keeps connections, the pool
+    closes the extra ones as they come back; one given back on the loop is closed through
+    the greenlet (closing awaits the driver), not left open with an error logged."""
+    db = Database.from_url(database_url, pool_size=1)  # keeps one, opens one more at most
+    try:
+        drivers: list[Any] = []
+        both = asyncio.Event()
+
+        async def webhook(number: int) -> None:
+            async with db.webhook_transaction() as session:
+                await run(session, RENAME, (f"webhook {number}", "AC1" if number else "AC2"))
+                drivers.append(session.sync_session.info[LEASE].fairy.driver_connection)
+                if len(drivers) == 2:
+                    both.set()
+                await both.wait()  # both connections leased at once
+
+        with caplog.at_level("WARNING"):
+            await asyncio.gather(webhook(0), webhook(1))
+        assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+        assert _checked_out(db) == 0
+        assert sorted(d.is_closed() for d in drivers) == [False, True]  # one kept, one closed
+        assert (await _names(db))["AC1"] == "webhook 1"
+    finally:
+        await db.dispose()
