@@ -92,6 +92,14 @@ async def test_menus_are_answered_without_a_transaction(
     assert ("choose_language", "1") in [(s["step"], s["input"]) for s in call["path"]]
 
 
+async def _accounts_read_with(db: Database, sid: str) -> Any:
+    """The caller's accounts as the read of the call brings them (None: not read)."""
+    async with db.transaction() as session:
+        record, _ = await records.call_and_state(session, sid)
+    assert record is not None
+    return record.caller_accounts
+
+
 async def test_the_caller_is_recognised_from_the_read_of_the_call(
     client: httpx.AsyncClient,
     db: Database,
@@ -122,24 +130,18 @@ async def test_the_caller_is_recognised_from_the_read_of_the_call(
     assert [q for q in seen if "account_phones" in q and "call_states" not in q] == []
     call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
     assert call["account_id"] == owned["Acme Payments"]
-    async with db.transaction() as session:
-        record, _ = await records.call_and_state(session, caller.sid)
-    assert record is not None and record.caller_accounts is None  # linked: not read again
+    assert await _accounts_read_with(db, caller.sid) is None  # linked: not read again
     # A shared number: every account with it, in the order of their ids, as caller ID
     # reads them itself.
     shared = Caller(client, sid="CA" + "f6" * 16, from_number="+14155550177")
     await shared.dial_in()
-    async with db.transaction() as session:
-        record, _ = await records.call_and_state(session, shared.sid)
-    assert record is not None and record.caller_accounts == [
+    assert await _accounts_read_with(db, shared.sid) == [
         (owned["Shared Two"], "Shared Two", "standard", "1000025"),
         (owned["Shared One"], "Shared One", "standard", "1000033"),
     ]
     stranger = Caller(client, sid="CA" + "a7" * 16, from_number="+14155550123")
     await stranger.dial_in()
-    async with db.transaction() as session:
-        record, _ = await records.call_and_state(session, stranger.sid)
-    assert record is not None and record.caller_accounts == []
+    assert await _accounts_read_with(db, stranger.sid) == []
 
 
 async def test_a_webhook_that_routes_runs_in_a_transaction_and_is_remembered(
