@@ -31,8 +31,9 @@ class Ring:
     people: tuple[Person, ...]
     reasons: tuple[str, ...]
     # The attempt ringing each, written with the reservation (PostgreSQL, `route_live` with
-    # a batch): their ids in the order of `people`. Empty: the caller writes the attempts.
-    attempts: tuple[int, ...] = ()
+    # a batch): their ids in the order of `people`. Empty, or None for one: the caller
+    # writes those attempts.
+    attempts: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _ring(decision: Decision, ids: list[int], ringing: presence.Ringing | None) 
     found = {c.person.specialist_id: c for c in decision.considered}
     chosen = [found[sid] for sid in ids]
     written = ringing.attempts if ringing is not None else {}
-    attempts = tuple(written[sid] for sid in ids) if all(sid in written for sid in ids) else ()
+    attempts = tuple(written.get(sid) for sid in ids) if written else ()
     return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen), attempts)
 
 

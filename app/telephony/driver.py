@@ -452,12 +452,14 @@ async def _render(
             )
             for c in settled.ring
         ]
-        written = [c.attempt_id for c in settled.ring if c.attempt_id is not None]
-        if len(written) < len(attempts):
-            await records.ring_attempts(session, call.id, attempts)
-        else:  # written with the reservation (PostgreSQL): their ids
-            for attempt, attempt_id in zip(attempts, written, strict=True):
-                attempt.id = attempt_id
+        unwritten = []
+        for attempt, candidate in zip(attempts, settled.ring, strict=True):
+            if candidate.attempt_id is None:
+                unwritten.append(attempt)
+            else:  # written with the reservation (PostgreSQL)
+                attempt.id = candidate.attempt_id
+        if unwritten:
+            await records.ring_attempts(session, call.id, unwritten)
         legs = [
             twiml.Leg(a.contact, urls.whisper(call.sid, a.id), urls.leg(call.sid, a.id))
             for a in attempts
