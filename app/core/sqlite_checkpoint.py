@@ -73,6 +73,7 @@ class WalCheckpointer:
         self.interval = interval
         self.rounds = 0
         self.last: Round | None = None
+        self.last_restart: Round | None = None  # the latest round that restarted the log
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
 
@@ -100,6 +101,7 @@ class WalCheckpointer:
         # Not again for a log nobody wrote to since the last round (an idle database).
         if done.log_frames >= RESTART_FRAMES and done != self.last:
             done = _checkpoint(conn, "RESTART")
+            self.last_restart = done
         self.rounds += 1
         self.last = done
         return done

@@ -69,14 +69,21 @@ def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
 
 
 def _restarted(checkpointer: WalCheckpointer) -> bool:
-    """Whether the thread's last round copied a long log whole and restarted it."""
-    last = checkpointer.last  # one read: the thread replaces it
+    """Whether a round of the thread copied a long log whole and restarted it (a later
+    round may have come since, the log short by then)."""
+    last = checkpointer.last_restart  # one read: the thread replaces it
     return (
         last is not None
         and not last.busy
         and last.log_frames >= RESTART_FRAMES
         and last.checkpointed_frames == last.log_frames
     )
+
+
+def _all_copied(checkpointer: WalCheckpointer) -> bool:
+    """Whether the thread's last round copied every page the log held."""
+    last = checkpointer.last
+    return last is not None and not last.busy and last.checkpointed_frames == last.log_frames
 
 
 def test_the_thread_copies_the_log_into_the_file_and_restarts_it(tmp_path: Path) -> None:
@@ -88,6 +95,10 @@ def test_the_thread_copies_the_log_into_the_file_and_restarts_it(tmp_path: Path)
         # ~1,500 pages of 4 KB: past RESTART_FRAMES, so the thread restarts the log too.
         _write(writer, rows=100, transactions=30)
         _wait_for(lambda: _restarted(checkpointer))
+        # The restart may have come before the last transactions: a round begun after them
+        # copies what the log still holds.
+        after = checkpointer.rounds
+        _wait_for(lambda: checkpointer.rounds >= after + 2 and _all_copied(checkpointer))
     finally:
         checkpointer.stop()
     assert not checkpointer._thread.is_alive()
