@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver_sql import is_sqlite
 from app.events.publish import event_row, publish
 from app.models.call import Call
 from app.routing import presence
@@ -65,9 +66,12 @@ def _ring(decision: Decision, ids: list[int], ringing: presence.Ringing | None) 
     return Ring(tuple(c.person for c in chosen), tuple(c.reason for c in chosen), attempts)
 
 
-def _ringing(batch: int | None, decision: Decision) -> presence.Ringing | None:
-    """What the reservation needs to write the attempts ringing the decision's candidates."""
-    if batch is None:
+def _ringing(
+    session: AsyncSession, batch: int | None, decision: Decision
+) -> presence.Ringing | None:
+    """What the reservation needs to write the attempts ringing the decision's candidates
+    (PostgreSQL; SQLite's reservation writes none)."""
+    if batch is None or is_sqlite(session):
         return None
     people = {
         c.person.specialist_id: (c.person.team, c.person.contact) for c in decision.considered
@@ -163,7 +167,7 @@ async def route_live(
         )
     candidates = decision.candidates
     if candidates:
-        ringing = _ringing(batch, decision)
+        ringing = _ringing(session, batch, decision)
         decision, got = await _reserve(
             session,
             request,

@@ -305,15 +305,18 @@ async def _mark(
     values = {**params, "ids": batch, "team": team}
     if missing:
         values["rowless"] = missing
-    rings = ringing is not None and all(sid in ringing.people for sid in batch)
-    if ringing is not None and rings:
+    if ringing is not None and not all(sid in ringing.people for sid in batch):
+        ringing = None  # someone it cannot ring: the caller writes their attempts
+    if ringing is not None:
         people = [ringing.people[sid] for sid in batch]
         values["ring_ids"] = batch
-        values["ring_teams"] = [team for team, _ in people]
+        values["ring_teams"] = [their_team for their_team, _ in people]
         values["ring_contacts"] = [contact[:255] for _, contact in people]
         values["batch"] = ringing.batch
-    found = await run_core(session, _MARK_PG[bool(missing), team is not None, rings], values)
-    if ringing is not None and rings:
+    found = await run_core(
+        session, _MARK_PG[bool(missing), team is not None, ringing is not None], values
+    )
+    if ringing is not None:
         ringing.attempts.update((row[0], row[1]) for row in found.rows)
     return {row[0] for row in found.rows}
 
