@@ -301,6 +301,27 @@ async def shortlist(
         found = await read(session, query, {**params, "limit": limit})
 
 
+async def past(
+    session: AsyncSession,
+    request: RouteRequest,
+    *,
+    now: datetime,
+    call_id: int | None,
+    exclude: Collection[int],
+    tried: Collection[int],
+    place: Place,
+) -> Decision:
+    """Who comes after those `tried` (shortlisted, then taken by others meanwhile): the
+    shortlist read again with them passed over (one statement), else the whole decision.
+
+    Those tried come out as already rung: the caller keeps their first judgement.
+    """
+    short = await shortlist(session, request, now=now, call_id=call_id, exclude={*exclude, *tried})
+    if short is not None:
+        return short[0]
+    return await consider(session, request, now=now, call_id=call_id, exclude=exclude, place=place)
+
+
 def _why(person: Person, request: RouteRequest, serves: bool) -> str:
     parts = [person.shift]
     if request.language in person.languages:

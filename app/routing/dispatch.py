@@ -17,7 +17,7 @@ from app.events.publish import event_row, publish
 from app.models.call import Call
 from app.routing import presence
 from app.routing import queue as queues
-from app.routing.decide import Decision, RouteRequest, consider, shortlist
+from app.routing.decide import Decision, RouteRequest, consider, past, shortlist
 from app.routing.order import Person
 from app.routing.roster import read_team
 
@@ -110,8 +110,10 @@ async def _reserve(
     )
     if len(got) == want or decision.complete:
         return decision, got
-    # Others took some of the shortlisted meanwhile: go on down the whole list.
-    full = await consider(session, request, now=now, call_id=call.id, exclude=exclude, place=place)
+    # Others took some of the shortlisted meanwhile: go on down the list past them.
+    full = await past(
+        session, request, now=now, call_id=call.id, exclude=exclude, tried=tried, place=place
+    )
     more = [p.specialist_id for p in full.candidates if p.specialist_id not in set(tried)]
     if ringing is not None:
         ringing.people.update((p.specialist_id, (p.team, p.contact)) for p in full.candidates)

@@ -148,18 +148,24 @@ _NEXT_ATTEMPT_ID: ColumnElement[int] = literal_column("nextval('call_attempts_id
 
 @lru_cache(maxsize=2)
 def _mark_postgresql(ringing: bool = False) -> ReturningUpdate[Any] | ReturningUpdate[Any, Any]:
-    """PostgreSQL: reserve those of :ids who are free and whom no other transaction holds.
+    """PostgreSQL: reserve the first :want of :ids (in their order) who are free and whom
+    no other transaction holds.
 
-    Rows another transaction holds are skipped (SKIP LOCKED), not waited for. `ringing`:
-    each row reserved also takes a new attempt id (returned after the specialist's).
+    Rows another transaction holds are skipped (SKIP LOCKED), not waited for, and so are
+    rows found taken once locked: the next in order take their place, in this statement.
+    `ringing`: each row reserved also takes a new attempt id (returned after the
+    specialist's).
     """
+    ids = bindparam("ids", type_=ARRAY(Integer))
     free = (
         select(SpecialistPresence.specialist_id)
         .where(
-            SpecialistPresence.specialist_id == any_(bindparam("ids", type_=ARRAY(Integer))),
+            SpecialistPresence.specialist_id == any_(ids),
             is_free(_AT),
             SpecialistPresence.availability == "available",
         )
+        .order_by(func.array_position(ids, SpecialistPresence.specialist_id))
+        .limit(bindparam("want", type_=Integer))
         .with_for_update(skip_locked=True)
     )
     attempt: Any = _NEXT_ATTEMPT_ID if ringing else None
@@ -347,6 +353,11 @@ async def reserve(
         "call": call_id,
         "lease": now + timedelta(seconds=ring_timeout) + RING_MARGIN,
     }
+    if rowless is not None and not is_sqlite(session) and not any(sid in rowless for sid in ids):
+        # PostgreSQL, everyone with a row: the first `want` still free, in one statement
+        # however many of them others took in the meantime.
+        marked = await _mark(session, ids, rowless, {**params, "want": want}, team, ringing)
+        return [sid for sid in ids if sid in marked]
     # The first `want` who are still free, in order: try as many as are still wanted, then
     # the next ones for any that someone else took in the meantime.
     got: list[int] = []
@@ -354,7 +365,7 @@ async def reserve(
     while len(got) < want and tried < len(ids):
         batch = ids[tried : tried + want - len(got)]
         tried += len(batch)
-        marked = await _mark(session, batch, rowless, params, team, ringing)
+        marked = await _mark(session, batch, rowless, {**params, "want": len(batch)}, team, ringing)
         got += [sid for sid in batch if sid in marked]
     return got
 

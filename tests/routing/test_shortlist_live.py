@@ -24,6 +24,7 @@ from app.routing import decide, dispatch, presence
 from app.routing.decide import SHORTLIST_SPARE, Decision, RouteRequest, shortlist
 from app.routing.dispatch import Choice, Nobody, Ring, Wait
 from app.routing.queue import Line
+from tests.conftest import ON_POSTGRES
 from tests.routing.calls import add_call
 from tests.routing.shortlists import (
     RING_TIMEOUT,
@@ -204,6 +205,82 @@ async def test_route_live_goes_past_the_shortlist_when_others_took_its_people(
         assert isinstance(choice, Wait) and choice.position == 1
     assert {sid for sid, (_, call) in held.items() if call == ours} == {desk[i] for i in rung}
     assert all(held[desk[i]] == ("ringing", ours) for i in rung)
+
+
+@pytest.mark.parametrize(
+    ("taken", "rung", "marks"),
+    [
+        ([0, 1, 2, 3, 4], [5, 6], 2),  # every shortlisted candidate taken
+        ([0, 1, 2, 4], [3, 5], 2),  # all but one: it, then the first past the shortlist
+        ([0, 2], [1, 3], 1),  # some: the next shortlisted take their places
+    ],
+)
+async def test_past_the_shortlist_everyone_with_a_row_in_a_statement_each(
+    db: Database,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    taken: list[int],
+    rung: list[int],
+    marks: int,
+) -> None:
+    """Everyone has a presence row: the reservation takes the first still free in one
+    statement however many others took (PostgreSQL; SQLite tries them a batch at a time),
+    and past the shortlist it is read again without them, not the whole team."""
+    now = clock.now()
+    ids = await staff(db, now, {"desk": desk_team(8)})
+    desk = [ids[f"Desk{i:02d}"] for i in range(1, 9)]
+    async with db.transaction() as session:
+        for sid in desk:
+            session.add(SpecialistPresence(specialist_id=sid, state="free", updated_at=now))
+        ours = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
+        other = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
+    request = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
+    real_shortlist, real_mark = decide.shortlist, presence._mark
+    reads: list[list[int]] = []
+    reserving: list[list[int]] = []
+
+    async def then_others_take_them(
+        session: AsyncSession, request: RouteRequest, **kwargs: Any
+    ) -> tuple[Decision, Line] | None:
+        short = await real_shortlist(session, request, **kwargs)
+        assert short is not None
+        reads.append([p.specialist_id for p in short[0].candidates])
+        if len(reads) == 1:
+            assert await _take(session, [desk[i] for i in taken], other, now)
+        return short
+
+    async def counted(
+        session: AsyncSession, batch: list[int], rowless: Any, params: dict[str, Any], *args: Any
+    ) -> set[int]:
+        if params["call"] == ours:
+            reserving.append(batch)
+        return await real_mark(session, batch, rowless, params, *args)
+
+    async def whole_team(*_args: Any, **_kwargs: Any) -> Decision:
+        raise AssertionError("the whole decision was read")
+
+    monkeypatch.setattr(dispatch, "shortlist", then_others_take_them)
+    monkeypatch.setattr(decide, "shortlist", then_others_take_them)
+    monkeypatch.setattr(decide, "consider", whole_team)
+    monkeypatch.setattr(presence, "_mark", counted)
+    choice = await route_call(db, request, ours, now)
+
+    assert isinstance(choice, Ring)
+    assert [p.specialist_id for p in choice.people] == [desk[i] for i in rung]
+    assert all(r.startswith("on shift in desk") for r in choice.reasons), choice.reasons
+    held = await _presence(db)
+    assert {sid for sid, (_, call) in held.items() if call == ours} == {desk[i] for i in rung}
+    assert {sid for sid, (_, call) in held.items() if call == other} == {desk[i] for i in taken}
+    assert reads[0] == desk[: 2 + SHORTLIST_SPARE]
+    # Read again only when the shortlist ran short, those tried passed over.
+    assert len(reads) == (2 if marks == 2 else 1)
+    if len(reads) == 2:
+        assert reads[1] == desk[2 + SHORTLIST_SPARE :]
+    if ON_POSTGRES:
+        assert len(reserving) == marks
+        assert reserving[0] == desk[: 2 + SHORTLIST_SPARE]
+    else:  # a batch at a time: as many as are still wanted
+        assert all(len(batch) <= 2 for batch in reserving)
 
 
 async def _take(session: AsyncSession, ids: list[int], call_id: int, now: datetime) -> list[int]:
