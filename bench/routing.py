@@ -17,6 +17,7 @@ instant inside one of its shifts during the week after the build time, and measu
 
     .venv/bin/python -m bench.routing --specialists 1000 --teams 50
     .venv/bin/python -m bench.routing --grid
+    .venv/bin/python -m bench.routing --specialists 100 --teams 1 --waiting 800
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ HISTORY_CALLS_PER_SPECIALIST = 3
 GRID_SPECIALISTS = (100, 1000, 10000)
 GRID_TEAMS = (1, 10, 100)
 GRID_ITERATIONS = 300
+WAITING: int | None = None  # --waiting: callers in each queue that has any
 
 
 @dataclass
@@ -165,10 +167,10 @@ async def populate(db: Database, specialists: int, teams: int, now: datetime) ->
         elif k < n_busy + n_stale:
             row.update(state="ringing", held_until=now - timedelta(hours=1))
         presence.append(row)
-    # Callers waiting in the queues of about a tenth of the teams.
+    # Callers waiting in the queues of about a tenth of the teams (1-3 each, or --waiting).
     queue: list[dict[str, Any]] = []
     for team in rng.sample(range(teams), max(1, teams // 10)):
-        for _ in range(rng.randint(1, 3)):
+        for _ in range(WAITING or rng.randint(1, 3)):
             since = now - timedelta(seconds=rng.randrange(30, 600))
             cid = add_call(team, "in-progress", since - timedelta(seconds=20), None)
             if rng.random() < 0.5:  # offered to someone who did not answer
@@ -520,9 +522,17 @@ def main() -> None:
         help="PostgreSQL: plan as PostgreSQL chooses, not on generic plans as a webhook's "
         "transaction does (before the twelfth round of issue 17)",
     )
+    parser.add_argument(
+        "--waiting",
+        type=int,
+        default=None,
+        help="callers waiting in each queue that has any (default 1-3); with --teams 1 "
+        "every decision meets them",
+    )
     args = parser.parse_args()
-    global GENERIC_PLANS
+    global GENERIC_PLANS, WAITING
     GENERIC_PLANS = not args.custom_plans
+    WAITING = args.waiting
     if not args.grid and args.teams > args.specialists:
         parser.error("--teams must not exceed --specialists")
     asyncio.run(run(args))

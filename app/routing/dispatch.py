@@ -222,7 +222,11 @@ async def route_live(
         announce = entry.announced_at is None or now - entry.announced_at >= ANNOUNCE_EVERY
         if announce:
             entry.announced_at = now
-        return Wait(queues.position_in(line, entry), now - entry.enqueued_at, announce)
+        if line.whole:
+            number = queues.position_in(line, entry)
+        else:  # only the first in line were read (many wait): count those ahead
+            number = await queues.position(session, entry)
+        return Wait(number, now - entry.enqueued_at, announce)
     if entry is not None and entry.state != "left":
         queues.leave(entry, "moved_on", now=now)
         await publish(session, [queues.left_event(entry)])

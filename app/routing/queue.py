@@ -73,6 +73,7 @@ class Line:
     own: QueueEntry | None
     entries: tuple[QueueEntry, ...]  # the own entry and those in the team's line
     rung: frozenset[tuple[int, int]]  # (call id, specialist id) of their ringing attempts
+    whole: bool = True  # False: only the first in line were read (`roster.read_line`)
 
 
 def in_team_line(team_slug: ColumnElement[str]) -> ColumnElement[bool]:
@@ -137,6 +138,8 @@ def held_for_others(
         return held
     offered = list(free)
     for entry in ahead:
+        if len(held) == len(offered):
+            break  # everyone free is kept: those further back can keep no one
         for sid, languages in offered:
             speaks = serves_all_languages or entry.language in languages
             if sid not in held and speaks and (entry.call_id, sid) not in line.rung:

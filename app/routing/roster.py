@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -59,7 +59,7 @@ from app.rota.lookup import (
 )
 from app.routing import presence
 from app.routing.order import Strategy
-from app.routing.queue import Line, in_team_line, line_of
+from app.routing.queue import IN_LINE, Line, in_team_line, line_of
 
 
 @dataclass(frozen=True)
@@ -133,25 +133,34 @@ _ENTRY_FIELDS = tuple(column.key for column in _QUEUE.c)
 _ENTRIES = QueueEntry.__mapper__.class_manager
 
 
-@lru_cache(maxsize=1)
-def _line_statement() -> Compiled:
+@lru_cache(maxsize=2)
+def _line_statement(first: bool = False) -> Compiled:
     """The call's own entry and the team's line, each with whom its call rang.
 
     Two SELECTs, not one over an OR: SQLite reads an OR of the two by scanning the table.
-    An entry in both comes twice (`read_line` keeps it once).
+    An entry in both comes twice (`read_line` keeps it once). `first`: of the line only
+    the first :first_n in line order (highest priority, then longest waiting).
     """
 
-    def entries(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    def entries(rows: Any, where: ColumnElement[bool] | None) -> Select[*tuple[Any, ...]]:
         query: Select[*tuple[Any, ...]] = (
-            select(*_QUEUE.c, RingAttempt.specialist_id)
-            .select_from(_QUEUE)
-            .outerjoin(RingAttempt, RingAttempt.call_id == _QUEUE.c.call_id)
-            .where(where)
+            select(*rows.c, RingAttempt.specialist_id)
+            .select_from(rows)
+            .outerjoin(RingAttempt, RingAttempt.call_id == rows.c.call_id)
         )
-        return query
+        return query if where is None else query.where(where)
 
-    own = entries(_QUEUE.c.call_id == bindparam("call_id"))
-    return Compiled(union_all(own, entries(in_team_line(bindparam("team")))))
+    own = entries(_QUEUE, _QUEUE.c.call_id == bindparam("call_id"))
+    if not first:
+        return Compiled(union_all(own, entries(_QUEUE, in_team_line(bindparam("team")))))
+    ahead = (
+        select(_QUEUE)
+        .where(in_team_line(bindparam("team")))
+        .order_by(_QUEUE.c.priority.desc(), _QUEUE.c.enqueued_at, _QUEUE.c.id)
+        .limit(bindparam("first_n", type_=Integer))
+        .subquery("first_in_line")
+    )
+    return Compiled(union_all(own, entries(ahead, None)))
 
 
 def _entry(session: AsyncSession, fields: dict[str, Any], *, own: bool) -> QueueEntry:
@@ -168,21 +177,35 @@ def _entry(session: AsyncSession, fields: dict[str, Any], *, own: bool) -> Queue
     return entry
 
 
-async def read_line(session: AsyncSession, slug: str, *, call_id: int | None) -> Line:
+async def read_line(
+    session: AsyncSession, slug: str, *, call_id: int | None, first: int | None = None
+) -> Line:
     """The team's queue (and the call's own entry), in one statement compiled once and run
-    on the driver: no ORM load (the call's own entry joins the session as loaded)."""
-    rows = await read(session, _line_statement(), {"team": slug, "call_id": call_id or 0})
+    on the driver: no ORM load (the call's own entry joins the session as loaded).
+
+    `first`: only the first that many callers in line (`Line.whole` says whether that was
+    all of them): a routing decision needs no more than one caller ahead per free person.
+    """
+    params: dict[str, Any] = {"team": slug, "call_id": call_id or 0}
+    if first is not None:
+        params["first_n"] = first
+    rows = await read(session, _line_statement(first is not None), params)
     width = len(_ENTRY_FIELDS)
     entries: dict[int, QueueEntry] = {}
     pairs: list[tuple[QueueEntry | None, int | None]] = []
+    in_line = 0
     for values in rows:
         fields = dict(zip(_ENTRY_FIELDS, values[:width], strict=True))
         entry = entries.get(fields["id"])
         if entry is None:
             own = call_id is not None and fields["call_id"] == call_id
             entry = entries[fields["id"]] = _entry(session, fields, own=own)
+            in_line += fields["team"] == slug and fields["state"] in IN_LINE
         pairs.append((entry, values[width]))
-    return line_of(call_id, pairs)
+    line = line_of(call_id, pairs)
+    if first is not None and in_line >= first:
+        return replace(line, whole=False)  # perhaps more behind them
+    return line
 
 
 def _contains(dialect: str, column: Any, param: str) -> ColumnElement[bool]:

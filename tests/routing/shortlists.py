@@ -117,6 +117,19 @@ def disagreements(
         {e.id for e in ln.entries if e.team == request.team and e.state in IN_LINE}
         for ln in (line, full_line)
     ]
-    if own[0] != own[1] or in_line[0] != in_line[1] or line.rung != full_line.rung:
+    if not line.whole:  # only the first in line were read: the first of the whole line
+        ordered = sorted(
+            (e for e in full_line.entries if e.id in in_line[1]),
+            key=lambda e: (-e.priority, e.enqueued_at, e.id),
+        )
+        own_id = {own[1]} if own[1] is not None else set()
+        read = in_line[0] - own_id
+        # The call's own entry is read apart: it may or may not be among the first.
+        firsts = [{e.id for e in ordered[: len(read) + j]} - own_id for j in (0, 1)]
+        if read not in firsts or not line.rung <= full_line.rung:
+            problems.append(f"first in line {sorted(read)}, the line's {sorted(firsts[0])}")
+    elif in_line[0] != in_line[1] or line.rung != full_line.rung:
         problems.append(f"queue line differs: own {own}, entries {in_line}")
+    if own[0] != own[1]:
+        problems.append(f"own entry differs: {own}")
     return problems

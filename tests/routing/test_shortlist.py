@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -23,8 +24,10 @@ from app.models.call import RingAttempt
 from app.models.rota import OverrideRow, Team
 from app.models.routing import QueueEntry, SpecialistPresence
 from app.rota.materialise import rematerialise
+from app.routing import decide
 from app.routing.decide import SHORTLIST_SPARE, RouteRequest, shortlist
 from app.routing.order import Strategy
+from app.routing.queue import Line
 from tests.routing.calls import add_call
 from tests.routing.shortlists import disagreements, whole
 from tests.telephony.rota_rows import Person, staff
@@ -230,3 +233,27 @@ async def test_the_shortlist_names_the_first_candidates_of_the_whole_decision(
         "read past one batch",
     ):
         assert seen[what] > 0, (what, seen)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_reading_only_the_first_in_line_decides_as_the_whole_line(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """As above with the shortlist reading one caller of each line first (`LINE_FIRST`):
+    whenever those behind could be kept someone, it reads further down the line."""
+    monkeypatch.setattr(decide, "LINE_FIRST", 1)
+    reads: Counter[str] = Counter()
+    real = decide.read_line
+
+    async def counted(session: AsyncSession, slug: str, **kwargs: Any) -> Line:
+        line = await real(session, slug, **kwargs)
+        further = kwargs.get("first", 0) > 1
+        reads["further" if further else "first"] += 1
+        reads["cut short"] += not line.whole
+        reads["further, to its end"] += further and line.whole
+        return line
+
+    monkeypatch.setattr(decide, "read_line", counted)
+    await test_the_shortlist_names_the_first_candidates_of_the_whole_decision(db, clock, seed)
+    # Every way was taken: a line cut short that decided, reading further, to the end.
+    assert reads["cut short"] > 0 and reads["further, to its end"] > 0, reads

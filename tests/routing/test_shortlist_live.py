@@ -106,6 +106,39 @@ async def test_free_people_kept_for_callers_ahead_make_the_shortlist_read_furthe
         assert [p.specialist_id for p in choice.people] == desk[6:8]
 
 
+@pytest.mark.parametrize("first", [2, decide.LINE_FIRST])
+async def test_a_long_line_is_read_only_as_far_as_it_can_matter(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, first: int
+) -> None:
+    """Five callers wait ahead and two people are free: the first two callers keep them,
+    so the rest of the line is not read; the new caller's place is counted."""
+    monkeypatch.setattr(decide, "LINE_FIRST", first)
+    now = clock.now()
+    await staff(db, now, {"desk": desk_team(2)})
+    request = RouteRequest("desk", "en", strategy="fixed_order", batch_size=1)
+    async with db.transaction() as session:
+        for waited in (100, 90, 80, 70, 60):
+            await _wait_ahead(session, now, "desk", priority=0, waited=waited)
+        call_id = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
+    real = decide.read_line
+    lines: list[Line] = []
+
+    async def kept(session: AsyncSession, slug: str, **kwargs: Any) -> Line:
+        lines.append(await real(session, slug, **kwargs))
+        return lines[-1]
+
+    monkeypatch.setattr(decide, "read_line", kept)
+    choice = await route_call(db, request, call_id, now)
+    assert isinstance(choice, Wait) and choice.position == 6
+    assert [len(line.entries) for line in lines] == [min(first, 5)]
+    assert lines[0].whole == (first > 5)
+    async with db.transaction() as session:
+        entry = (
+            await session.scalars(select(QueueEntry).where(QueueEntry.call_id == call_id))
+        ).one()
+        assert entry.state == "waiting"
+
+
 async def test_undialable_people_first_in_line_make_the_shortlist_read_until_it_finds_some(
     db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
