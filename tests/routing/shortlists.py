@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import Database
 from app.models.call import Call
+from app.models.routing import SpecialistPresence
 from app.routing.decide import Decision, RouteRequest, consider
 from app.routing.dispatch import Choice, route_live
 from app.routing.queue import IN_LINE, Line, Place, active_entry, priority_of
 from app.routing.roster import read_team
-from tests.telephony.rota_rows import Person
+from tests.telephony.rota_rows import Person, staff
 
 RING_TIMEOUT = 20
 
@@ -65,6 +66,16 @@ async def whole(
     place = Place(call_id, priority_of(request.tier), entry.enqueued_at if entry else now)
     full = await consider(session, request, now=now, call_id=call_id, exclude=exclude, place=place)
     return full, line
+
+
+async def free_desk(db: Database, now: datetime, n: int) -> list[int]:
+    """`desk_team(n)` on shift, each with a presence row saying free: their ids in order."""
+    ids = await staff(db, now, {"desk": desk_team(n)})
+    desk = [ids[f"Desk{i:02d}"] for i in range(1, n + 1)]
+    async with db.transaction() as session:
+        for sid in desk:
+            session.add(SpecialistPresence(specialist_id=sid, state="free", updated_at=now))
+    return desk
 
 
 def desk_team(n: int, **fields: str) -> list[Person]:

@@ -26,7 +26,7 @@ from app.routing.decide import RouteRequest
 from app.routing.dispatch import Ring
 from tests.conftest import ON_POSTGRES
 from tests.routing.calls import add_call
-from tests.routing.shortlists import RING_TIMEOUT, desk_team, route_call
+from tests.routing.shortlists import RING_TIMEOUT, desk_team, free_desk, route_call
 from tests.telephony.rota_rows import Person, staff
 
 REQUEST = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
@@ -62,11 +62,7 @@ async def test_people_another_transaction_is_reserving_are_passed_over(
     db: Database, clock: FixedClock, database_url: str
 ) -> None:
     now = clock.now()
-    ids = await staff(db, now, {"desk": desk_team(6)})
-    desk = [ids[f"Desk{i:02d}"] for i in range(1, 7)]
-    async with db.transaction() as session:
-        for sid in desk:
-            session.add(SpecialistPresence(specialist_id=sid, state="free", updated_at=now))
+    desk = await free_desk(db, now, 6)
     ours, other = await _call(db, now), await _call(db, now)
     elsewhere = Database.from_url(database_url)
     try:

@@ -30,6 +30,7 @@ from tests.routing.shortlists import (
     RING_TIMEOUT,
     desk_team,
     disagreements,
+    free_desk,
     route_call,
     route_stored,
     whole,
@@ -260,11 +261,8 @@ async def test_past_the_shortlist_everyone_with_a_row_in_a_statement_each(
     statement however many others took (PostgreSQL; SQLite tries them a batch at a time),
     and past the shortlist it is read again without them, not the whole team."""
     now = clock.now()
-    ids = await staff(db, now, {"desk": desk_team(8)})
-    desk = [ids[f"Desk{i:02d}"] for i in range(1, 9)]
+    desk = await free_desk(db, now, 8)
     async with db.transaction() as session:
-        for sid in desk:
-            session.add(SpecialistPresence(specialist_id=sid, state="free", updated_at=now))
         ours = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
         other = await add_call(session, now, status="in-progress", age=timedelta(seconds=5))
     request = RouteRequest("desk", "en", strategy="fixed_order", batch_size=2)
