@@ -277,7 +277,6 @@ async def shortlist(
         team = replace(team, line=line)
     own = active_entry(team.line.own, request.team)
     place = Place(call_id, priority_of(request.tier), own.enqueued_at if own else now)
-    ahead = len(waiting_ahead(team.line, request.team, place))
     statuses = _Statuses(request, bool(serves), now=now, call_id=call_id, exclude=exclude)
     while True:
         complete = len(found) < limit
@@ -300,10 +299,12 @@ async def shortlist(
                 ranked.append((person, *statuses.status(row, person)))
                 if row.state is None:
                     rowless.add(row.specialist_id)
-        decision = _decide(
-            statuses, team, place, ranked, complete=complete, rowless=frozenset(rowless)
-        )
-        while decision.candidates and not team.line.whole:
+        while True:
+            decision = _decide(
+                statuses, team, place, ranked, complete=complete, rowless=frozenset(rowless)
+            )
+            if not decision.candidates or team.line.whole:
+                break
             # More wait than were read, and someone is still free: a caller further back
             # may be kept them. Further down the line (enough callers for everyone free
             # read so far, and more), and these rows decided again.
@@ -311,12 +312,9 @@ async def shortlist(
             first = max(2 * first, free + LINE_FIRST)
             line = await read_line(session, request.team, call_id=call_id, first=first)
             team = replace(team, line=line)
-            ahead = len(waiting_ahead(team.line, request.team, place))
-            decision = _decide(
-                statuses, team, place, ranked, complete=complete, rowless=frozenset(rowless)
-            )
         if complete or len(decision.candidates) >= request.batch_size:
             return decision, team.line
+        ahead = len(waiting_ahead(team.line, request.team, place))
         limit = max(limit * 4, request.batch_size + ahead + SHORTLIST_SPARE)
         found = await read(session, query, {**params, "limit": limit})
 
