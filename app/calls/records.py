@@ -24,8 +24,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, update
+from sqlalchemy import Integer, Select, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.core.driver_sql import (
     Compiled,
@@ -41,7 +44,7 @@ from app.core.driver_sql import (
     to_db_time,
 )
 from app.models.base import Base, UTCDateTime
-from app.models.call import Call, RingAttempt
+from app.models.call import Call, CallStatusEvent, RingAttempt
 from app.routing import ending, presence
 
 
@@ -364,6 +367,126 @@ async def save_ended(
 def _ending_call_postgresql(changed: tuple[str, ...]) -> Compiled:
     """`ending.ending_postgresql()` with the call's UPDATE of `changed` (the call is :call)."""
     return _CALLS.with_update(ending.ending_postgresql(), changed, "call")
+
+
+# PostgreSQL, a status callback run alone (`driver_sql.statements_alone`): the call, read
+# without a lock, and whether its event (status, sequence) was recorded already.
+CALL_BY_SID_SEEN = Sql.of(
+    f"SELECT {_CALLS.select_list}, EXISTS (SELECT 1 FROM call_status_events "
+    "WHERE call_status_events.call_id = calls.id AND call_status_events.status = ? "
+    "AND call_status_events.sequence = ?) FROM calls WHERE calls.sid = ?"
+)
+# The columns a status callback reads to decide what it changes (`service.apply_status`):
+# its write alone takes effect only while they are as read.
+STATUS_READS = ("status", "status_seq", "started_at", "ended_at", "duration", "outcome")
+
+
+async def call_by_sid_seen(
+    session: AsyncSession, sid: str, event: StatusEvent
+) -> tuple[CallRecord, bool] | None:
+    """PostgreSQL, run alone: the call with a CallSid (not locked) and whether `event` was
+    recorded for it already; None when there is no such call."""
+    found = await run(session, CALL_BY_SID_SEEN, (event.status, event.sequence, sid))
+    if not found.rows:
+        return None
+    row = found.rows[0]
+    return _call_from(row[: len(COLUMNS)]), bool(row[len(COLUMNS)])
+
+
+async def save_status_alone(
+    session: AsyncSession,
+    record: CallRecord,
+    event: StatusEvent,
+    *,
+    ended: str | None,
+    now: datetime,
+) -> bool | None:
+    """PostgreSQL, run alone: a status callback's whole write, one statement that commits by
+    itself. It locks the call only while `STATUS_READS` are still as `call_by_sid_seen`
+    read them, records the event (`ON CONFLICT DO NOTHING`, as `CALL_BY_SID_RECORDING`),
+    and only when the event was new writes the call's changed columns and, `ended` given
+    (the result of a final status), ends the call as `save_ended` does.
+
+    True: written. False: the event was recorded meanwhile (a repeat), nothing written.
+    None: the call changed since it was read, nothing written (run it again in a
+    transaction). The write is safe to run again should the connection fail under it:
+    the event, recorded or not, tells.
+    """
+    call = record.call
+    values, changed = _CALLS.changed(call, record.written)
+    params: dict[str, Any] = {
+        **_CALLS.set_params(values, changed),
+        **{f"was_{name}": record.written[name] for name in STATUS_READS},
+        "call_id": call.id,
+        "event_status": event.status,
+        "event_sequence": event.sequence,
+        "event_at": event.at,
+        "event_received_at": event.received_at,
+        "at": now,
+        "result": ended or "",
+    }
+    final_statement(session, rerun_safe=True)
+    found = await run_core(session, _status_alone_postgresql(changed, ended is not None), params)
+    locked, recorded = found.rows[0]
+    if not locked:
+        return None
+    if not recorded:
+        return False
+    record.written = values
+    return True
+
+
+@lru_cache(maxsize=64)
+def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Compiled:
+    """The statement of `save_status_alone` for the `changed` call columns."""
+    calls = _CALLS._table
+    events = cast(Table, CallStatusEvent.__table__)
+    unchanged = [
+        calls.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=calls.c[name].type))
+        for name in STATUS_READS
+    ]
+    locked = (
+        select(calls.c.id)
+        .where(calls.c.id == bindparam("call_id", type_=Integer), *unchanged)
+        .with_for_update()
+        .cte("locked")
+    )
+    event_row = select(
+        locked.c.id,
+        bindparam("event_status", type_=events.c.status.type),
+        bindparam("event_sequence", type_=Integer),
+        bindparam("event_at", type_=events.c.at.type),
+        bindparam("event_received_at", type_=events.c.received_at.type),
+    )
+    recorded = (
+        pg_insert(events)
+        .from_select(["call_id", "status", "sequence", "at", "received_at"], event_row)
+        .on_conflict_do_nothing(index_elements=["call_id", "status", "sequence"])
+        .returning(events.c.call_id)
+        .cte("recorded")
+    )
+    the_call = select(recorded.c.call_id).scalar_subquery()  # NULL unless recorded
+    counts = (
+        select(func.count()).select_from(locked).scalar_subquery(),
+        select(func.count()).select_from(recorded).scalar_subquery(),
+    )
+    statement: Select[Any]
+    if ending_call:
+        # `ending_postgresql()` for the call just recorded: its :call is `the_call`.
+        def _swap(element: Any, **_: Any) -> Any:
+            if isinstance(element, BindParameter) and element.key == "call":
+                return the_call
+            return None
+
+        swapped = cast(Select[Any], replacement_traverse(ending.ending_postgresql(), {}, _swap))
+        statement = swapped.with_only_columns(*counts)
+    else:
+        statement = cast(Select[Any], select(*counts)).add_cte(recorded)
+    if changed:
+        sets = {name: bindparam(f"set_{name}", type_=calls.c[name].type) for name in changed}
+        written = update(calls).where(calls.c.id == the_call).values(sets)
+        statement = cast(Select[Any], statement.add_cte(written.cte("call_row")))
+    return Compiled(statement)
 
 
 async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

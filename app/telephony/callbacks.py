@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calls import records
 from app.calls import service as calls
+from app.core.driver_sql import NeedsTransaction
 from app.models.call import MAX_SID, TERMINAL_STATUSES
 from app.telephony.driver import Telephony, form_int
 from app.worklist import service as worklist
@@ -50,10 +51,46 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
         else:
             await records.save(session, record)
 
+    if event is not None and event.sequence is not None and not tel.db.is_sqlite:
+        done = await _status_alone(tel, form, update, event, now)
+        if done is not None:
+            return done
     # Status callbacks can overtake the first voice webhook: open the record as "queued".
     return bool(
         await _on_call(tel, form, now, apply, opening_status="queued", save=save, event=event)
     )
+
+
+async def _status_alone(
+    tel: Telephony,
+    form: Mapping[str, str],
+    update: calls.StatusUpdate,
+    event: records.StatusEvent,
+    now: datetime,
+) -> bool | None:
+    """PostgreSQL: a status callback of a call on record without a transaction, two round
+    trips (the call read, one guarded write) where a transaction takes four.
+
+    None: nothing was written and the callback is to be applied in a transaction: a call
+    with no record yet (it is opened there) or without its numbers, or one whose status
+    changed between the read and the write (`records.save_status_alone`).
+    """
+    sid = form.get("CallSid", "").strip()
+    if not sid or len(sid) > MAX_SID:
+        return None
+    try:
+        async with tel.db.webhook_transaction(alone=True) as session:
+            read = await records.call_by_sid_seen(session, sid, event)
+            if read is None or (not read[0].call.from_number and form.get("From")):
+                return None
+            record, seen = read
+            if seen:
+                return False  # a repeat: recorded (and applied) before
+            await calls.apply_status(session, record.call, update, now=now, recorded=True)
+            ended = "abandoned" if update.status in TERMINAL_STATUSES else None
+            return await records.save_status_alone(session, record, event, ended=ended, now=now)
+    except NeedsTransaction:
+        return None
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:

@@ -274,23 +274,107 @@ async def test_one_webhook_sent_twice_at_once_is_answered_the_same_and_saved_onc
     assert [s["seq"] for s in call["path"]] == list(range(len(steps)))
 
 
-async def test_a_status_callback_reads_the_call_and_records_its_event_in_one_statement(
+async def test_a_status_callback_is_a_read_and_one_write_without_a_transaction(
     client: httpx.AsyncClient, admin: dict[str, str], sent: list[str]
 ) -> None:
-    """BEGIN, the call read and locked with its event recorded, the call's save, COMMIT;
-    a repeat, or copies sent at once, record the event once and change nothing more."""
+    """The call read (with whether its event is recorded), then one statement that records
+    the event and saves the call: no BEGIN, no COMMIT. A repeat only reads; copies sent
+    at once record the event once and change nothing more."""
     caller = Caller(client, sid="CA" + "c9" * 16)
     await caller.dial_in()
     await _then(sent)
     form = caller.form(CallStatus="in-progress", SequenceNumber="1", CallDuration="")
     assert (await post(client, "/twilio/status", form)).status_code == 204
     seen = await _then(sent)
-    assert _transactions(seen) == ["BEGIN", "COMMIT"] and len(seen) == 4
-    assert "INSERT INTO call_status_events" in seen[1] and "FOR UPDATE" in seen[1]
+    assert _transactions(seen) == [] and len(seen) == 2
+    assert "call_status_events" in seen[0] and "FOR UPDATE" not in seen[0]
+    assert "INSERT INTO call_status_events" in seen[1] and "UPDATE calls" in seen[1]
+    assert (await post(client, "/twilio/status", form)).status_code == 204
+    assert len(await _then(sent)) == 1  # the repeat: read, found recorded, nothing written
     ended = caller.form(CallStatus="completed", SequenceNumber="2", CallDuration="61")
     answers = await asyncio.gather(*(post(client, "/twilio/status", ended) for _ in range(3)))
     assert [a.status_code for a in answers] == [204] * 3
+    # One wrote alone; a copy that read the call before that write found it changed and
+    # was applied again in a transaction, as the repeat it was.
+    assert _transactions(await _then(sent)).count("BEGIN") <= 2
     call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
     events = [(e["status"], e["sequence"]) for e in call["status_events"]]
     assert events == [("in-progress", 1), ("completed", 2)]
     assert call["status"] == "completed" and call["duration"] == 61
+    assert call["outcome"] == "abandoned"  # nobody answered: the caller gave up
+
+
+async def test_a_status_that_changed_after_the_read_is_applied_in_a_transaction(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    sent: list[str],
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another callback's write lands between this one's read and its write: the guarded
+    write changes nothing, and the callback is applied again in a transaction, over what
+    the other wrote (the status never moves back, both events are kept)."""
+    caller = Caller(client, sid="CA" + "d8" * 16)
+    await caller.dial_in()
+    real = records.save_status_alone
+    overtaken = False
+
+    async def overtaken_once(*args: Any, **kwargs: Any) -> bool | None:
+        nonlocal overtaken
+        if not overtaken:
+            overtaken = True
+            later = caller.form(CallStatus="in-progress", SequenceNumber="5", CallDuration="")
+            assert (await post(client, "/twilio/status", later)).status_code == 204
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(records, "save_status_alone", overtaken_once)
+    await _then(sent)
+    earlier = caller.form(CallStatus="ringing", SequenceNumber="2", CallDuration="")
+    assert (await post(client, "/twilio/status", earlier)).status_code == 204
+    seen = await _then(sent)
+    # Its read, the other callback's read and write, its write (nothing), then BEGIN,
+    # the read and locked with the event recorded, the save, COMMIT.
+    assert _transactions(seen) == ["BEGIN", "COMMIT"]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    events = sorted((e["status"], e["sequence"]) for e in call["status_events"])
+    assert events == [("in-progress", 5), ("ringing", 2)]
+    assert call["status"] == "in-progress"
+
+
+async def test_a_final_status_alone_frees_everyone_the_call_holds(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    sent: list[str],
+    admin: dict[str, str],
+) -> None:
+    """The caller hangs up while specialists are rung: the final status callback, one write
+    without a transaction, frees them and records the call as abandoned."""
+    await staff(
+        db,
+        clock.now(),
+        {"support-en": [Person(f"P{i}", f"+1415555020{i}", ["en"]) for i in range(1, 3)]},
+    )
+    caller = Caller(client, sid="CA" + "e9" * 16, from_number="+15005550009")
+    await caller.dial_in()
+    await caller.press("1")
+    await caller.stay_silent()
+    await caller.stay_silent()
+    doc = await caller.press("0")
+    assert len(list(doc.iter("Number"))) == 2
+    await _then(sent)
+    gone = caller.form(CallStatus="completed", SequenceNumber="3", CallDuration="20")
+    assert (await post(client, "/twilio/status", gone)).status_code == 204
+    seen = await _then(sent)
+    assert _transactions(seen) == [] and len(seen) == 2
+    assert "specialist_presence" in seen[1] and "console_events" in seen[1]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    assert call["status"] == "completed" and call["outcome"] == "abandoned"
+    states = await _presence_states(db)
+    assert list(states.values()) == ["free", "free"]
+
+
+async def _presence_states(db: Database) -> dict[int, str]:
+    async with db.transaction() as session:
+        rows = await session.execute(text("SELECT specialist_id, state FROM specialist_presence"))
+        return {int(r[0]): str(r[1]) for r in rows}
