@@ -42,6 +42,7 @@ from app.core.driver_sql import (
     run_core,
     runs_alone,
     to_db_time,
+    wrote_nothing,
 )
 from app.models.base import Base, UTCDateTime
 from app.models.call import Call, CallStatusEvent, RingAttempt
@@ -400,17 +401,19 @@ async def save_status_alone(
     *,
     ended: str | None,
     now: datetime,
-) -> bool | None:
+) -> bool | CallRecord | None:
     """PostgreSQL, run alone: a status callback's whole write, one statement that commits by
-    itself. It locks the call only while `STATUS_READS` are still as `call_by_sid_seen`
-    read them, records the event (`ON CONFLICT DO NOTHING`, as `CALL_BY_SID_RECORDING`),
-    and only when the event was new writes the call's changed columns and, `ended` given
-    (the result of a final status), ends the call as `save_ended` does.
+    itself. It locks the call, and only while `STATUS_READS` are as `record` has them
+    records the event (`ON CONFLICT DO NOTHING`, as `CALL_BY_SID_RECORDING`) and, when
+    the event was new, writes the call's changed columns and, `ended` given (the result
+    of a final status), ends the call as `save_ended` does.
 
     True: written. False: the event was recorded meanwhile (a repeat), nothing written.
-    None: the call changed since it was read, nothing written (run it again in a
-    transaction). The write is safe to run again should the connection fail under it:
-    the event, recorded or not, tells.
+    None: the call is gone (erased since it was read), nothing written. A record: the call
+    as the statement found it, changed since `record` was read; nothing written
+    (`driver_sql.wrote_nothing`: the status may be decided again on it and saved by
+    another final statement). The write is safe to run again should the
+    connection fail under it: the event, recorded or not, tells.
     """
     call = record.call
     values, changed = _CALLS.changed(call, record.written)
@@ -427,9 +430,13 @@ async def save_status_alone(
     }
     final_statement(session, rerun_safe=True)
     found = await run_core(session, _status_alone_postgresql(changed, ended is not None), params)
-    locked, recorded = found.rows[0]
-    if not locked:
+    if not found.rows:
+        wrote_nothing(session)
         return None
+    locked, recorded, *row = found.rows[0]
+    if not locked:
+        wrote_nothing(session)
+        return _call_from(row)
     if not recorded:
         return False
     record.written = values
@@ -441,16 +448,17 @@ def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Com
     """The statement of `save_status_alone` for the `changed` call columns."""
     calls = _CALLS._table
     events = cast(Table, CallStatusEvent.__table__)
+    current = (
+        select(*(calls.c[name] for name in COLUMNS))
+        .where(calls.c.id == bindparam("call_id", type_=Integer))
+        .with_for_update()
+        .cte("current")
+    )
     unchanged = [
-        calls.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=calls.c[name].type))
+        current.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=calls.c[name].type))
         for name in STATUS_READS
     ]
-    locked = (
-        select(calls.c.id)
-        .where(calls.c.id == bindparam("call_id", type_=Integer), *unchanged)
-        .with_for_update()
-        .cte("locked")
-    )
+    locked = select(current.c.id).where(*unchanged).cte("locked")
     event_row = select(
         locked.c.id,
         bindparam("event_status", type_=events.c.status.type),
@@ -466,9 +474,10 @@ def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Com
         .cte("recorded")
     )
     the_call = select(recorded.c.call_id).scalar_subquery()  # NULL unless recorded
-    counts = (
+    columns = (
         select(func.count()).select_from(locked).scalar_subquery(),
         select(func.count()).select_from(recorded).scalar_subquery(),
+        *current.c,  # the call as locked: what to decide on again when it changed
     )
     statement: Select[Any]
     if ending_call:
@@ -479,13 +488,13 @@ def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Com
             return None
 
         swapped = cast(Select[Any], replacement_traverse(ending.ending_postgresql(), {}, _swap))
-        statement = swapped.with_only_columns(*counts)
+        statement = swapped.with_only_columns(*columns)
     else:
-        statement = cast(Select[Any], select(*counts)).add_cte(recorded)
+        statement = cast(Select[Any], select(*columns)).add_cte(recorded)
     if changed:
         sets = {name: bindparam(f"set_{name}", type_=calls.c[name].type) for name in changed}
         written = update(calls).where(calls.c.id == the_call).values(sets)
-        statement = cast(Select[Any], statement.add_cte(written.cte("call_row")))
+        statement = statement.add_cte(written.cte("call_row"))
     return Compiled(statement)
 
 

@@ -71,9 +71,11 @@ async def _status_alone(
     """PostgreSQL: a status callback of a call on record without a transaction, two round
     trips (the call read, one guarded write) where a transaction takes four.
 
-    None: nothing was written and the callback is to be applied in a transaction: a call
-    with no record yet (it is opened there) or without its numbers, or one whose status
-    changed between the read and the write (`records.save_status_alone`).
+    A call whose status decision changed between the read and the write (another callback
+    of the call wrote first) is decided again on the row the write found, and written
+    again. None: nothing was written and the callback is to be applied in a transaction: a
+    call with no record (yet, or erased since the read: it is opened there) or without its
+    numbers, or one that changed under each of `RETRIES` writes.
     """
     sid = form.get("CallSid", "").strip()
     if not sid or len(sid) > MAX_SID:
@@ -86,11 +88,18 @@ async def _status_alone(
             record, seen = read
             if seen:
                 return False  # a repeat: recorded (and applied) before
-            await calls.apply_status(session, record.call, update, now=now, recorded=True)
             ended = "abandoned" if update.status in TERMINAL_STATUSES else None
-            return await records.save_status_alone(session, record, event, ended=ended, now=now)
+            for _ in range(RETRIES):
+                await calls.apply_status(session, record.call, update, now=now, recorded=True)
+                saved = await records.save_status_alone(
+                    session, record, event, ended=ended, now=now
+                )
+                if saved is None or isinstance(saved, bool):
+                    return saved
+                record = saved  # another callback of the call wrote first: decide again
     except NeedsTransaction:
-        return None
+        pass
+    return None
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:
