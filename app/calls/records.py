@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from app.closures.repository import HoursAhead, hours_column
 from app.core.driver_sql import (
     Compiled,
     Sql,
@@ -244,13 +245,33 @@ def _call_from(row: Sequence[Any]) -> CallRecord:
     return CallRecord(call, values)
 
 
+@lru_cache(maxsize=16)
+def _call_and_state_with_hours(teams: int, *, unlocked: bool) -> Sql:
+    # PostgreSQL: the call read as CALL_AND_STATE(_UNLOCKED) does, with the `hours` step's
+    # read of `teams` teams as its last column (`closures.repository.hours_column`).
+    text = _WITH_STATE_PG.replace(
+        f"{_CALLER_ACCOUNTS} FROM", f"{_CALLER_ACCOUNTS}, {hours_column(teams)} FROM", 1
+    )
+    return Sql(
+        "", Sql.of(text, postgresql_suffix="" if unlocked else " FOR UPDATE OF calls").postgresql
+    )
+
+
 async def call_and_state(
-    session: AsyncSession, sid: str
+    session: AsyncSession, sid: str, *, hours: HoursAhead | None = None
 ) -> tuple[CallRecord | None, StoredState | None]:
     """The call with a CallSid and its IVR state, in one statement, the call row locked
-    (in a transaction; run alone, not locked)."""
+    (in a transaction; run alone, not locked).
+
+    `hours` (PostgreSQL, with teams): the `hours` step's read made in the same statement,
+    kept on it (`HoursAhead.briefs`)."""
     unlocked = runs_alone(session.sync_session)
-    found = await run(session, CALL_AND_STATE_UNLOCKED if unlocked else CALL_AND_STATE, (sid,))
+    if hours is not None and hours.teams and not is_sqlite(session):
+        statement = _call_and_state_with_hours(len(hours.teams), unlocked=unlocked)
+        found = await run(session, statement, (*hours.params(), sid))
+    else:
+        hours = None
+        found = await run(session, CALL_AND_STATE_UNLOCKED if unlocked else CALL_AND_STATE, (sid,))
     if not found.rows:
         return None, None
     row = found.rows[0]
@@ -261,6 +282,8 @@ async def call_and_state(
         read = row[start + 4]
         read = json.loads(read) if isinstance(read, str) else read
         record.caller_accounts = [(a[0], a[1], a[2], a[3]) for a in read]
+    if hours is not None:
+        hours.read(row[start + 5])
     if version is None:
         return record, None
     if isinstance(state, str):

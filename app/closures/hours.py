@@ -152,12 +152,26 @@ async def _team_hours(
     return TeamHours(slug, is_open, team.tz, holiday, opens_at, messages, closure_id)
 
 
-async def line_hours(session: AsyncSession, teams: Sequence[str], now: datetime) -> LineHours:
+async def line_hours(
+    session: AsyncSession,
+    teams: Sequence[str],
+    now: datetime,
+    *,
+    ahead: repository.HoursAhead | None = None,
+) -> LineHours:
     """Open when any of the teams is open; otherwise the earliest reopening, said in the
-    first team's time zone, the first team's holiday and the first closure message."""
+    first team's time zone, the first team's holiday and the first closure message.
+
+    `ahead`: the teams and closures read with the call, used when read for these teams at
+    `now` (and told which teams were asked, for the next webhook to read ahead)."""
     slugs = list(dict.fromkeys(teams))
+    end = now + LOOK_AHEAD
+    read = None
+    if ahead is not None:
+        ahead.asked = tuple(slugs)
+        read = ahead.briefs_for(ahead.asked, now, end)
     # One statement for the whole line, however many teams it overflows to.
-    rows, closures = await repository.hours_briefs(session, slugs, now, now + LOOK_AHEAD)
+    rows, closures = read or await repository.hours_briefs(session, slugs, now, end)
     found = tuple(
         [
             await _team_hours(

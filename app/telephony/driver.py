@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.calls import records
 from app.calls import repository as call_records
 from app.calls import service as calls
+from app.closures.hours import LOOK_AHEAD
+from app.closures.repository import HoursAhead
 from app.config import Settings
 from app.core.clock import Clock
 from app.core.db import Database
@@ -169,6 +171,32 @@ def _shape(webhook: VoiceWebhook) -> tuple[str, str, str, bool, bool]:
     )
 
 
+# PostgreSQL: the teams whose hours webhooks of each shape asked for (the `hours` step
+# right after a menu): the next of that shape reads them with the call
+# (`records.call_and_state(hours=...)`), a round trip fewer. Bounded like the above, and
+# to a few teams a shape (past them, those last asked).
+_HOURS_ASKED: dict[tuple[str, str, str, bool, bool], tuple[str, ...]] = {}
+_HOURS_TEAMS_KEPT = 8
+
+
+def _hours_ahead(tel: Telephony, webhook: VoiceWebhook, now: datetime) -> HoursAhead | None:
+    """What to read ahead of the `hours` step with the call (None: nothing, SQLite)."""
+    if tel.db.is_sqlite:
+        return None
+    return HoursAhead(_HOURS_ASKED.get(_shape(webhook), ()), now, now + LOOK_AHEAD)
+
+
+def _learn_hours(webhook: VoiceWebhook, ahead: HoursAhead | None) -> None:
+    """Add the teams whose hours this webhook asked for to its shape's (which teams a
+    line checks can depend on the caller: a paid tier's team first)."""
+    if ahead is None or not ahead.asked or set(ahead.asked) <= set(ahead.teams):
+        return
+    if len(_HOURS_ASKED) >= _SHAPES_KEPT:
+        _HOURS_ASKED.clear()
+    teams = tuple(dict.fromkeys((*ahead.teams, *ahead.asked)))
+    _HOURS_ASKED[_shape(webhook)] = teams if len(teams) <= _HOURS_TEAMS_KEPT else ahead.asked
+
+
 def _starts_alone(tel: Telephony, webhook: VoiceWebhook) -> bool:
     return (
         webhook.hook in ALONE_HOOKS
@@ -224,7 +252,10 @@ async def _answer_once(
         raise CallUnknown("the webhook has no CallSid Switchboard can store")
     now = tel.clock.now()
     async with tel.db.webhook_transaction(alone=alone) as session:
-        record, row = (None, None) if new else await records.call_and_state(session, sid)
+        ahead = None if new else _hours_ahead(tel, webhook, now)
+        record, row = (
+            (None, None) if new else await records.call_and_state(session, sid, hours=ahead)
+        )
         replayed = _replay(webhook, row)
         if replayed is not None:
             logger.info("repeated webhook for call %s; answering as before", sid)
@@ -297,7 +328,9 @@ async def _answer_once(
             region=tel.settings.default_region,
             route=route,
             known=KnownAccounts.of(call.from_number, record.caller_accounts),
+            hours_ahead=ahead,
         )
+        _learn_hours(webhook, ahead)
         # What the IVR learnt goes into the call row before it is first written, so a new
         # call is one INSERT, not an INSERT and an UPDATE. A call's row is written once, with
         # whatever the answer adds (routed, team), by `_save`: a new call's INSERT too (on

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import repository as accounts
 from app.accounts.numbers import is_valid_account_number
 from app.closures.hours import line_hours
+from app.closures.repository import HoursAhead
 from app.core.phone import mask_phone, try_e164
 from app.ivr import (
     AccountInfo,
@@ -175,6 +176,7 @@ async def settle(
     region: str,
     route: RouteFn,
     known: KnownAccounts | None = None,
+    hours_ahead: HoursAhead | None = None,
 ) -> Settled:
     """Answer lookups, hours checks and routes until the caller has something to hear.
 
@@ -182,6 +184,7 @@ async def settle(
     the queue (rests there too), or nobody, which the engine hears as `nobody_available`
     (the next team, then the step's fallback) or `queue_timeout` (the fallback).
     `known`: the caller's accounts read with the call, for caller ID (`lookup_account`).
+    `hours_ahead`: the `hours` step's read made with the call's (`line_hours`).
     """
     prompts: list[PromptItem] = list(turn.prompts)
     notes: list[str] = []
@@ -196,7 +199,9 @@ async def settle(
             notes.append(f"lookup by {action.by} {shown}: {names}")
             event = LookupResult(found, now=now)
         elif isinstance(action, CheckHours):
-            hours = await line_hours(session, (action.team, *action.overflow), now)
+            hours = await line_hours(
+                session, (action.team, *action.overflow), now, ahead=hours_ahead
+            )
             for team in hours.teams:
                 said = "open now" if team.open else "closed now"
                 if not team.open and team.messages:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.closures.repository import hours_briefs
+import pytest
+
+from app.closures.repository import HoursAhead, hours_briefs, hours_column
 from app.core.db import Database
+from app.core.driver_sql import Sql, run
 from app.models.closure import Closure
 from app.models.rota import Team
 
@@ -37,12 +40,14 @@ def _closure(team: str | None, starts: timedelta, ends: timedelta, text: str) ->
     )
 
 
-async def test_teams_and_the_closures_that_concern_them_in_one_read(db: Database) -> None:
-    rule = {"days": ["mon"], "start": "09:00", "end": "17:00", "min_staff": 1}
+RULE = {"days": ["mon"], "start": "09:00", "end": "17:00", "min_staff": 1}
+
+
+async def _teams_and_closures(db: Database) -> None:
     async with db.transaction() as session:
         session.add_all(
             [
-                _team("desk-a", "Europe/Dublin", [rule], "IE"),
+                _team("desk-a", "Europe/Dublin", [RULE], "IE"),
                 _team("desk-b", "Australia/Lord_Howe", [], None),
                 _team("desk-c", "UTC", [], None),
             ]
@@ -57,6 +62,10 @@ async def test_teams_and_the_closures_that_concern_them_in_one_read(db: Database
                 _closure("desk-a", timedelta(days=30), timedelta(days=31), "too far"),
             ]
         )
+
+
+async def test_teams_and_the_closures_that_concern_them_in_one_read(db: Database) -> None:
+    await _teams_and_closures(db)
     async with db.transaction() as session:
         teams, closures = await hours_briefs(
             session, ["desk-a", "desk-b", "nowhere"], NOW, NOW + timedelta(days=21)
@@ -66,7 +75,7 @@ async def test_teams_and_the_closures_that_concern_them_in_one_read(db: Database
     a = teams["desk-a"]
     assert (a.tz, a.coverage, a.holiday_country, a.holiday_subdivision) == (
         "Europe/Dublin",
-        [rule],
+        [RULE],
         "IE",
         None,
     )
@@ -79,3 +88,31 @@ async def test_teams_and_the_closures_that_concern_them_in_one_read(db: Database
     assert closures[0].starts_at == NOW - timedelta(hours=1)
     assert closures[0].ends_at == NOW + timedelta(hours=1)
     assert (none, no_closures) == ({}, [])  # the line's teams are gone: nothing to honour
+
+
+@pytest.mark.postgres_only
+async def test_read_ahead_with_another_statement_the_same_as_alone(db: Database) -> None:
+    """`hours_column` (the read made with the call's on PostgreSQL) finds what
+    `hours_briefs` does, and answers for any of the teams it was read for."""
+    await _teams_and_closures(db)
+    end = NOW + timedelta(days=21)
+    read = ("desk-a", "desk-b", "desk-c", "nowhere")
+    async with db.transaction() as session:
+        ahead = HoursAhead(read, NOW, end)
+        found = await run(
+            session, Sql("", Sql.of(f"SELECT {hours_column(4)}").postgresql), ahead.params()
+        )
+        ahead.read(found.rows[0][0])
+        for asked in (
+            ["desk-a", "desk-b", "nowhere"],
+            ["desk-c"],
+            ["desk-b", "desk-a"],
+            ["nowhere"],
+        ):
+            assert ahead.briefs_for(asked, NOW, end) == await hours_briefs(session, asked, NOW, end)
+    # Not for a team it was not read for, nor another window.
+    assert ahead.briefs_for(["desk-a", "desk-d"], NOW, end) is None
+    assert (
+        ahead.briefs_for(["desk-a"], NOW + timedelta(minutes=1), end + timedelta(minutes=1)) is None
+    )
+    assert HoursAhead(read, NOW, end).briefs_for(["desk-a"], NOW, end) is None  # nothing read

@@ -9,6 +9,7 @@ Whatever happens, the caller hears what they would have heard.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from app.core.clock import FixedClock
 from app.core.db import Database
 from app.core.driver_sql import Sql, run
 from app.models.account import Account, AccountPhone
+from app.models.closure import Closure
+from app.models.rota import Team
 from app.telephony import callbacks, driver
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import SORRY, Caller, post, query_of, says, verbs
@@ -390,3 +393,74 @@ async def _presence_states(db: Database) -> dict[int, str]:
     async with db.transaction() as session:
         rows = await session.execute(text("SELECT specialist_id, state FROM specialist_presence"))
         return {int(r[0]): str(r[1]) for r in rows}
+
+
+def _hours_read_alone(seen: list[str]) -> int:
+    """The `hours` step's reads of teams and closures in a statement of their own."""
+    return sum(1 for q in seen if "FROM closures" in q and "call_states" not in q)
+
+
+async def test_the_hours_a_menu_leads_to_are_read_with_the_call(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock, sent: list[str]
+) -> None:
+    now = clock.now()  # a Friday afternoon: both teams closed until Monday
+    monday = {"days": ["mon"], "start": "09:00", "end": "17:00", "min_staff": 1}
+    async with db.transaction() as session:
+        for slug in ("support-en", "paid-support"):
+            session.add(
+                Team(
+                    slug=slug,
+                    name=slug,
+                    tz="Europe/Dublin",
+                    coverage=[monday],
+                    calendar_token=f"token-{slug}",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        for n, tier in enumerate(("standard", "standard", "paid", "standard", "paid", "paid")):
+            account = Account(
+                number=f"200000{n}", name=f"Caller {n}", tier=tier, created_at=now, updated_at=now
+            )
+            account.phones = [AccountPhone(e164=f"+1415555021{n}", position=0)]
+            session.add(account)
+    driver._HOURS_ASKED.clear()
+    heard: list[list[str]] = []
+    alone: list[int] = []
+    for n in range(6):
+        if n == 5:  # as the hours step reads them itself
+            driver._HOURS_ASKED.clear()
+        if n == 3:  # the line is closed for training from now on: heard at once
+            async with db.transaction() as session:
+                session.add(
+                    Closure(
+                        team="support-en",
+                        reason="training",
+                        starts_at=now - timedelta(hours=1),
+                        ends_at=now + timedelta(days=1),
+                        messages={"en": "We are closed for training today."},
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        caller = Caller(client, sid=f"CA{n:02d}" + "e7" * 15, from_number=f"+1415555021{n}")
+        await caller.dial_in()
+        await _then(sent)
+        doc = await caller.press("1")  # English, recognised by caller ID, then the hours
+        seen = await _then(sent)
+        assert _transactions(seen) == [] and _reads_of_the_call(seen) == 1
+        alone.append(_hours_read_alone(seen))
+        heard.append(says(doc))
+    # The first caller's digit read the hours itself; the next of the same shape read them
+    # with the call. A paid caller's line checks paid-support too: read once on its own,
+    # then with the call for everyone.
+    assert alone == [1, 0, 1, 0, 0, 1]
+    assert any("closed right now" in s and "Monday" in s for s in heard[0])
+    assert heard[1] == [s.replace("Caller 0", "Caller 1") for s in heard[0]]
+    assert heard[2] == [s.replace("Caller 0", "Caller 2") for s in heard[0]]
+    # A closure of support-en, added after the teams were first read: heard at once, by a
+    # standard caller and by a paid one (whose line overflows to support-en), the same as
+    # when the step reads the hours itself.
+    assert "We are closed for training today." in heard[3]
+    assert heard[4] == [s.replace("Caller 3", "Caller 4") for s in heard[3]]
+    assert heard[5] == [s.replace("Caller 4", "Caller 5") for s in heard[4]]
