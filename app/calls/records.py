@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from app.calls import service
 from app.closures.repository import HoursAhead, hours_column
 from app.core.driver_sql import (
     Compiled,
@@ -46,7 +47,7 @@ from app.core.driver_sql import (
     wrote_nothing,
 )
 from app.models.base import Base, UTCDateTime
-from app.models.call import Call, CallStatusEvent, RingAttempt
+from app.models.call import TERMINAL_STATUSES, Call, CallStatusEvent, RingAttempt
 from app.routing import ending, presence
 
 
@@ -793,29 +794,76 @@ async def save_ended_attempt(
     session: AsyncSession, record: AttemptRecord, *, now: datetime, talked: bool
 ) -> None:
     """The leg is over: write the attempt (as `save_attempt`) and free its specialist if it
-    still holds them, with the `ring_ended` event (as `presence.release_attempt`).
-
-    On PostgreSQL in one statement, the attempt's UPDATE a data-modifying CTE of the
-    release's: a leg's final callback makes one round trip where it made two.
-    """
+    still holds them, with the `ring_ended` event (as `presence.release_attempt`). (SQLite:
+    on PostgreSQL the whole callback is `leg_status_postgresql`.)"""
     attempt = record.attempt
     assert attempt.specialist_id is not None
-    if is_sqlite(session):
-        await save_attempt(session, record)
-        await presence.release_attempt(
-            session, attempt.specialist_id, attempt.id, now=now, talked=talked
-        )
-        return
-    await flush_pending(session)
-    values, changed = _ATTEMPTS.changed(attempt, record.written)
-    params = _ATTEMPTS.set_params(values, changed)
-    params.update(specialist=attempt.specialist_id, attempt=attempt.id, at=now)
-    await run_core(session, _ending_attempt_postgresql(talked, changed), params)
-    record.written = values
+    await save_attempt(session, record)
+    await presence.release_attempt(
+        session, attempt.specialist_id, attempt.id, now=now, talked=talked
+    )
 
 
-@lru_cache(maxsize=32)
-def _ending_attempt_postgresql(talked: bool, changed: tuple[str, ...]) -> Compiled:
-    """`presence.releasing_attempt_postgresql` with the attempt's UPDATE of `changed` (the
-    attempt is :attempt)."""
-    return _ATTEMPTS.with_update(presence.releasing_attempt_postgresql(talked), changed, "attempt")
+def _sql_list(values: Sequence[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+# PostgreSQL: a leg's status callback decided and written in one statement, the decision
+# `service.leg_status`'s (SQLite runs that on the attempt read first; the two are held to
+# the same answers by tests/telephony/test_leg_status.py). Taken on the row as locked, so
+# callbacks of one leg at once, or the whisper's answer beside them, cannot undo each
+# other. Parameters: attempt, CallSid, the leg's CallSid ('' when none), whether the status
+# is terminal, the result a terminal status gives a leg not yet final, whether it is
+# answered (in-progress or answered), now. A terminal status also frees the specialist the
+# attempt still holds, with the `ring_ended` event (`presence.release_attempt`). Its one
+# row: the attempt's id (none: no such attempt of that call).
+_LEG_SID = "CASE WHEN coalesce(a.leg_sid, '') = '' AND $3 <> '' THEN $3 ELSE a.leg_sid END"
+_LEG_RESULT = (
+    f"CASE WHEN $4 AND a.result NOT IN ({_sql_list(service.FINAL_ATTEMPT)}) THEN $5 "
+    "WHEN $6 AND a.result = 'ringing' THEN 'whisper' ELSE a.result END"
+)
+_LEG_ENDED = (
+    "CASE WHEN $4 AND a.result = 'accepted' THEN coalesce(a.ended_at, $7) "
+    f"WHEN $4 AND a.result NOT IN ({_sql_list(service.FINAL_ATTEMPT)}) THEN $7 "
+    "ELSE a.ended_at END"
+)
+LEG_STATUS_POSTGRESQL = Sql(
+    "",
+    "WITH found AS (SELECT a.id, a.specialist_id, a.result FROM call_attempts AS a "
+    "JOIN calls ON calls.id = a.call_id WHERE a.id = $1::integer AND calls.sid = $2::varchar), "
+    f"leg AS (UPDATE call_attempts AS a SET leg_sid = {_LEG_SID}, result = {_LEG_RESULT}, "
+    f"ended_at = {_LEG_ENDED} FROM found WHERE a.id = found.id "
+    f"AND ({_LEG_SID}, {_LEG_RESULT}, {_LEG_ENDED}) IS DISTINCT FROM "
+    "(a.leg_sid, a.result, a.ended_at) RETURNING a.result), "
+    "ended AS (SELECT found.specialist_id, "
+    "coalesce((SELECT result FROM leg), found.result) = 'accepted' AS talked "
+    "FROM found WHERE $4::boolean), "
+    "freed AS (UPDATE specialist_presence AS p SET state = 'free', call_id = NULL, "
+    "attempt_id = NULL, held_until = NULL, updated_at = $7::timestamptz, "
+    "idle_since = CASE WHEN ended.talked THEN $7 ELSE p.idle_since END FROM ended "
+    "WHERE p.specialist_id = ended.specialist_id AND p.attempt_id = $1 "
+    "RETURNING p.specialist_id, ended.talked), "
+    "events AS (INSERT INTO console_events (at, kind, specialist_id, data) "
+    "SELECT $7, 'ring_ended', freed.specialist_id, "
+    "json_build_object('talked', freed.talked, 'attempt_id', $1) FROM freed) "
+    "SELECT found.id FROM found",
+)
+
+
+async def leg_status_postgresql(
+    session: AsyncSession,
+    attempt_id: int,
+    sid: str,
+    status: str,
+    leg_sid: str | None,
+    *,
+    now: datetime,
+) -> bool:
+    """PostgreSQL: a leg's status callback in one statement (`LEG_STATUS_POSTGRESQL`);
+    False when the call with this CallSid has no such attempt."""
+    terminal = status in TERMINAL_STATUSES
+    ends_as = "declined" if status == "completed" else status
+    answered = status in ("in-progress", "answered")
+    params = (attempt_id, sid, (leg_sid or "")[:64], terminal, ends_as, answered, now)
+    found = await run(session, LEG_STATUS_POSTGRESQL, params)
+    return bool(found.rows)

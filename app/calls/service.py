@@ -35,7 +35,7 @@ _OUTCOME_RANK = {
 }
 Outcome = Literal["answered", "voicemail", "transferred", "callback", "ended", "abandoned"]
 LEG_FAILURES = ("no-answer", "busy", "failed", "canceled")
-_FINAL_ATTEMPT = ("accepted", "declined", *LEG_FAILURES)
+FINAL_ATTEMPT = ("accepted", "declined", *LEG_FAILURES)
 
 
 def status_rank(status: str) -> int:
@@ -257,7 +257,7 @@ def whisper_reached(attempt: RingAttempt, leg_sid: str | None) -> None:
 
 def whisper_answered(call: Call, attempt: RingAttempt, *, accepted: bool, now: datetime) -> None:
     """The specialist pressed 1 (accepted) or anything else (declined) after the whisper."""
-    if attempt.result in _FINAL_ATTEMPT:
+    if attempt.result in FINAL_ATTEMPT:
         return
     if not accepted:
         attempt.result = "declined"
@@ -283,7 +283,7 @@ def leg_status(attempt: RingAttempt, status: str, leg_sid: str | None, *, now: d
     if status in TERMINAL_STATUSES:
         if attempt.result == "accepted":
             attempt.ended_at = attempt.ended_at or now
-        elif attempt.result not in _FINAL_ATTEMPT:
+        elif attempt.result not in FINAL_ATTEMPT:
             # A leg that picked up but never accepted (whisper ignored, or voicemail).
             attempt.result = "declined" if status == "completed" else status
             attempt.ended_at = now

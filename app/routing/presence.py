@@ -461,8 +461,8 @@ _RELEASE_ATTEMPT_ON_DRIVER = {k: Compiled(v) for k, v in _RELEASE_ATTEMPT.items(
 
 def releasing_attempt_postgresql(talked: bool) -> Select[tuple[int]]:
     """PostgreSQL: `_RELEASE_ATTEMPT[talked]` and its `ring_ended` console event in one
-    statement (a data-modifying CTE): a leg's final callback costs one round trip fewer.
-    The event's data is the object `release_attempt` writes on SQLite."""
+    statement (a data-modifying CTE): one round trip, not two. The event's data is the
+    object `release_attempt` writes on SQLite."""
     freed = _RELEASE_ATTEMPT[talked].cte("freed")
     data = func.json_build_object(
         literal_column("'talked'"),

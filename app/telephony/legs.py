@@ -19,7 +19,7 @@ from app.calls import records
 from app.calls import repository as call_records
 from app.calls import service as calls
 from app.core.deadline import within
-from app.core.driver_sql import final_statement
+from app.core.driver_sql import final_statement, is_sqlite
 from app.models.call import TERMINAL_STATUSES, Call, RingAttempt
 from app.routing import presence
 from app.routing import queue as queues
@@ -145,15 +145,24 @@ async def leg_status(
 ) -> None:
     """A status callback of a specialist's leg (idempotent, order-safe).
 
-    Every specialist rung sends several: the attempt is read and written on the driver
-    (`records.attempt_of_call`, `records.save_attempt`), not through the ORM.
+    Every specialist rung sends several. On PostgreSQL each is one statement that decides
+    on the attempt as it locks it (`records.leg_status_postgresql`), safe to run again;
+    on SQLite the attempt is read and written on the driver (`records.attempt_of_call`,
+    `records.save_attempt`), not through the ORM.
     """
+    status = form.get("CallStatus", "")
+    if attempt_id and not is_sqlite(session):
+        final_statement(session, rerun_safe=True)  # one write: run alone, it commits by itself
+        if await records.leg_status_postgresql(
+            session, attempt_id, call_sid, status, form.get("CallSid"), now=now
+        ):
+            return
+        attempt_id = None
     found = await records.attempt_of_call(session, attempt_id, call_sid) if attempt_id else None
     if found is None:
         logger.warning("status callback for an unknown leg", extra={"call_sid": call_sid})
         return
     attempt = found.attempt
-    status = form.get("CallStatus", "")
     calls.leg_status(attempt, status, form.get("CallSid"), now=now)
     final_statement(session)  # one write: run alone, it commits by itself
     if status in TERMINAL_STATUSES and attempt.specialist_id is not None:

@@ -24,9 +24,6 @@ DIALECTS = [sqlite.dialect(), postgresql.asyncpg.dialect()]  # type: ignore[attr
 
 def _statements() -> list[Compiled]:
     # Statements built on first use, per the columns they write: one of each shape.
-    for talked in (False, True):
-        for changed in ((), ("result",), ("ended_at", "result", "leg_sid")):
-            records._ending_attempt_postgresql(talked, changed)
     for changed in ((), ("status", "ended_at", "duration", "outcome", "updated_at")):
         records._ending_call_postgresql(changed)
     return [o for o in gc.get_objects() if isinstance(o, Compiled)]

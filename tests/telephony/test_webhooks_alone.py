@@ -26,7 +26,7 @@ from app.models.closure import Closure
 from app.models.rota import Team
 from app.telephony import callbacks, driver
 from tests.telephony.rota_rows import Person, staff
-from tests.telephony.twilio import SORRY, Caller, post, query_of, says, verbs
+from tests.telephony.twilio import SORRY, Caller, local_path, post, query_of, says, verbs
 
 pytestmark = pytest.mark.postgres_only
 
@@ -464,3 +464,44 @@ async def test_the_hours_a_menu_leads_to_are_read_with_the_call(
     assert "We are closed for training today." in heard[3]
     assert heard[4] == [s.replace("Caller 3", "Caller 4") for s in heard[3]]
     assert heard[5] == [s.replace("Caller 4", "Caller 5") for s in heard[4]]
+
+
+async def test_a_legs_status_callbacks_are_a_statement_each(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    sent: list[str],
+    admin: dict[str, str],
+) -> None:
+    """Each status callback of a specialist's leg is one statement without a transaction,
+    deciding on the attempt as it locks it; the final one frees the specialist, once."""
+    await staff(
+        db,
+        clock.now(),
+        {"support-en": [Person(f"P{i}", f"+1415555030{i}", ["en"]) for i in range(1, 3)]},
+    )
+    caller = Caller(client, sid="CA" + "f1" * 16, from_number="+15005550011")
+    await _to_the_topic_menu(caller)
+    doc = await caller.press("0")
+    legs = list(doc.iter("Number"))
+    assert len(legs) == 2
+    await _then(sent)
+    url = local_path(legs[0].get("statusCallback", ""))
+    leg = "CA" + "1f" * 16
+    for status in ("initiated", "ringing", "completed", "completed", "ringing"):
+        form = {"CallSid": leg, "ParentCallSid": caller.sid, "CallStatus": status}
+        assert (await post(client, url, form)).status_code == 204
+        seen = await _then(sent)
+        assert _transactions(seen) == [] and len(seen) == 1
+        assert "UPDATE call_attempts" in seen[0]
+    call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
+    ended = [a for a in call["attempts"] if a["result"] != "ringing"]
+    # Answered by nobody (a voicemail would have picked up: in-progress), ended by the
+    # leg's `completed`; the `ringing` that came late changed nothing back.
+    assert [a["result"] for a in ended] == ["declined"]
+    assert sorted((await _presence_states(db)).values()) == ["free", "ringing"]
+    async with db.transaction() as session:
+        freed = await session.execute(
+            text("SELECT count(*) FROM console_events WHERE kind = 'ring_ended'")
+        )
+        assert freed.scalar_one() == 1
