@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.calls import records
 from app.closures.repository import HoursAhead, hours_briefs, hours_column
 from app.core.db import Database
 from app.core.driver_sql import Sql, run
+from app.models.call import Call
 from app.models.closure import Closure
 from app.models.rota import Team
+from tests.routing.calls import add_call
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -98,6 +101,12 @@ async def test_read_ahead_with_another_statement_the_same_as_alone(db: Database)
     end = NOW + timedelta(days=21)
     read = ("desk-a", "desk-b", "desk-c", "nowhere")
     async with db.transaction() as session:
+        # As a webhook's transaction reads the call (locked) with the hours ahead.
+        call_id = await add_call(session, NOW, status="in-progress", age=timedelta(minutes=1))
+        sid = (await session.get_one(Call, call_id)).sid
+        by_call = HoursAhead(read, NOW, end)
+        record, _ = await records.call_and_state(session, sid, hours=by_call)
+        assert record is not None and record.call.id == call_id
         ahead = HoursAhead(read, NOW, end)
         found = await run(
             session, Sql("", Sql.of(f"SELECT {hours_column(4)}").postgresql), ahead.params()
@@ -109,7 +118,9 @@ async def test_read_ahead_with_another_statement_the_same_as_alone(db: Database)
             ["desk-b", "desk-a"],
             ["nowhere"],
         ):
-            assert ahead.briefs_for(asked, NOW, end) == await hours_briefs(session, asked, NOW, end)
+            alone = await hours_briefs(session, asked, NOW, end)
+            assert ahead.briefs_for(asked, NOW, end) == alone
+            assert by_call.briefs_for(asked, NOW, end) == alone
     # Not for a team it was not read for, nor another window.
     assert ahead.briefs_for(["desk-a", "desk-d"], NOW, end) is None
     assert (
