@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -359,6 +360,31 @@ async def test_a_status_that_changed_after_the_read_is_decided_again(
     assert call["status"] == "in-progress"
 
 
+async def _two_rung(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FixedClock,
+    sent: list[str],
+    *,
+    sid: str,
+    number: int,
+) -> tuple[Caller, list[ElementTree.Element]]:
+    """Two people on shift in support-en, rung by a caller's topic digit: the caller and
+    the <Number> of each leg (what was sent until then cleared)."""
+    await staff(
+        db,
+        clock.now(),
+        {"support-en": [Person(f"P{i}", f"+1415555{number:02d}0{i}", ["en"]) for i in range(1, 3)]},
+    )
+    caller = Caller(client, sid=sid, from_number=f"+150055500{number:02d}")
+    await _to_the_topic_menu(caller)
+    doc = await caller.press("0")
+    legs = list(doc.iter("Number"))
+    assert len(legs) == 2
+    await _then(sent)
+    return caller, legs
+
+
 async def test_a_final_status_alone_frees_everyone_the_call_holds(
     client: httpx.AsyncClient,
     db: Database,
@@ -368,16 +394,7 @@ async def test_a_final_status_alone_frees_everyone_the_call_holds(
 ) -> None:
     """The caller hangs up while specialists are rung: the final status callback, one write
     without a transaction, frees them and records the call as abandoned."""
-    await staff(
-        db,
-        clock.now(),
-        {"support-en": [Person(f"P{i}", f"+1415555020{i}", ["en"]) for i in range(1, 3)]},
-    )
-    caller = Caller(client, sid="CA" + "e9" * 16, from_number="+15005550009")
-    await _to_the_topic_menu(caller)
-    doc = await caller.press("0")
-    assert len(list(doc.iter("Number"))) == 2
-    await _then(sent)
+    caller, _ = await _two_rung(client, db, clock, sent, sid="CA" + "e9" * 16, number=2)
     gone = caller.form(CallStatus="completed", SequenceNumber="3", CallDuration="20")
     assert (await post(client, "/twilio/status", gone)).status_code == 204
     seen = await _then(sent)
@@ -475,17 +492,7 @@ async def test_a_legs_status_callbacks_are_a_statement_each(
 ) -> None:
     """Each status callback of a specialist's leg is one statement without a transaction,
     deciding on the attempt as it locks it; the final one frees the specialist, once."""
-    await staff(
-        db,
-        clock.now(),
-        {"support-en": [Person(f"P{i}", f"+1415555030{i}", ["en"]) for i in range(1, 3)]},
-    )
-    caller = Caller(client, sid="CA" + "f1" * 16, from_number="+15005550011")
-    await _to_the_topic_menu(caller)
-    doc = await caller.press("0")
-    legs = list(doc.iter("Number"))
-    assert len(legs) == 2
-    await _then(sent)
+    caller, legs = await _two_rung(client, db, clock, sent, sid="CA" + "f1" * 16, number=3)
     url = local_path(legs[0].get("statusCallback", ""))
     leg = "CA" + "1f" * 16
     for status in ("initiated", "ringing", "completed", "completed", "ringing"):
