@@ -18,13 +18,26 @@ way (`insert_attempts`, `attempt_of_call`, `save_attempt`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
@@ -44,7 +57,6 @@ from app.core.driver_sql import (
     run_core,
     runs_alone,
     to_db_time,
-    wrote_nothing,
 )
 from app.models.base import Base, UTCDateTime
 from app.models.call import TERMINAL_STATUSES, Call, CallStatusEvent, RingAttempt
@@ -394,101 +406,49 @@ def _ending_call_postgresql(changed: tuple[str, ...]) -> Compiled:
     return _CALLS.with_update(ending.ending_postgresql(), changed, "call")
 
 
-# PostgreSQL, a status callback run alone (`driver_sql.statements_alone`): the call, read
-# without a lock, and whether its event (status, sequence) was recorded already.
-CALL_BY_SID_SEEN = Sql.of(
-    f"SELECT {_CALLS.select_list}, EXISTS (SELECT 1 FROM call_status_events "
-    "WHERE call_status_events.call_id = calls.id AND call_status_events.status = ? "
-    "AND call_status_events.sequence = ?) FROM calls WHERE calls.sid = ?"
-)
-# The columns a status callback reads to decide what it changes (`service.apply_status`):
-# its write alone takes effect only while they are as read.
-STATUS_READS = ("status", "status_seq", "started_at", "ended_at", "duration", "outcome")
+# PostgreSQL, a status callback run alone (`driver_sql.statements_alone`): one statement
+# that locks the call with the CallSid, records the event (`ON CONFLICT DO NOTHING` on the
+# unique (call, status, sequence): race-free, a repeat records nothing) and, only when it
+# was new, decides what it changes on the call as locked, as `service.apply_status` does
+# (held to it by tests/telephony/test_status_statement.py), and for a final status ends the
+# call (`ending.ending_postgresql()`, its :call the recorded event's).
+def _words(names: Sequence[str]) -> list[Any]:
+    """Constants written into the statement (a generic plan, no expanding `IN`)."""
+    return [literal_column(f"'{name}'") for name in names]
 
 
-async def call_by_sid_seen(
-    session: AsyncSession, sid: str, event: StatusEvent
-) -> tuple[CallRecord, bool] | None:
-    """PostgreSQL, run alone: the call with a CallSid (not locked) and whether `event` was
-    recorded for it already; None when there is no such call."""
-    found = await run(session, CALL_BY_SID_SEEN, (event.status, event.sequence, sid))
-    if not found.rows:
-        return None
-    row = found.rows[0]
-    return _call_from(row[: len(COLUMNS)]), bool(row[len(COLUMNS)])
+def _rank(column: Any, ranks: Mapping[str, int], default: int) -> Any:
+    return case(
+        *(
+            (column == literal_column(f"'{name}'"), literal_column(str(rank)))
+            for name, rank in ranks.items()
+        ),
+        else_=literal_column(str(default)),
+    )
 
 
-async def save_status_alone(
-    session: AsyncSession,
-    record: CallRecord,
-    event: StatusEvent,
-    *,
-    ended: str | None,
-    now: datetime,
-) -> bool | CallRecord | None:
-    """PostgreSQL, run alone: a status callback's whole write, one statement that commits by
-    itself. It locks the call, and only while `STATUS_READS` are as `record` has them
-    records the event (`ON CONFLICT DO NOTHING`, as `CALL_BY_SID_RECORDING`) and, when
-    the event was new, writes the call's changed columns and, `ended` given (the result
-    of a final status), ends the call as `save_ended` does.
-
-    True: written. False: the event was recorded meanwhile (a repeat), nothing written.
-    None: the call is gone (erased since it was read), nothing written. A record: the call
-    as the statement found it, changed since `record` was read; nothing written
-    (`driver_sql.wrote_nothing`: the status may be decided again on it and saved by
-    another final statement). The write is safe to run again should the
-    connection fail under it: the event, recorded or not, tells.
-    """
-    call = record.call
-    values, changed = _CALLS.changed(call, record.written)
-    params: dict[str, Any] = {
-        **_CALLS.set_params(values, changed),
-        **{f"was_{name}": record.written[name] for name in STATUS_READS},
-        "call_id": call.id,
-        "event_status": event.status,
-        "event_sequence": event.sequence,
-        "event_at": event.at,
-        "event_received_at": event.received_at,
-        "at": now,
-        "result": ended or "",
-    }
-    final_statement(session, rerun_safe=True)
-    found = await run_core(session, _status_alone_postgresql(changed, ended is not None), params)
-    if not found.rows:
-        wrote_nothing(session)
-        return None
-    locked, recorded, *row = found.rows[0]
-    if not locked:
-        wrote_nothing(session)
-        return _call_from(row)
-    if not recorded:
-        return False
-    record.written = values
-    return True
-
-
-@lru_cache(maxsize=64)
-def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Compiled:
-    """The statement of `save_status_alone` for the `changed` call columns."""
+@lru_cache(maxsize=2)
+def _status_postgresql(ending_call: bool) -> Compiled:
+    """The statement of `save_status_postgresql` (`ending_call`: a final status)."""
     calls = _CALLS._table
     events = cast(Table, CallStatusEvent.__table__)
+    c = calls.c
     current = (
-        select(*(calls.c[name] for name in COLUMNS))
-        .where(calls.c.id == bindparam("call_id", type_=Integer))
+        select(c.id)
+        .where(c.sid == bindparam("sid", type_=c.sid.type))
         .with_for_update()
         .cte("current")
     )
-    unchanged = [
-        current.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=calls.c[name].type))
-        for name in STATUS_READS
-    ]
-    locked = select(current.c.id).where(*unchanged).cte("locked")
+    status = bindparam("event_status", type_=events.c.status.type)
+    sequence = bindparam("event_sequence", type_=Integer)
+    at = bindparam("event_at", type_=events.c.at.type)
+    received = bindparam("event_received_at", type_=events.c.received_at.type)
     event_row = select(
-        locked.c.id,
-        bindparam("event_status", type_=events.c.status.type),
-        bindparam("event_sequence", type_=Integer),
-        bindparam("event_at", type_=events.c.at.type),
-        bindparam("event_received_at", type_=events.c.received_at.type),
+        current.c.id,
+        status,
+        sequence,
+        at,
+        received,
     )
     recorded = (
         pg_insert(events)
@@ -498,10 +458,48 @@ def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Com
         .cte("recorded")
     )
     the_call = select(recorded.c.call_id).scalar_subquery()  # NULL unless recorded
+    terminal = bindparam("terminal", type_=Boolean)
+    early = bindparam("early", type_=Boolean)  # initiated or ringing
+    forward = and_(
+        func.coalesce(c.status, literal_column("''")).not_in(_words(TERMINAL_STATUSES)),
+        or_(c.status_seq.is_(None), sequence >= c.status_seq),
+        _rank(status, service.STATUS_RANK, 3) >= _rank(c.status, service.STATUS_RANK, 3),
+    )
+    from_number = bindparam("from_number", type_=c.from_number.type)
+    unnumbered = and_(func.coalesce(c.from_number, "") == "", from_number != "")
+    sets = {
+        "updated_at": received,
+        "started_at": case((and_(early, at < c.started_at), at), else_=c.started_at),
+        "ended_at": case((terminal, func.coalesce(c.ended_at, at)), else_=c.ended_at),
+        "duration": case(
+            (and_(terminal, c.duration.is_(None)), bindparam("duration", type_=Integer)),
+            else_=c.duration,
+        ),
+        "outcome": case(
+            (
+                and_(
+                    terminal,
+                    or_(c.outcome.is_(None), c.outcome.not_in(_words(list(service.OUTCOME_RANK)))),
+                ),
+                literal_column("'abandoned'"),
+            ),
+            else_=c.outcome,
+        ),
+        "status": case((forward, status), else_=c.status),
+        "status_seq": case((forward, sequence), else_=c.status_seq),
+        "from_number": case((unnumbered, from_number), else_=c.from_number),
+        "to_number": case(
+            (
+                and_(unnumbered, func.coalesce(c.to_number, "") == ""),
+                bindparam("to_number", type_=c.to_number.type),
+            ),
+            else_=c.to_number,
+        ),
+    }
+    written = update(calls).where(c.id == the_call).values(sets).cte("call_row")
     columns = (
-        select(func.count()).select_from(locked).scalar_subquery(),
+        select(func.count()).select_from(current).scalar_subquery(),
         select(func.count()).select_from(recorded).scalar_subquery(),
-        *current.c,  # the call as locked: what to decide on again when it changed
     )
     statement: Select[Any]
     if ending_call:
@@ -515,11 +513,48 @@ def _status_alone_postgresql(changed: tuple[str, ...], ending_call: bool) -> Com
         statement = swapped.with_only_columns(*columns)
     else:
         statement = cast(Select[Any], select(*columns)).add_cte(recorded)
-    if changed:
-        sets = {name: bindparam(f"set_{name}", type_=calls.c[name].type) for name in changed}
-        written = update(calls).where(calls.c.id == the_call).values(sets)
-        statement = statement.add_cte(written.cte("call_row"))
-    return Compiled(statement)
+    return Compiled(statement.add_cte(written))
+
+
+async def save_status_postgresql(
+    session: AsyncSession,
+    sid: str,
+    event: StatusEvent,
+    *,
+    duration: int | None,
+    from_number: str,
+    to_number: str,
+) -> bool | None:
+    """PostgreSQL: a status callback's whole work in one statement (`_status_postgresql`),
+    final: run alone, it commits by itself. `event.status` is the status recorded
+    (`service.event_status`), `event.received_at` now; `from_number`/`to_number` fill a
+    call opened without its numbers.
+
+    True: recorded and applied. False: a repeat of an event recorded before, nothing
+    written. None: no call with this CallSid (to be opened in a transaction). Safe to run
+    again should the connection fail under it: the event, recorded or not, tells.
+    """
+    terminal = event.status in TERMINAL_STATUSES
+    params: dict[str, Any] = {
+        "sid": sid,
+        "event_status": event.status,
+        "event_sequence": event.sequence,
+        "event_at": event.at,
+        "event_received_at": event.received_at,
+        "terminal": terminal,
+        "early": event.status in ("initiated", "ringing"),
+        "duration": duration,
+        "from_number": from_number[:64],
+        "to_number": to_number[:64],
+        "at": event.received_at,
+        "result": "abandoned",
+    }
+    final_statement(session, rerun_safe=True)
+    found = await run_core(session, _status_postgresql(terminal), params)
+    located, recorded = found.rows[0]
+    if not located:
+        return None
+    return bool(recorded)
 
 
 async def insert_steps(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -24,8 +24,8 @@ from app.models.call import (
     RingAttempt,
 )
 
-_STATUS_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2}
-_OUTCOME_RANK = {
+STATUS_RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2}
+OUTCOME_RANK = {
     "abandoned": 1,
     "ended": 2,
     "callback": 3,
@@ -40,7 +40,7 @@ FINAL_ATTEMPT = ("accepted", "declined", *LEG_FAILURES)
 
 def status_rank(status: str) -> int:
     """How far along a call status is: queued 0 .. in-progress 2, terminal 3."""
-    return _STATUS_RANK.get(status, 3)
+    return STATUS_RANK.get(status, 3)
 
 
 def twilio_time(raw: str | None, default: datetime) -> datetime:
@@ -94,7 +94,7 @@ def _call_values(
 def promote_outcome(call: Call, outcome: Outcome) -> None:
     """Set the call's outcome unless it already has a more telling one."""
     current = call.outcome
-    if current is None or _OUTCOME_RANK[outcome] > _OUTCOME_RANK.get(current, 0):
+    if current is None or OUTCOME_RANK[outcome] > OUTCOME_RANK.get(current, 0):
         call.outcome = outcome
 
 

@@ -292,15 +292,6 @@ def final_statement(session: AsyncSession, *, rerun_safe: bool = False) -> None:
     alone.rerun_safe = rerun_safe
 
 
-def wrote_nothing(session: AsyncSession) -> None:
-    """The final statement of a session run alone wrote nothing: its own guard held it
-    back, as its answer says. The work may go on, to another final statement (it must say
-    so again, `final_statement`)."""
-    alone: _Alone | None = session.info.get(_ALONE)
-    if alone is not None:
-        alone.final = alone.wrote = False
-
-
 def _check_alone(session: AsyncSession, text: str) -> bool:
     """Whether the statement runs in a transaction (False: alone, by the rules above)."""
     alone: _Alone | None = session.info.get(_ALONE)

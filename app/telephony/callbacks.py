@@ -52,7 +52,7 @@ async def call_status(tel: Telephony, form: Mapping[str, str]) -> bool:
             await records.save(session, record)
 
     if event is not None and event.sequence is not None and not tel.db.is_sqlite:
-        done = await _status_alone(tel, form, update, event, now)
+        done = await _status_alone(tel, form, update, event)
         if done is not None:
             return done
     # Status callbacks can overtake the first voice webhook: open the record as "queued".
@@ -66,40 +66,27 @@ async def _status_alone(
     form: Mapping[str, str],
     update: calls.StatusUpdate,
     event: records.StatusEvent,
-    now: datetime,
 ) -> bool | None:
-    """PostgreSQL: a status callback of a call on record without a transaction, two round
-    trips (the call read, one guarded write) where a transaction takes four.
-
-    A call whose status decision changed between the read and the write (another callback
-    of the call wrote first) is decided again on the row the write found, and written
-    again. None: nothing was written and the callback is to be applied in a transaction: a
-    call with no record (yet, or erased since the read: it is opened there) or without its
-    numbers, or one that changed under each of `RETRIES` writes.
-    """
+    """PostgreSQL: a status callback of a call on record in one statement without a
+    transaction (`records.save_status_postgresql`), one round trip where a transaction
+    takes four. None: nothing was written, and the callback is to be applied in a
+    transaction: a call with no record (yet, or erased: it is opened there), or a CallSid
+    no call could have."""
     sid = form.get("CallSid", "").strip()
     if not sid or len(sid) > MAX_SID:
         return None
     try:
         async with tel.db.webhook_transaction(alone=True) as session:
-            read = await records.call_by_sid_seen(session, sid, event)
-            if read is None or (not read[0].call.from_number and form.get("From")):
-                return None
-            record, seen = read
-            if seen:
-                return False  # a repeat: recorded (and applied) before
-            ended = "abandoned" if update.status in TERMINAL_STATUSES else None
-            for _ in range(RETRIES):
-                await calls.apply_status(session, record.call, update, now=now, recorded=True)
-                saved = await records.save_status_alone(
-                    session, record, event, ended=ended, now=now
-                )
-                if saved is None or isinstance(saved, bool):
-                    return saved
-                record = saved  # another callback of the call wrote first: decide again
+            return await records.save_status_postgresql(
+                session,
+                sid,
+                event,
+                duration=update.duration,
+                from_number=form.get("From", ""),
+                to_number=form.get("To", ""),
+            )
     except NeedsTransaction:
-        pass
-    return None
+        return None
 
 
 async def recording(tel: Telephony, form: Mapping[str, str], *, now: datetime) -> None:

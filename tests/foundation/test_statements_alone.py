@@ -18,7 +18,7 @@ from sqlalchemy import event, select, text
 from app.calls import records
 from app.calls import service as calls
 from app.core.db import Database
-from app.core.driver_sql import NeedsTransaction, Sql, final_statement, run, wrote_nothing
+from app.core.driver_sql import NeedsTransaction, Sql, final_statement, run
 from app.models.account import Account
 from app.models.call import Call, CallStep
 
@@ -110,32 +110,6 @@ async def test_nothing_may_follow_the_final_statement(alone_db: Any) -> None:
             await run(session, RENAME, ("renamed", "AC1"))
             await run(session, NAME, ("AC1",))
     assert await _name(db) == "renamed"  # it committed by itself
-    assert _checked_out(db) == 0
-
-
-@pytest.mark.postgres_only
-async def test_a_final_statement_that_wrote_nothing_may_be_followed_by_another(
-    alone_db: Any,
-) -> None:
-    """A guarded final statement whose guard held it back says so (`wrote_nothing`): the
-    work may decide again and send another final statement, still without a transaction."""
-    db, sent = alone_db
-    guarded = Sql.of("UPDATE accounts SET name = ? WHERE number = ? AND name = ?")
-    async with db.webhook_transaction(alone=True) as session:
-        final_statement(session)
-        assert (await run(session, guarded, ("renamed", "AC1", "stale"))).rowcount == 0
-        wrote_nothing(session)
-        with pytest.raises(NeedsTransaction):  # a write must still be said to be final
-            await run(session, RENAME, ("renamed", "AC1"))
-    async with db.webhook_transaction(alone=True) as session:
-        final_statement(session)
-        assert (await run(session, guarded, ("renamed", "AC1", "stale"))).rowcount == 0
-        wrote_nothing(session)
-        final_statement(session)
-        assert (await run(session, guarded, ("renamed", "AC1", "first"))).rowcount == 1
-    await asyncio.sleep(0.01)
-    assert [q.split()[0] for q in sent] == ["UPDATE"] * 3
-    assert await _name(db) == "renamed"
     assert _checked_out(db) == 0
 
 

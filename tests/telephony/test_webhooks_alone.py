@@ -25,7 +25,7 @@ from app.core.driver_sql import Sql, run
 from app.models.account import Account, AccountPhone
 from app.models.closure import Closure
 from app.models.rota import Team
-from app.telephony import callbacks, driver
+from app.telephony import driver
 from tests.telephony.rota_rows import Person, staff
 from tests.telephony.twilio import SORRY, Caller, local_path, post, query_of, says, verbs
 
@@ -284,30 +284,28 @@ async def test_one_webhook_sent_twice_at_once_is_answered_the_same_and_saved_onc
     assert [s["seq"] for s in call["path"]] == list(range(len(steps)))
 
 
-async def test_a_status_callback_is_a_read_and_one_write_without_a_transaction(
+async def test_a_status_callback_is_one_statement_without_a_transaction(
     client: httpx.AsyncClient, admin: dict[str, str], sent: list[str]
 ) -> None:
-    """The call read (with whether its event is recorded), then one statement that records
-    the event and saves the call: no BEGIN, no COMMIT. A repeat only reads; copies sent
-    at once record the event once and change nothing more."""
+    """One statement records the event and saves the call: no BEGIN, no COMMIT. A repeat
+    is the same statement, recording and changing nothing; copies sent at once record the
+    event once."""
     caller = Caller(client, sid="CA" + "c9" * 16)
     await caller.dial_in()
     await _then(sent)
     form = caller.form(CallStatus="in-progress", SequenceNumber="1", CallDuration="")
     assert (await post(client, "/twilio/status", form)).status_code == 204
     seen = await _then(sent)
-    assert _transactions(seen) == [] and len(seen) == 2
-    assert "call_status_events" in seen[0] and "FOR UPDATE" not in seen[0]
-    assert "INSERT INTO call_status_events" in seen[1] and "UPDATE calls" in seen[1]
+    assert _transactions(seen) == [] and len(seen) == 1
+    assert "INSERT INTO call_status_events" in seen[0] and "UPDATE calls" in seen[0]
+    assert "FOR UPDATE" in seen[0]  # the call locked first, as a transaction takes it
     assert (await post(client, "/twilio/status", form)).status_code == 204
-    assert len(await _then(sent)) == 1  # the repeat: read, found recorded, nothing written
+    assert len(await _then(sent)) == 1  # the repeat: found recorded, nothing written
     ended = caller.form(CallStatus="completed", SequenceNumber="2", CallDuration="61")
     answers = await asyncio.gather(*(post(client, "/twilio/status", ended) for _ in range(3)))
     assert [a.status_code for a in answers] == [204] * 3
-    # One wrote alone; a copy that read the call before that write found it changed there
-    # and decided again, its next write finding the event recorded (a repeat), or, changed
-    # under every try, was applied in a transaction as the repeat it was.
-    assert _transactions(await _then(sent)).count("BEGIN") <= 2
+    seen = await _then(sent)
+    assert _transactions(seen) == [] and len(seen) == 3
     call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
     events = [(e["status"], e["sequence"]) for e in call["status_events"]]
     assert events == [("in-progress", 1), ("completed", 2)]
@@ -315,49 +313,27 @@ async def test_a_status_callback_is_a_read_and_one_write_without_a_transaction(
     assert call["outcome"] == "abandoned"  # nobody answered: the caller gave up
 
 
-@pytest.mark.parametrize("overtaken", [1, callbacks.RETRIES])
-async def test_a_status_that_changed_after_the_read_is_decided_again(
-    client: httpx.AsyncClient,
-    admin: dict[str, str],
-    sent: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    overtaken: int,
+async def test_a_status_callback_waiting_for_the_call_decides_on_what_it_finds(
+    client: httpx.AsyncClient, db: Database, admin: dict[str, str]
 ) -> None:
-    """Another callback's write lands between this one's read and its write: the guarded
-    write changes nothing and answers the call as it found it; the status is decided again
-    on that and written by a second statement, still without a transaction. A call that
-    changes under every try is applied in a transaction. Either way over what the other
-    wrote: the status never moves back, and every event is kept."""
+    """Another callback of the call holds it (answered, a later sequence number) while a
+    late `ringing` waits for it: that one decides on the call as it finds it, and the
+    status does not move back; both events are kept."""
     caller = Caller(client, sid="CA" + "d8" * 16)
     await caller.dial_in()
-    real = records.save_status_alone
-    later = iter(range(5, 5 + overtaken))
-    overtaking_now = False
-
-    async def overtaking(*args: Any, **kwargs: Any) -> Any:
-        nonlocal overtaking_now
-        sequence = None if overtaking_now else next(later, None)
-        if sequence is not None:
-            overtaking_now = True  # the other callback's own write is not overtaken
-            form = caller.form(CallStatus="in-progress", SequenceNumber=str(sequence))
-            assert (await post(client, "/twilio/status", form)).status_code == 204
-            overtaking_now = False
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(records, "save_status_alone", overtaking)
-    await _then(sent)
     earlier = caller.form(CallStatus="ringing", SequenceNumber="2", CallDuration="")
-    assert (await post(client, "/twilio/status", earlier)).status_code == 204
-    seen = await _then(sent)
-    if overtaken < callbacks.RETRIES:
-        # Its read; the other's read and write; its write (nothing); its second write.
-        assert _transactions(seen) == [] and len(seen) == 5
-    else:
-        assert _transactions(seen) == ["BEGIN", "COMMIT"]
+    async with db.transaction() as session:
+        await session.execute(
+            text("UPDATE calls SET status = 'in-progress', status_seq = 5 WHERE sid = :sid"),
+            {"sid": caller.sid},
+        )
+        waiting = asyncio.create_task(post(client, "/twilio/status", earlier))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # it waits for the call the other transaction holds
+    assert (await waiting).status_code == 204
     call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
-    events = sorted((e["status"], e["sequence"]) for e in call["status_events"])
-    assert events == sorted([*(("in-progress", 5 + n) for n in range(overtaken)), ("ringing", 2)])
-    assert call["status"] == "in-progress"
+    assert [(e["status"], e["sequence"]) for e in call["status_events"]] == [("ringing", 2)]
+    assert (call["status"], call["outcome"]) == ("in-progress", None)
 
 
 async def _two_rung(
@@ -392,14 +368,14 @@ async def test_a_final_status_alone_frees_everyone_the_call_holds(
     sent: list[str],
     admin: dict[str, str],
 ) -> None:
-    """The caller hangs up while specialists are rung: the final status callback, one write
-    without a transaction, frees them and records the call as abandoned."""
+    """The caller hangs up while specialists are rung: the final status callback, one
+    statement without a transaction, frees them and records the call as abandoned."""
     caller, _ = await _two_rung(client, db, clock, sent, sid="CA" + "e9" * 16, number=2)
     gone = caller.form(CallStatus="completed", SequenceNumber="3", CallDuration="20")
     assert (await post(client, "/twilio/status", gone)).status_code == 204
     seen = await _then(sent)
-    assert _transactions(seen) == [] and len(seen) == 2
-    assert "specialist_presence" in seen[1] and "console_events" in seen[1]
+    assert _transactions(seen) == [] and len(seen) == 1
+    assert "specialist_presence" in seen[0] and "console_events" in seen[0]
     call = (await client.get(f"/v1/calls/{caller.sid}", headers=admin)).json()
     assert call["status"] == "completed" and call["outcome"] == "abandoned"
     states = await _presence_states(db)
