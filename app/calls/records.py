@@ -412,17 +412,18 @@ def _ending_call_postgresql(changed: tuple[str, ...]) -> Compiled:
 # was new, decides what it changes on the call as locked, as `service.apply_status` does
 # (held to it by tests/telephony/test_status_statement.py), and for a final status ends the
 # call (`ending.ending_postgresql()`, its :call the recorded event's).
+def _word(name: str) -> Any:
+    """A constant written into the statement (a generic plan, no expanding `IN`)."""
+    return literal_column(f"'{name}'")
+
+
 def _words(names: Sequence[str]) -> list[Any]:
-    """Constants written into the statement (a generic plan, no expanding `IN`)."""
-    return [literal_column(f"'{name}'") for name in names]
+    return [_word(name) for name in names]
 
 
 def _rank(column: Any, ranks: Mapping[str, int], default: int) -> Any:
     return case(
-        *(
-            (column == literal_column(f"'{name}'"), literal_column(str(rank)))
-            for name, rank in ranks.items()
-        ),
+        *((column == _word(name), literal_column(str(rank))) for name, rank in ranks.items()),
         else_=literal_column(str(default)),
     )
 
@@ -461,7 +462,7 @@ def _status_postgresql(ending_call: bool) -> Compiled:
     terminal = bindparam("terminal", type_=Boolean)
     early = bindparam("early", type_=Boolean)  # initiated or ringing
     forward = and_(
-        func.coalesce(c.status, literal_column("''")).not_in(_words(TERMINAL_STATUSES)),
+        func.coalesce(c.status, _word("")).not_in(_words(TERMINAL_STATUSES)),
         or_(c.status_seq.is_(None), sequence >= c.status_seq),
         _rank(status, service.STATUS_RANK, 3) >= _rank(c.status, service.STATUS_RANK, 3),
     )
@@ -481,7 +482,7 @@ def _status_postgresql(ending_call: bool) -> Compiled:
                     terminal,
                     or_(c.outcome.is_(None), c.outcome.not_in(_words(list(service.OUTCOME_RANK)))),
                 ),
-                literal_column("'abandoned'"),
+                _word("abandoned"),
             ),
             else_=c.outcome,
         ),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -40,6 +41,13 @@ STATUSES = (
 )
 
 
+def _attempt(call_id: int, rung_at: datetime, **fields: Any) -> RingAttempt:
+    """A desk attempt of the call rung at `rung_at` (nobody's unless `specialist_id`)."""
+    return RingAttempt(
+        call_id=call_id, team="desk", batch=1, contact="+14155550100", rung_at=rung_at, **fields
+    )
+
+
 async def test_the_statement_decides_as_the_python_does(db: Database, clock: FixedClock) -> None:
     now = clock.now()
     earlier, later = now - timedelta(minutes=1), now + timedelta(seconds=25)
@@ -56,13 +64,9 @@ async def test_the_statement_decides_as_the_python_does(db: Database, clock: Fix
         call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
         sid = (await session.get_one(Call, call_id)).sid
         attempts = [
-            RingAttempt(
-                call_id=call_id, specialist_id=None, team="desk", batch=1,
-                contact="+14155550100", rung_at=earlier, result=result, ended_at=ended,
-                leg_sid=leg,
-            )
+            _attempt(call_id, earlier, result=result, ended_at=ended, leg_sid=leg)
             for result, ended, leg, _, _ in cases
-        ]  # fmt: skip
+        ]
         session.add_all(attempts)
         await session.flush()
         ids = [a.id for a in attempts]
@@ -101,12 +105,9 @@ async def test_a_final_status_frees_whom_the_attempt_still_holds(
         call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
         sid = (await session.get_one(Call, call_id)).sid
         attempts = [
-            RingAttempt(
-                call_id=call_id, specialist_id=person, team="desk", batch=1,
-                contact="+14155550100", rung_at=earlier, result=result,
-            )
+            _attempt(call_id, earlier, result=result, specialist_id=person)
             for person, result in zip(people, ATTEMPT_RESULTS, strict=True)
-        ]  # fmt: skip
+        ]
         session.add_all(attempts)
         await session.flush()
         session.add_all(
@@ -158,10 +159,7 @@ async def test_a_callback_waiting_for_the_attempt_decides_on_what_it_finds(
     async with db.transaction() as session:
         call_id = await add_call(session, now, status="in-progress", age=timedelta(minutes=1))
         sid = (await session.get_one(Call, call_id)).sid
-        attempt = RingAttempt(
-            call_id=call_id, specialist_id=None, team="desk", batch=1,
-            contact="+14155550100", rung_at=now, result="ringing",
-        )  # fmt: skip
+        attempt = _attempt(call_id, now, result="ringing")
         session.add(attempt)
         await session.flush()
         attempt_id = attempt.id
