@@ -1113,7 +1113,7 @@ def _calls(
             )
         rows.tables[Call].append(call)
     rows.tables[RingAttempt] = attempts
-    for table in (CallStep, CallStatusEvent, RingAttempt, QueueEntry, WorkItem, AccountNote):
+    for table in (CallStatusEvent, RingAttempt, QueueEntry, WorkItem, AccountNote):
         for i, row in enumerate(rows.tables[table], start=1):
             row["id"] = i
     for sid, since in sorted(idle.items()):

@@ -7,6 +7,11 @@ thread, so aiosqlite's worker counts) per webhook of each kind. On a shared mach
 the steadiest figure there is: a neighbour's work does not add to it. `--profile FILE`
 writes a cProfile of the measured calls.
 
+On PostgreSQL it also reports the CPU the database's backends spent on each kind
+(`db_per_webhook_us`): the on-CPU nanoseconds of `/proc/<pid>/schedstat` of every backend
+connected to the benchmark's database, read before and after each webhook. The server
+and the database share the machine, so their sum is what a webhook costs it.
+
     .venv/bin/python -m bench.inproc --database-url sqlite+aiosqlite:////tmp/copy.db
     .venv/bin/python -m bench.inproc --database-url postgresql+asyncpg://... --profile /tmp/p
 
@@ -110,20 +115,64 @@ def _leg_form(tw: Twilio, call: Call, url: str) -> bytes:
 class Meter:
     """CPU seconds and counts per webhook kind."""
 
-    def __init__(self) -> None:
+    def __init__(self, database_url: str = "") -> None:
+        self.database_url = database_url
+        self.backends: set[int] = set()
+        self.db_ns: dict[str, int] = defaultdict(int)
         self.cpu: dict[str, float] = defaultdict(float)
         self.count: dict[str, int] = defaultdict(int)
         self.errors: dict[str, int] = defaultdict(int)
         self.outcomes: dict[str, int] = defaultdict(int)
 
     async def post(self, app: Any, kind: str, raw: bytes) -> bytes:
+        if sum(self.count.values()) % 8 == 0:  # between the timed windows, now and then
+            self.backends.update(_backends(self.database_url))
+        backends = list(self.backends)
+        db_before = _on_cpu_ns(backends)
         started = time.process_time()
         status, body = await _post(app, raw)
         self.cpu[kind] += time.process_time() - started
+        self.db_ns[kind] += _on_cpu_ns(backends) - db_before
         self.count[kind] += 1
         if status >= 400 or b"sorry" in body:
             self.errors[kind] += 1
         return body
+
+
+def _on_cpu_ns(pids: list[int]) -> int:
+    """On-CPU nanoseconds of these processes so far (0 for none, or one gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _backends(database_url: str) -> list[int]:
+    """The process ids of the PostgreSQL backends connected to this URL's database on this
+    machine, found by their process titles (`postgres: user database host ...`); none for
+    SQLite. Looked up again every few webhooks: the pool opens connections as it needs them."""
+    if not database_url.startswith("postgresql"):
+        return []
+    database = urlsplit(database_url).path.lstrip("/")
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                title = f.read().split(b" ")
+        except OSError:
+            continue
+        if title[0] != b"postgres:":
+            continue
+        words = title[2:] if len(title) > 1 and title[1].endswith(b":") else title[1:]
+        if len(words) > 1 and words[1].decode(errors="replace") == database:
+            pids.append(int(entry.name))  # postgres: [cluster:] user database host state
+    return pids
 
 
 async def _one_call(app: Any, tw: Twilio, meter: Meter) -> None:
@@ -179,7 +228,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         warm = Meter()
         for _ in range(args.warmup):
             await _one_call(app, tw, warm)
-        meter = Meter()
+        meter = Meter(args.database_url)
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
@@ -202,6 +251,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         total = sum(meter.cpu.values())
         n = sum(meter.count.values())
         result["all_us"] = round(1e6 * total / n)
+        if meter.backends:
+            result["db_per_webhook_us"] = {
+                k: round(meter.db_ns[k] / 1e3 / meter.count[k]) for k in meter.count
+            }
+            result["db_all_us"] = round(sum(meter.db_ns.values()) / 1e3 / n)
+            result["db_backends"] = len(meter.backends)
         voice = [k for k in ("voice", "language", "topic") if k in meter.count]
         result["caller_us"] = round(
             1e6 * sum(meter.cpu[k] for k in voice) / sum(meter.count[k] for k in voice)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime
+from app.models.base import NEVER_REUSE_IDS, Base, UTCDateTime, set_only_index
 
 PRESENCE_STATES = ("free", "ringing", "busy")
 AVAILABILITIES = ("available", "away", "offline")
@@ -58,6 +58,9 @@ class SpecialistPresence(Base):
     __table_args__ = (
         CheckConstraint(_one_of("state", PRESENCE_STATES), name="state_known"),
         CheckConstraint(_one_of("availability", AVAILABILITIES), name="availability_known"),
+        # A free specialist's call_id is NULL: only those on or rung for a call are indexed
+        # (migration 0015), so freeing one writes no entry to this index.
+        set_only_index("specialist_presence", "call_id"),
     )
 
     specialist_id: Mapped[int] = mapped_column(
@@ -65,7 +68,7 @@ class SpecialistPresence(Base):
     )
     state: Mapped[str] = mapped_column(String(10), default="free")
     call_id: Mapped[int | None] = mapped_column(
-        ForeignKey("calls.id", ondelete="SET NULL"), nullable=True, index=True
+        ForeignKey("calls.id", ondelete="SET NULL"), nullable=True
     )
     attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The reservation ends by itself at this instant (crash safety).

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import load_settings
@@ -85,3 +86,57 @@ def test_service_refuses_a_database_that_is_behind(empty_database_url: str) -> N
 
     with pytest.raises(SchemaBehind):
         asyncio.run(_start())
+
+
+async def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
+    """Run statements in one transaction; the rows of the last."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = None
+            for statement in statements:
+                result = await conn.execute(text(statement))
+            return [tuple(r) for r in result.fetchall()] if result and result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_call_steps_keep_their_rows_keyed_by_call_and_place(empty_database_url: str) -> None:
+    """0015: the path of a call survives the change of key both ways; (call_id, seq) stays
+    unique; a downgrade numbers the rows again and new ones get ids after them."""
+    url = empty_database_url
+    at = "'2026-12-07 10:00:00+00'"
+    upgrade(url, "0014")
+    asyncio.run(
+        _run(
+            url,
+            "INSERT INTO calls (id, sid, from_number, to_number, status, started_at, direction, "
+            f"created_at, updated_at) VALUES (7, 'CA1', '+1', '+2', 'completed', {at}, "
+            f"'inbound', {at}, {at})",
+            "INSERT INTO call_steps (call_id, seq, step, at) VALUES "
+            f"(7, 0, 'greeting', {at}), (7, 1, 'language', {at}), (7, 2, 'topic', {at})",
+        )
+    )
+    path = [(7, 0, "greeting"), (7, 1, "language"), (7, 2, "topic")]
+    upgrade(url)
+    assert asyncio.run(_run(url, "SELECT call_id, seq, step FROM call_steps ORDER BY seq")) == path
+    with pytest.raises(IntegrityError):
+        asyncio.run(
+            _run(url, f"INSERT INTO call_steps (call_id, seq, step, at) VALUES (7, 1, 'x', {at})")
+        )
+    downgrade(url, "0014")
+    rows = asyncio.run(_run(url, "SELECT id, call_id, seq, step FROM call_steps ORDER BY seq"))
+    assert [r[1:] for r in rows] == path
+    assert len({r[0] for r in rows}) == 3
+    added = asyncio.run(
+        _run(
+            url,
+            f"INSERT INTO call_steps (call_id, seq, step, at) VALUES (7, 3, 'queue', {at})",
+            "SELECT id FROM call_steps WHERE seq = 3",
+        )
+    )
+    assert added[0][0] > max(r[0] for r in rows)
+    upgrade(url)
+    steps = asyncio.run(_run(url, "SELECT step FROM call_steps ORDER BY seq"))
+    assert [s for (s,) in steps] == ["greeting", "language", "topic", "queue"]
+    command.check(alembic_config(url))
