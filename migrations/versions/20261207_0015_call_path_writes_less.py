@@ -1,5 +1,6 @@
 """call path writes less: call_steps keyed by (call_id, seq), no surrogate id; no index of
-call_status_events.call_id alone; specialist_presence.call_id indexed where set only
+call_status_events.call_id alone, nor of call_attempts.leg_sid; specialist_presence.call_id
+indexed where set only; call_attempts pages leave room for updates in place
 
 Every index entry a webhook writes costs the database a B-tree insert and a WAL record.
 A call writes about ten `call_steps` rows, each filed under a surrogate id nothing looks
@@ -7,6 +8,12 @@ up and again under (call_id, seq): the pair becomes the primary key and the id g
 index of `call_status_events.call_id` repeats the first column of the unique
 (call_id, status, sequence) and goes. `specialist_presence.call_id` is NULL for everyone
 free: it is indexed where set only, so freeing a specialist writes no entry to it.
+
+A ringing attempt learns its leg's CallSid from the leg's first callback, and nothing
+looks an attempt up by it: without that index the leg's callbacks change no indexed
+column, so PostgreSQL updates the row in place (a heap-only tuple: no entry in any of the
+table's indexes), given room on its page: `call_attempts` pages are filled to 90% (new
+pages only; the rows already there stay where they are).
 
 On PostgreSQL the table is not rewritten (dropping a column is a change of the catalogue);
 the primary key's index is built in place of the unique one. SQLite copies the table.
@@ -28,6 +35,7 @@ depends_on: str | Sequence[str] | None = None
 
 PRESENCE_INDEX = "ix_specialist_presence_call_id"
 EVENTS_INDEX = "ix_call_status_events_call_id"
+LEG_INDEX = "ix_call_attempts_leg_sid"
 
 
 def _postgresql() -> bool:
@@ -48,6 +56,9 @@ def upgrade() -> None:
             batch_op.drop_column("id")
             batch_op.create_primary_key("pk_call_steps", ["call_id", "seq"])
     op.drop_index(EVENTS_INDEX, table_name="call_status_events")
+    op.drop_index(LEG_INDEX, table_name="call_attempts")
+    if _postgresql():
+        op.execute("ALTER TABLE call_attempts SET (fillfactor = 90)")
     where = sa.text("call_id IS NOT NULL")
     op.drop_index(PRESENCE_INDEX, table_name="specialist_presence")
     op.create_index(
@@ -63,6 +74,12 @@ def downgrade() -> None:
     op.drop_index(PRESENCE_INDEX, table_name="specialist_presence")
     op.create_index(PRESENCE_INDEX, "specialist_presence", ["call_id"])
     op.create_index(EVENTS_INDEX, "call_status_events", ["call_id"])
+    leg_where = sa.text("leg_sid IS NOT NULL")
+    op.create_index(
+        LEG_INDEX, "call_attempts", ["leg_sid"], sqlite_where=leg_where, postgresql_where=leg_where
+    )
+    if _postgresql():
+        op.execute("ALTER TABLE call_attempts RESET (fillfactor)")
     if _postgresql():
         op.execute(
             "ALTER TABLE call_steps DROP CONSTRAINT pk_call_steps, "
