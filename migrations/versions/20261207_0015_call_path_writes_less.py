@@ -80,7 +80,6 @@ def downgrade() -> None:
     )
     if _postgresql():
         op.execute("ALTER TABLE call_attempts RESET (fillfactor)")
-    if _postgresql():
         op.execute(
             "ALTER TABLE call_steps DROP CONSTRAINT pk_call_steps, "
             "ADD CONSTRAINT uq_call_steps_call_id_seq UNIQUE (call_id, seq), "
