@@ -16,7 +16,9 @@ table's indexes), given room on its page: `call_attempts` pages are filled to 90
 pages only; the rows already there stay where they are).
 
 On PostgreSQL the table is not rewritten (dropping a column is a change of the catalogue);
-the primary key's index is built in place of the unique one. SQLite copies the table.
+the primary key's index is built in place of the unique one, with `call_steps` locked
+meanwhile (under a second for 471,000 rows; see docs/operations.md). SQLite copies the
+table.
 
 Revision ID: 0015
 Revises: 0014
