@@ -39,6 +39,19 @@ from app.core.sqlite_driver import SQLITE_BUSY_SECONDS, OneTripConnection, one_t
 # again, each closed after one use (a new PostgreSQL server process per transaction past it).
 POOL_SIZE = 20
 
+# What every PostgreSQL connection of the app asks of the planner, sent with the connection's
+# start-up (no round trip). The app finds its rows by key, and PostgreSQL keeps a prepared
+# statement's plan for the connection's life: a plan made while a table was small (a new
+# database, or statistics left behind by a stopped or lagging autovacuum) read the whole
+# table on every run as it grew. The language digit's write took 0.28 ms of the database's
+# time at the start of a run and 1.5 ms 4,000 calls later, reading `call_states` row by row
+# (bench/RESULTS.md, twenty-first round). `enable_seqscan = off` makes the planner take an
+# index wherever one answers; a table no index serves is still read whole. `jit = off`: a
+# plan that must still read a table carries the disabled scan's cost (10^10), far above
+# `jit_above_cost`, and would be compiled on every run (milliseconds, for statements that
+# take microseconds).
+PLANNER_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
+
 
 def create_engine(database_url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
     """An async engine with the pragmas and pool settings Switchboard relies on."""
@@ -64,6 +77,7 @@ def create_engine(database_url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngi
         kwargs["max_overflow"] = pool_size
         if "+asyncpg" in database_url.split("://", 1)[0]:
             kwargs["pool_pre_ping"] = False  # _ping_on_checkout does it in one round trip
+            kwargs["connect_args"] = {"server_settings": dict(PLANNER_SETTINGS)}
     engine = create_async_engine(database_url, **kwargs)
     if database_url.startswith("sqlite"):
         _configure_sqlite(engine)

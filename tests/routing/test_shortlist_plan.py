@@ -120,10 +120,16 @@ async def _plans(db: Database, now: datetime) -> dict[str, str]:
                 values = ", ".join(_literal(v) for v in _ordered(form, params))
                 raw = (await connection.get_raw_connection()).driver_connection
                 assert raw is not None
+                # On the planner's defaults, not the app's connection settings
+                # (`PLANNER_SETTINGS` turns sequential scans off): the statement itself
+                # must give an index its way in.
                 await raw.execute("SET plan_cache_mode = force_generic_plan")
+                await raw.execute("SET enable_seqscan = on")
                 await raw.execute(f"PREPARE shortlist_plan AS {form.text}")
                 rows = await raw.fetch(f"EXPLAIN EXECUTE shortlist_plan({values})")
-                await raw.execute("DEALLOCATE shortlist_plan; RESET plan_cache_mode")
+                await raw.execute(
+                    "DEALLOCATE shortlist_plan; RESET plan_cache_mode; RESET enable_seqscan"
+                )
                 plans[strategy] = "\n".join(row[0] for row in rows)
             else:
                 params["exclude"] = "[1]"
